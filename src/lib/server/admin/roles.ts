@@ -1,0 +1,6 @@
+import type { Config } from '../config';
+
+/** Accounts listed in ADMIN_EMAIL are administrators whatever their stored role. */
+export function isAdminEmail(config: Config, email: string) {
+	return config.adminEmails.includes(email.toLowerCase());
+}

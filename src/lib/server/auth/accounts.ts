@@ -1,0 +1,298 @@
+/**
+ * Accounts and sessions: register, log in, rotate refresh tokens, log out (here or everywhere) and
+ * change password. Pure server logic on a database and the configuration; the SvelteKit handle and
+ * the WebSocket app both call it.
+ *
+ * @example
+ * const result = await accounts.login(deps, { email, password }, { ip, userAgent });
+ * if (result.ok) setSessionCookies(cookies, result.session);
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Config } from '../config';
+import type { Db } from '../db';
+import { refreshTokens, users, type User } from '../db/schema';
+import * as audit from '../audit';
+import * as rateLimit from '../rate-limit';
+import { logger } from '../log';
+import { isAdminEmail } from '../admin/roles';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
+import {
+	hashTokenId,
+	signAccessToken,
+	signRefreshToken,
+	verifyAccessToken,
+	verifyRefreshToken
+} from './tokens';
+
+export interface Deps {
+	db: Db;
+	config: Config;
+}
+
+export interface Client {
+	ip?: string | null;
+	userAgent?: string | null;
+}
+
+/** What the rest of the app knows about the signed-in user. */
+export interface SessionUser {
+	id: string;
+	email: string;
+	displayName: string;
+	role: 'student' | 'admin';
+	createdAt: Date;
+}
+
+export interface Session {
+	user: SessionUser;
+	accessToken: string;
+	refreshToken: string;
+	accessExpiresAt: Date;
+	refreshExpiresAt: Date;
+}
+
+export type Failure = {
+	ok: false;
+	status: 400 | 401 | 403 | 409 | 429;
+	message: string;
+	field?: string;
+	retryAfterSeconds?: number;
+};
+export type Result<T> = ({ ok: true } & T) | Failure;
+
+export function toSessionUser(config: Config, user: User): SessionUser {
+	const admin = user.role === 'admin' || isAdminEmail(config, user.email);
+	return {
+		id: user.id,
+		email: user.email,
+		displayName: user.displayName,
+		role: admin ? 'admin' : 'student',
+		createdAt: user.createdAt
+	};
+}
+
+async function issueSession(
+	{ db, config }: Deps,
+	user: User,
+	client: Client,
+	familyId: string = crypto.randomUUID()
+): Promise<Session> {
+	const tokenId = crypto.randomUUID();
+	const refreshExpiresAt = new Date(Date.now() + config.refreshTokenTtlDays * 86_400_000);
+	await db.insert(refreshTokens).values({
+		userId: user.id,
+		familyId,
+		tokenHash: hashTokenId(tokenId),
+		expiresAt: refreshExpiresAt,
+		userAgent: client.userAgent?.slice(0, 300) ?? null
+	});
+	const [accessToken, refreshToken] = await Promise.all([
+		signAccessToken(
+			config.jwtSecret,
+			{ userId: user.id, tokenVersion: user.tokenVersion },
+			config.accessTokenTtlSeconds
+		),
+		signRefreshToken(config.jwtSecret, {
+			userId: user.id,
+			familyId,
+			tokenId,
+			expiresAt: refreshExpiresAt
+		})
+	]);
+	return {
+		user: toSessionUser(config, user),
+		accessToken,
+		refreshToken,
+		accessExpiresAt: new Date(Date.now() + config.accessTokenTtlSeconds * 1000),
+		refreshExpiresAt
+	};
+}
+
+async function limited(
+	deps: Deps,
+	checks: { key: string; rule: rateLimit.RateLimitRule }[]
+): Promise<Failure | null> {
+	for (const { key, rule } of checks) {
+		const r = await rateLimit.hit(deps.db, key, rule);
+		if (!r.allowed) {
+			const minutes = Math.ceil(r.retryAfterSeconds / 60);
+			return {
+				ok: false,
+				status: 429,
+				message: `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+				retryAfterSeconds: r.retryAfterSeconds
+			};
+		}
+	}
+	return null;
+}
+
+export async function register(
+	deps: Deps,
+	input: { email: string; displayName: string; password: string },
+	client: Client
+): Promise<Result<{ session: Session }>> {
+	const tooMany = await limited(deps, [
+		{ key: `register:ip:${client.ip ?? 'unknown'}`, rule: deps.config.registerRateLimit }
+	]);
+	if (tooMany) return tooMany;
+	const passwordHash = await hashPassword(input.password);
+	const [user] = await deps.db
+		.insert(users)
+		.values({ email: input.email, displayName: input.displayName, passwordHash })
+		.onConflictDoNothing({ target: users.email })
+		.returning();
+	if (!user)
+		return {
+			ok: false,
+			status: 409,
+			field: 'email',
+			message: 'An account with this email already exists. Log in instead?'
+		};
+	await audit.record(deps.db, { actorId: user.id, action: 'account.register', ip: client.ip });
+	logger().info({ userId: user.id }, 'account registered');
+	return { ok: true, session: await issueSession(deps, user, client) };
+}
+
+export async function login(
+	deps: Deps,
+	input: { email: string; password: string },
+	client: Client
+): Promise<Result<{ session: Session }>> {
+	const rule = deps.config.loginRateLimit;
+	const tooMany = await limited(deps, [
+		{ key: `login:email:${input.email}`, rule },
+		// One classroom shares an address: the per-address allowance is ten times the per-account one.
+		{
+			key: `login:ip:${client.ip ?? 'unknown'}`,
+			rule: { limit: rule.limit * 10, windowSeconds: rule.windowSeconds }
+		}
+	]);
+	if (tooMany) return tooMany;
+	const [user] = await deps.db.select().from(users).where(eq(users.email, input.email));
+	const valid = user
+		? await verifyPassword(user.passwordHash, input.password)
+		: await verifyAgainstDummy(input.password);
+	if (!user || !valid) {
+		logger().info({ outcome: 'bad-credentials' }, 'login refused');
+		return { ok: false, status: 400, message: 'Email or password is incorrect.' };
+	}
+	if (user.disabledAt)
+		return { ok: false, status: 403, message: 'This account is disabled. Contact your teacher.' };
+	await audit.record(deps.db, { actorId: user.id, action: 'account.login', ip: client.ip });
+	return { ok: true, session: await issueSession(deps, user, client) };
+}
+
+/** Checks an access token and that its user still exists, is enabled and has not logged out everywhere. */
+export async function userFromAccessToken(deps: Deps, token: string): Promise<SessionUser | null> {
+	const claims = await verifyAccessToken(deps.config.jwtSecret, token);
+	if (!claims) return null;
+	const [user] = await deps.db.select().from(users).where(eq(users.id, claims.userId));
+	if (!user || user.disabledAt || user.tokenVersion !== claims.tokenVersion) return null;
+	return toSessionUser(deps.config, user);
+}
+
+export type RefreshOutcome =
+	| { kind: 'rotated'; session: Session }
+	/** Another request rotated this token a moment ago; not an attack, just no session here. */
+	| { kind: 'raced' }
+	| { kind: 'invalid' };
+
+/**
+ * Spends a refresh token and mints the next one in the same family. A token spent twice (outside a
+ * short grace window for parallel requests) means it was stolen: the whole family is revoked.
+ */
+export async function rotate(deps: Deps, token: string, client: Client): Promise<RefreshOutcome> {
+	const { db, config } = deps;
+	const claims = await verifyRefreshToken(config.jwtSecret, token);
+	if (!claims) return { kind: 'invalid' };
+	const tokenHash = hashTokenId(claims.tokenId);
+	const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
+	if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' };
+
+	const [spent] = await db
+		.update(refreshTokens)
+		.set({ usedAt: sql`now()` })
+		.where(and(eq(refreshTokens.id, row.id), isNull(refreshTokens.usedAt)))
+		.returning({ id: refreshTokens.id });
+	if (!spent) {
+		const [again] = await db.select().from(refreshTokens).where(eq(refreshTokens.id, row.id));
+		const usedAt = again?.usedAt?.getTime() ?? 0;
+		if (again && !again.revokedAt && Date.now() - usedAt <= config.refreshReuseGraceSeconds * 1000)
+			return { kind: 'raced' };
+		await revokeFamily(db, row.familyId);
+		await audit.record(db, {
+			actorId: row.userId,
+			action: 'account.refresh_reuse_detected',
+			detail: { familyId: row.familyId },
+			ip: client.ip
+		});
+		logger().warn({ userId: row.userId }, 'refresh token reused; session family revoked');
+		return { kind: 'invalid' };
+	}
+	const [user] = await db.select().from(users).where(eq(users.id, row.userId));
+	if (!user || user.disabledAt) return { kind: 'invalid' };
+	return { kind: 'rotated', session: await issueSession(deps, user, client, row.familyId) };
+}
+
+async function revokeFamily(db: Db, familyId: string) {
+	await db
+		.update(refreshTokens)
+		.set({ revokedAt: sql`now()` })
+		.where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+/** Ends this browser's session: its refresh family can no longer be used. */
+export async function logout(deps: Deps, refreshToken: string | undefined) {
+	if (!refreshToken) return;
+	const claims = await verifyRefreshToken(deps.config.jwtSecret, refreshToken);
+	if (!claims) return;
+	await revokeFamily(deps.db, claims.familyId);
+}
+
+/** Ends every session of the user, on every device, including access tokens already issued. */
+export async function logoutEverywhere(deps: Deps, userId: string, client: Client) {
+	await deps.db
+		.update(users)
+		.set({ tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: sql`now()` })
+		.where(eq(users.id, userId));
+	await deps.db
+		.update(refreshTokens)
+		.set({ revokedAt: sql`now()` })
+		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+	await audit.record(deps.db, { actorId: userId, action: 'account.logout_everywhere', ip: client.ip });
+}
+
+/** Changes the password, signs out every other device and returns a fresh session for this one. */
+export async function changePassword(
+	deps: Deps,
+	userId: string,
+	input: { currentPassword: string; newPassword: string },
+	client: Client
+): Promise<Result<{ session: Session }>> {
+	const tooMany = await limited(deps, [
+		{ key: `password:user:${userId}`, rule: deps.config.loginRateLimit }
+	]);
+	if (tooMany) return tooMany;
+	const [user] = await deps.db.select().from(users).where(eq(users.id, userId));
+	if (!user) return { ok: false, status: 401, message: 'Your session has ended. Log in again.' };
+	if (!(await verifyPassword(user.passwordHash, input.currentPassword)))
+		return {
+			ok: false,
+			status: 400,
+			field: 'currentPassword',
+			message: 'Your current password is not correct.'
+		};
+	const passwordHash = await hashPassword(input.newPassword);
+	const [updated] = await deps.db
+		.update(users)
+		.set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: sql`now()` })
+		.where(eq(users.id, userId))
+		.returning();
+	await deps.db
+		.update(refreshTokens)
+		.set({ revokedAt: sql`now()` })
+		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+	await audit.record(deps.db, { actorId: userId, action: 'account.password_changed', ip: client.ip });
+	return { ok: true, session: await issueSession(deps, updated!, client) };
+}

@@ -1,0 +1,146 @@
+/**
+ * Opens the database: PostgreSQL through postgres.js when a URL is given, otherwise an embedded
+ * PGlite in the data folder. Both run the committed migrations in `drizzle/` before use.
+ *
+ * @example
+ * const database = await openDatabase({ url: process.env.DATABASE_URL, dataDir: './data' });
+ * await database.db.select().from(schema.users);
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema';
+
+export { schema };
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+	db: Db;
+	kind: 'postgres' | 'pglite';
+	/** Resolves when the database answers a trivial query. */
+	ping(): Promise<void>;
+	close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+	/** postgres:// URL; absent means embedded PGlite. */
+	url?: string;
+	/** Folder for PGlite's files; `memory://` keeps everything in memory (tests). */
+	dataDir?: string;
+	poolMax?: number;
+	migrationsFolder?: string;
+	/** Called with non-fatal notices (for example PostgreSQL's NOTICE messages). */
+	onNotice?: (message: string) => void;
+}
+
+// Any lock id works as long as every replica uses the same one.
+const MIGRATION_LOCK_ID = 7_214_001;
+
+/** Finds `drizzle/` from the working directory or from wherever this file was bundled to. */
+export function findMigrationsFolder(): string {
+	const candidates = [path.resolve('drizzle')];
+	let dir = path.dirname(fileURLToPath(import.meta.url));
+	for (let i = 0; i < 6; i++) {
+		candidates.push(path.join(dir, 'drizzle'));
+		dir = path.dirname(dir);
+	}
+	const found = candidates.find((c) => existsSync(path.join(c, 'meta', '_journal.json')));
+	if (!found) throw new Error(`migrations folder not found (looked in ${candidates[0]})`);
+	return found;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+	const migrationsFolder = options.migrationsFolder ?? findMigrationsFolder();
+	return options.url
+		? openPostgres(options.url, options, migrationsFolder)
+		: openPglite(options.dataDir ?? './data', migrationsFolder);
+}
+
+async function openPostgres(
+	url: string,
+	options: DatabaseOptions,
+	migrationsFolder: string
+): Promise<Database> {
+	const { default: postgres } = await import('postgres');
+	const { drizzle } = await import('drizzle-orm/postgres-js');
+	const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+	const client = postgres(url, {
+		max: options.poolMax ?? 10,
+		onnotice: (n) => options.onNotice?.(String(n.message)),
+		connect_timeout: 10
+	});
+	const db = drizzle(client, { schema });
+	// Replicas that start together take turns: the first migrates, the rest find nothing to do.
+	const lock = await client.reserve();
+	try {
+		await lock`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+		await migrate(db, { migrationsFolder });
+	} finally {
+		await lock`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.catch(() => {});
+		lock.release();
+	}
+	return {
+		db: db as unknown as Db,
+		kind: 'postgres',
+		ping: async () => {
+			await client`select 1`;
+		},
+		close: () => client.end({ timeout: 5 })
+	};
+}
+
+async function openPglite(dataDir: string, migrationsFolder: string): Promise<Database> {
+	const { PGlite } = await import('@electric-sql/pglite');
+	const { drizzle } = await import('drizzle-orm/pglite');
+	const { migrate } = await import('drizzle-orm/pglite/migrator');
+	const inMemory = dataDir.startsWith('memory://');
+	let releaseLock = () => {};
+	let target = dataDir;
+	if (!inMemory) {
+		mkdirSync(dataDir, { recursive: true });
+		target = path.join(path.resolve(dataDir), 'pglite');
+		releaseLock = takeProcessLock(path.join(path.resolve(dataDir), 'pglite.lock'));
+	}
+	const client = new PGlite(inMemory ? undefined : target);
+	await client.waitReady;
+	const db = drizzle(client, { schema });
+	await migrate(db, { migrationsFolder });
+	return {
+		db: db as unknown as Db,
+		kind: 'pglite',
+		ping: async () => {
+			await db.execute(sql`select 1`);
+		},
+		close: async () => {
+			await client.close();
+			releaseLock();
+		}
+	};
+}
+
+/**
+ * PGlite is single-process: a second server on the same folder would corrupt it. Refuse early with
+ * a message that says what to do instead.
+ */
+function takeProcessLock(file: string): () => void {
+	if (existsSync(file)) {
+		const pid = Number(readFileSync(file, 'utf8').trim());
+		if (pid && pid !== process.pid && isAlive(pid))
+			throw new Error(
+				`the embedded database in ${path.dirname(file)} is in use by process ${pid}; stop it, use another DATA_DIR, or set DATABASE_URL to share PostgreSQL between servers`
+			);
+	}
+	writeFileSync(file, String(process.pid));
+	return () => rmSync(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}

@@ -1,0 +1,133 @@
+/**
+ * The SvelteKit handles, composed in hooks.server.ts with `sequence`:
+ * request context → authentication → audience guard → security headers.
+ */
+import type { Handle, RequestEvent } from '@sveltejs/kit';
+import * as accounts from '../auth/accounts';
+import { ACCESS_COOKIE, REFRESH_COOKIE, clearSessionCookies, setSessionCookies } from '../auth/cookies';
+import { logger, requestContext, requestIdFrom, withRequestContext } from '../log';
+import { runtime } from '../runtime';
+
+const THEMES = new Set(['light', 'dark', 'system']);
+
+function client(event: RequestEvent): accounts.Client {
+	let ip: string | null = null;
+	try {
+		ip = event.getClientAddress();
+	} catch {
+		ip = null;
+	}
+	return { ip, userAgent: event.request.headers.get('user-agent') };
+}
+
+/** Request id on every log line and in the `x-request-id` header; one access-log line per request. */
+export const requestHandle: Handle = ({ event, resolve }) => {
+	const requestId = requestIdFrom(event.request.headers.get('x-request-id'));
+	event.locals.requestId = requestId;
+	event.locals.user = null;
+	const started = performance.now();
+	return withRequestContext({ requestId }, async () => {
+		const theme = event.cookies.get('theme');
+		const response = await resolve(event, {
+			transformPageChunk: ({ html }) =>
+				html.replace('%theme%', theme && THEMES.has(theme) ? theme : 'system')
+		});
+		try {
+			response.headers.set('x-request-id', requestId);
+		} catch {
+			// Immutable headers (a fetched Response passed through): the log line still has the id.
+		}
+		if (event.url.pathname !== '/health')
+			logger().info(
+				{
+					method: event.request.method,
+					path: event.url.pathname,
+					status: response.status,
+					ms: Math.round(performance.now() - started)
+				},
+				'request'
+			);
+		return response;
+	});
+};
+
+/** Resolves the user from the access cookie, rotating the refresh token when the access token lapsed. */
+export const authHandle: Handle = async ({ event, resolve }) => {
+	if (event.url.pathname === '/health') return resolve(event);
+	const { config, database } = runtime();
+	const deps = { db: database.db, config };
+	const access = event.cookies.get(ACCESS_COOKIE);
+	let user = access ? await accounts.userFromAccessToken(deps, access) : null;
+	if (!user) {
+		const refresh = event.cookies.get(REFRESH_COOKIE);
+		if (refresh) {
+			const outcome = await accounts.rotate(deps, refresh, client(event));
+			if (outcome.kind === 'rotated') {
+				setSessionCookies(event.cookies, config, event.url, outcome.session);
+				user = outcome.session.user;
+			} else if (outcome.kind === 'invalid') {
+				clearSessionCookies(event.cookies, config, event.url);
+			}
+		} else if (access) {
+			clearSessionCookies(event.cookies, config, event.url);
+		}
+	}
+	event.locals.user = user;
+	const ctx = requestContext();
+	if (ctx && user) ctx.userId = user.id;
+	return resolve(event);
+};
+
+/**
+ * Guards whole audiences by route group, so pages, form actions and +server.ts endpoints alike are
+ * covered: `(app)` and `/api/me` need a user, `/admin` and `/api/admin` need an admin.
+ *
+ * A signed-in student who opens an admin page gets past this handle on purpose: the admin layout's
+ * load answers 403 with the styled error page. Every other kind of request (API calls, form posts)
+ * is refused right here. Admin endpoints therefore live under /api/admin, never as +server.ts
+ * files below /admin (a test checks this).
+ */
+export const guardHandle: Handle = async ({ event, resolve }) => {
+	const id = event.route.id ?? '';
+	const api = id.startsWith('/api/');
+	const wantsAdmin = id.startsWith('/admin') || id.startsWith('/api/admin');
+	const wantsUser = wantsAdmin || id.startsWith('/(app)') || id.startsWith('/api/me');
+	const user = event.locals.user;
+	const read = event.request.method === 'GET' || event.request.method === 'HEAD';
+	if (wantsUser && !user) {
+		if (api || !read) return refuse(401, 'Log in to use this.');
+		const next = event.url.pathname + event.url.search;
+		return new Response(null, {
+			status: 303,
+			headers: { location: `/login?next=${encodeURIComponent(next)}` }
+		});
+	}
+	if (wantsAdmin && user?.role !== 'admin' && (api || !read))
+		return refuse(403, 'This area is for administrators.');
+	return resolve(event);
+};
+
+function refuse(status: 401 | 403, message: string) {
+	return Response.json({ message }, { status });
+}
+
+/** Headers every response carries; the CSP itself comes from SvelteKit's `csp` option (nonces). */
+export const securityHeadersHandle: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	const set = (name: string, value: string) => {
+		if (!response.headers.has(name)) response.headers.set(name, value);
+	};
+	try {
+		set('x-content-type-options', 'nosniff');
+		set('referrer-policy', 'strict-origin-when-cross-origin');
+		set('x-frame-options', 'DENY');
+		set('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+		set('cross-origin-opener-policy', 'same-origin');
+		if (event.url.protocol === 'https:')
+			set('strict-transport-security', 'max-age=31536000; includeSubDomains');
+		if (event.locals.user) set('cache-control', 'private, no-store');
+	} catch {
+		// Immutable headers: nothing to add.
+	}
+	return response;
+};

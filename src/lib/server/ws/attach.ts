@@ -1,0 +1,54 @@
+/**
+ * Hands `/ws/` upgrades of an existing node:http server (ours in production, Vite's in development)
+ * to the Hono app through @hono/node-server's WebSocket support.
+ *
+ * @example
+ * const sockets = attachWebSockets(server, createWsApp(), { maxPayload: 1 << 20, exclusive: true });
+ * sockets.closeAll(1012, 'restarting');
+ */
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+
+interface FetchApp {
+	fetch: (request: Request, env: never) => Response | Promise<Response>;
+}
+
+export function attachWebSockets(
+	server: Server,
+	app: FetchApp | (() => Promise<FetchApp>),
+	options: { maxPayload: number; exclusive: boolean }
+) {
+	const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+	let inner: Server | undefined;
+	const load = async () => {
+		if (inner) return inner;
+		const resolved = typeof app === 'function' ? await app() : app;
+		// Never listens: it only runs the adaptor's upgrade handling for the sockets we pass it.
+		inner = createAdaptorServer({
+			fetch: resolved.fetch as never,
+			websocket: { server: wss }
+		}) as Server;
+		return inner;
+	};
+	server.on('upgrade', (req, socket, head) => {
+		if (req.url?.startsWith('/ws/')) {
+			socket.on('error', () => socket.destroy());
+			load().then(
+				(s) => s.emit('upgrade', req, socket, head),
+				() => socket.destroy()
+			);
+		} else if (options.exclusive) {
+			socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+		}
+	});
+	return {
+		wss,
+		get open() {
+			return wss.clients.size;
+		},
+		closeAll(code: number, reason: string) {
+			for (const client of wss.clients) client.close(code, reason);
+		}
+	};
+}

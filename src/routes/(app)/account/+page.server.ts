@@ -1,0 +1,51 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import * as accounts from '#lib/server/auth/accounts';
+import { clearSessionCookies, setSessionCookies } from '#lib/server/auth/cookies';
+import { actionContext, readForm } from '#lib/server/http/forms';
+import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals }) => ({
+	account: {
+		email: locals.user!.email,
+		displayName: locals.user!.displayName,
+		role: locals.user!.role,
+		memberSince: locals.user!.createdAt.toISOString()
+	}
+});
+
+export const actions: Actions = {
+	changePassword: async (event) => {
+		const user = event.locals.user!;
+		const form = await readForm(event.request);
+		if (!form)
+			return fail(400, { action: 'changePassword', message: 'The form could not be read.' });
+		const parsed = v.safeParse(
+			ChangePasswordSchema,
+			formFields(form, ['currentPassword', 'newPassword', 'confirmPassword'])
+		);
+		if (!parsed.success)
+			return fail(400, { action: 'changePassword', errors: fieldErrors(parsed.issues) });
+		const { deps, client } = actionContext(event);
+		const result = await accounts.changePassword(deps, user.id, parsed.output, client);
+		if (!result.ok)
+			return fail(
+				result.status,
+				result.field
+					? { action: 'changePassword', errors: { [result.field]: result.message } }
+					: { action: 'changePassword', message: result.message }
+			);
+		setSessionCookies(event.cookies, deps.config, event.url, result.session);
+		return {
+			action: 'changePassword',
+			success: 'Password changed. Every other device has been signed out.'
+		};
+	},
+	logoutEverywhere: async (event) => {
+		const { deps, client } = actionContext(event);
+		await accounts.logoutEverywhere(deps, event.locals.user!.id, client);
+		clearSessionCookies(event.cookies, deps.config, event.url);
+		redirect(303, '/login?loggedOutEverywhere=1');
+	}
+};

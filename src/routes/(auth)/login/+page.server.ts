@@ -1,0 +1,30 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import * as accounts from '#lib/server/auth/accounts';
+import { setSessionCookies } from '#lib/server/auth/cookies';
+import { actionContext, readForm, safeNext } from '#lib/server/http/forms';
+import { LoginSchema, fieldErrors, formFields } from '#lib/validation/account';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals, url }) => {
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+};
+
+export const actions: Actions = {
+	default: async (event) => {
+		const form = await readForm(event.request);
+		if (!form) return fail(400, { message: 'The form could not be read. Please try again.' });
+		const raw = formFields(form, ['email', 'password']);
+		const email = typeof raw.email === 'string' ? raw.email.slice(0, 254) : '';
+		const parsed = v.safeParse(LoginSchema, raw);
+		if (!parsed.success) return fail(400, { email, errors: fieldErrors(parsed.issues) });
+		const { deps, client } = actionContext(event);
+		const result = await accounts.login(deps, parsed.output, client);
+		if (!result.ok) {
+			if (result.retryAfterSeconds) event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
+			return fail(result.status, { email, message: result.message });
+		}
+		setSessionCookies(event.cookies, deps.config, event.url, result.session);
+		redirect(303, safeNext(event.url.searchParams.get('next')));
+	}
+};

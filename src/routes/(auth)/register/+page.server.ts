@@ -1,0 +1,39 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import * as accounts from '#lib/server/auth/accounts';
+import { setSessionCookies } from '#lib/server/auth/cookies';
+import { actionContext, readForm, safeNext } from '#lib/server/http/forms';
+import { RegisterSchema, fieldErrors, formFields } from '#lib/validation/account';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals }) => {
+	if (locals.user) redirect(303, '/dashboard');
+};
+
+export const actions: Actions = {
+	default: async (event) => {
+		const form = await readForm(event.request);
+		if (!form) return fail(400, { message: 'The form could not be read. Please try again.' });
+		const raw = formFields(form, ['email', 'displayName', 'password']);
+		// Echo back what was typed (trimmed to sane lengths) so the student does not retype it.
+		const values = {
+			email: typeof raw.email === 'string' ? raw.email.slice(0, 254) : '',
+			displayName: typeof raw.displayName === 'string' ? raw.displayName.slice(0, 80) : ''
+		};
+		const parsed = v.safeParse(RegisterSchema, raw);
+		if (!parsed.success) return fail(400, { ...values, errors: fieldErrors(parsed.issues) });
+		const { deps, client } = actionContext(event);
+		const result = await accounts.register(deps, parsed.output, client);
+		if (!result.ok) {
+			if (result.retryAfterSeconds) event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
+			return fail(
+				result.status,
+				result.field
+					? { ...values, errors: { [result.field]: result.message } }
+					: { ...values, message: result.message }
+			);
+		}
+		setSessionCookies(event.cookies, deps.config, event.url, result.session);
+		redirect(303, safeNext(event.url.searchParams.get('next')));
+	}
+};

@@ -1,0 +1,79 @@
+/**
+ * Production entry (`npm start`, the Docker image): one node:http server on one port.
+ * `/ws/*` upgrades go to the Hono app; everything else to SvelteKit's adapter-node handler.
+ */
+import http from 'node:http';
+import { ConfigError } from '#lib/server/config';
+import { loadEnvFile } from '#lib/server/env-file';
+import { logger } from '#lib/server/log';
+import * as rateLimit from '#lib/server/rate-limit';
+import { startRuntime, stopRuntime } from '#lib/server/runtime';
+import { attachWebSockets } from '#lib/server/ws/attach';
+import { createWsApp } from '#lib/server/ws/app';
+import { CLOSE_SERVER_RESTART } from '#lib/ws/protocol';
+
+loadEnvFile();
+
+let started;
+try {
+	started = await startRuntime(process.env);
+} catch (error) {
+	if (error instanceof ConfigError) {
+		process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
+	} else {
+		process.stderr.write(`Start-up failed: ${(error as Error).message}\n`);
+	}
+	process.exit(1);
+}
+const { config, database } = started;
+
+// adapter-node's handler starts SvelteKit (its init hook finds the runtime started above).
+const { handler } = (await import(new URL('./handler.js', import.meta.url).href)) as {
+	handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+};
+
+const server = http.createServer((req, res) =>
+	handler(req, res, () => {
+		res.statusCode = 404;
+		res.end('Not found');
+	})
+);
+server.keepAliveTimeout = 65_000;
+const sockets = attachWebSockets(server, createWsApp(), {
+	maxPayload: config.wsMaxPayloadBytes * 4,
+	exclusive: true
+});
+
+const sweep = setInterval(() => {
+	rateLimit.sweep(database.db).catch((err) => logger().warn({ err }, 'rate limit sweep failed'));
+}, 3_600_000);
+sweep.unref();
+
+server.listen(config.port, config.host, () => {
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : config.port;
+	const shown = config.host === '0.0.0.0' ? 'localhost' : config.host;
+	logger().info(
+		{ port, host: config.host, database: database.kind, llmProvider: config.llm.provider },
+		`AI Coding Tutor listening on http://${shown}:${port}`
+	);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+	if (stopping) return;
+	stopping = true;
+	logger().info({ signal }, 'shutting down: no new connections, finishing in-flight work');
+	clearInterval(sweep);
+	server.close();
+	server.closeIdleConnections();
+	sockets.closeAll(CLOSE_SERVER_RESTART, 'server restarting');
+	const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+	deadline.unref();
+	await new Promise<void>((resolve) => server.once('close', () => resolve()));
+	await stopRuntime();
+	logger().info('stopped');
+	process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

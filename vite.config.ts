@@ -1,0 +1,31 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import adapter from '@sveltejs/adapter-node';
+import { defineConfig } from 'vite';
+import { wsDevPlugin } from './scripts/vite-ws-dev.ts';
+
+export default defineConfig({
+	plugins: [
+		sveltekit({
+			adapter: adapter({ precompress: true }),
+			// Forms are protected by SvelteKit's Origin check; no origin is trusted beyond our own.
+			csrf: { trustedOrigins: [] },
+			csp: {
+				mode: 'auto',
+				directives: {
+					'default-src': ['self'],
+					'script-src': ['self'],
+					'style-src': ['self', 'unsafe-inline'],
+					'img-src': ['self', 'data:'],
+					'font-src': ['self'],
+					'connect-src': ['self'],
+					'object-src': ['none'],
+					'base-uri': ['self'],
+					'form-action': ['self'],
+					'frame-ancestors': ['none']
+				}
+			}
+		}),
+		wsDevPlugin()
+	],
+	server: { port: 5173, strictPort: false }
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+	test: {
+		include: ['src/**/*.spec.ts', 'tests/**/*.spec.ts'],
+		environment: 'node',
+		expect: { requireAssertions: true },
+		testTimeout: 30_000,
+		hookTimeout: 60_000,
+		// Integration files each get their own database; keep the 2-core machine from thrashing.
+		maxWorkers: 2
+	}
+});
