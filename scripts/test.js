@@ -1,6 +1,7 @@
 // `npm test`: the whole suite, in the order CI needs it. Stops at the first failing step.
 import { execFileSync } from 'node:child_process';
 
+/** @type {[string, string[]][]} */
 const steps = [
 	['npm', ['run', 'lint']],
 	['npm', ['run', 'check']],

@@ -1,4 +1,4 @@
-import type { SessionUser } from '#lib/server/auth/accounts';
+import type { SessionUser } from '#lib/server/auth/accounts.ts';
 
 declare global {
 	namespace App {

@@ -3,14 +3,14 @@
  * `/ws/*` upgrades go to the Hono app; everything else to SvelteKit's adapter-node handler.
  */
 import http from 'node:http';
-import { ConfigError } from '#lib/server/config';
-import { loadEnvFile } from '#lib/server/env-file';
-import { logger } from '#lib/server/log';
-import * as rateLimit from '#lib/server/rate-limit';
-import { startRuntime, stopRuntime } from '#lib/server/runtime';
-import { attachWebSockets } from '#lib/server/ws/attach';
-import { createWsApp } from '#lib/server/ws/app';
-import { CLOSE_SERVER_RESTART } from '#lib/ws/protocol';
+import { ConfigError } from '#lib/server/config.ts';
+import { loadEnvFile } from '#lib/server/env-file.ts';
+import { logger } from '#lib/server/log.ts';
+import * as rateLimit from '#lib/server/rate-limit.ts';
+import { startRuntime, stopRuntime } from '#lib/server/runtime.ts';
+import { attachWebSockets } from '#lib/server/ws/attach.ts';
+import { createWsApp } from '#lib/server/ws/app.ts';
+import { CLOSE_SERVER_RESTART } from '#lib/ws/protocol.ts';
 
 loadEnvFile();
 
@@ -68,7 +68,10 @@ async function shutdown(signal: string) {
 	server.close();
 	server.closeIdleConnections();
 	sockets.closeAll(CLOSE_SERVER_RESTART, 'server restarting');
-	const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+	const deadline = setTimeout(
+		() => server.closeAllConnections(),
+		config.shutdownGraceSeconds * 1000
+	);
 	deadline.unref();
 	await new Promise<void>((resolve) => server.once('close', () => resolve()));
 	await stopRuntime();

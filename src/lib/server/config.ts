@@ -20,7 +20,14 @@ export class ConfigError extends Error {
 	}
 }
 
-const PROVIDERS = ['anthropic', 'openai', 'google', 'openai-compatible', 'mock', 'offline'] as const;
+const PROVIDERS = [
+	'anthropic',
+	'openai',
+	'google',
+	'openai-compatible',
+	'mock',
+	'offline'
+] as const;
 export type LlmProvider = (typeof PROVIDERS)[number];
 
 /** Placeholders copied from examples must never sign real tokens. */
@@ -63,7 +70,9 @@ const EnvSchema = v.object({
 	DATA_DIR: v.optional(v.string(), './data'),
 	DATABASE_URL: optionalString,
 	DATABASE_POOL_MAX: int(10, 1, 200),
-	ORIGIN: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL like https://tutor.example.com'))),
+	ORIGIN: v.optional(
+		v.pipe(v.string(), v.trim(), v.url('must be a URL like https://tutor.example.com'))
+	),
 	CORS_ORIGINS: list,
 	JWT_SECRET_KEY: optionalString,
 	ACCESS_TOKEN_TTL_SECONDS: int(900, 30, 86_400),
@@ -188,7 +197,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		if (!env.DATABASE_URL)
 			problems.push('DATABASE_URL is required in production (postgres://user:pass@host:5432/db)');
 	} else if (!secret || secret.length < 32) {
-		if (secret) warnings.push('JWT_SECRET_KEY is shorter than 32 characters; using a generated one');
+		if (secret)
+			warnings.push('JWT_SECRET_KEY is shorter than 32 characters; using a generated one');
 		secret = developmentSecret(dataDir);
 	}
 
@@ -215,13 +225,16 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 						: 'offline';
 	}
 	if (!providerKey(env, provider)) {
-		const need = provider === 'openai-compatible' ? 'LLM_BASE_URL' : `${provider.toUpperCase()}_API_KEY`;
+		const need =
+			provider === 'openai-compatible' ? 'LLM_BASE_URL' : `${provider.toUpperCase()}_API_KEY`;
 		const message = `LLM_PROVIDER=${provider} but ${need} is not set; the tutor will fail until it is`;
 		if (production) problems.push(message);
 		else warnings.push(message);
 	}
 	if (!env.COHERE_API_KEY && !env.VOYAGE_API_KEY)
-		warnings.push('no embedding key (COHERE_API_KEY or VOYAGE_API_KEY): retrieval uses full-text search only');
+		warnings.push(
+			'no embedding key (COHERE_API_KEY or VOYAGE_API_KEY): retrieval uses full-text search only'
+		);
 
 	if (problems.length) throw new ConfigError(problems);
 
@@ -241,7 +254,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			for (const port of [env.PORT, 5173]) allowedOrigins.add(`http://${host}:${port}`);
 	}
 	if (production && allowedOrigins.size === 0)
-		warnings.push('neither ORIGIN nor CORS_ORIGINS is set: every WebSocket connection will be refused');
+		warnings.push(
+			'neither ORIGIN nor CORS_ORIGINS is set: every WebSocket connection will be refused'
+		);
 
 	return {
 		production,

@@ -45,7 +45,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 			level,
 			base: undefined,
 			timestamp: pino.stdTimeFunctions.isoTime,
-			redact: { paths: paths.map((p) => p.replace(/\.([\w]*-[\w-]*)$/, '["$1"]')), censor: '[redacted]' },
+			redact: {
+				paths: paths.map((p) => p.replace(/\.([\w]*-[\w-]*)$/, '["$1"]')),
+				censor: '[redacted]'
+			},
 			mixin() {
 				const ctx = store.getStore();
 				return ctx ? { reqId: ctx.requestId, ...(ctx.userId ? { userId: ctx.userId } : {}) } : {};

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import * as adminUsers from '#lib/server/admin/users';
-import { runtime } from '#lib/server/runtime';
-import { isAdminEmail } from '#lib/server/admin/roles';
+import * as adminUsers from '#lib/server/admin/users.ts';
+import { runtime } from '#lib/server/runtime.ts';
+import { isAdminEmail } from '#lib/server/admin/roles.ts';
 import type { PageServerLoad } from './$types';
 
 const Query = v.object({

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
-import * as accounts from '#lib/server/auth/accounts';
-import { REFRESH_COOKIE, clearSessionCookies } from '#lib/server/auth/cookies';
-import { actionContext } from '#lib/server/http/forms';
+import * as accounts from '#lib/server/auth/accounts.ts';
+import { REFRESH_COOKIE, clearSessionCookies } from '#lib/server/auth/cookies.ts';
+import { actionContext } from '#lib/server/http/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 // Logging out changes state, so it is a POST (a link or image cannot log anyone out).

@@ -260,7 +260,11 @@ export async function logoutEverywhere(deps: Deps, userId: string, client: Clien
 		.update(refreshTokens)
 		.set({ revokedAt: sql`now()` })
 		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
-	await audit.record(deps.db, { actorId: userId, action: 'account.logout_everywhere', ip: client.ip });
+	await audit.record(deps.db, {
+		actorId: userId,
+		action: 'account.logout_everywhere',
+		ip: client.ip
+	});
 }
 
 /** Changes the password, signs out every other device and returns a fresh session for this one. */
@@ -293,6 +297,10 @@ export async function changePassword(
 		.update(refreshTokens)
 		.set({ revokedAt: sql`now()` })
 		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
-	await audit.record(deps.db, { actorId: userId, action: 'account.password_changed', ip: client.ip });
+	await audit.record(deps.db, {
+		actorId: userId,
+		action: 'account.password_changed',
+		ip: client.ip
+	});
 	return { ok: true, session: await issueSession(deps, updated!, client) };
 }

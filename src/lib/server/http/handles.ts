@@ -2,9 +2,15 @@
  * The SvelteKit handles, composed in hooks.server.ts with `sequence`:
  * request context → authentication → audience guard → security headers.
  */
-import type { Handle, RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import * as accounts from '../auth/accounts';
-import { ACCESS_COOKIE, REFRESH_COOKIE, clearSessionCookies, setSessionCookies } from '../auth/cookies';
+import {
+	ACCESS_COOKIE,
+	REFRESH_COOKIE,
+	clearSessionCookies,
+	setSessionCookies
+} from '../auth/cookies';
 import { logger, requestContext, requestIdFrom, withRequestContext } from '../log';
 import { runtime } from '../runtime';
 

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { upgradeWebSocket } from '@hono/node-server';
 import * as v from 'valibot';
-import { ClientMessage, PROTOCOL_VERSION, type ServerMessage } from '#lib/ws/protocol';
+import { ClientMessage, PROTOCOL_VERSION, type ServerMessage } from '#lib/ws/protocol.ts';
 import * as accounts from '../auth/accounts';
 import { logger, requestIdFrom, withRequestContext } from '../log';
 import { runtime } from '../runtime';
@@ -30,7 +30,10 @@ export function createWsApp() {
 		c.header('x-request-id', requestId);
 	});
 	app.use('/v1', originGuard({ allowed: () => runtime().config.allowedOrigins }));
-	app.use('/v1', cookieAuth({ authenticate: (token) => accounts.userFromAccessToken(deps(), token) }));
+	app.use(
+		'/v1',
+		cookieAuth({ authenticate: (token) => accounts.userFromAccessToken(deps(), token) })
+	);
 
 	app.get(
 		'/v1',
@@ -49,8 +52,7 @@ export function createWsApp() {
 				},
 				onMessage(event, ws) {
 					const raw = typeof event.data === 'string' ? event.data : null;
-					if (raw === null)
-						return send(ws, error('bad_request', 'Frames must be JSON text.'));
+					if (raw === null) return send(ws, error('bad_request', 'Frames must be JSON text.'));
 					if (Buffer.byteLength(raw) > maxBytes)
 						return send(ws, error('too_large', `Frames are limited to ${maxBytes} bytes.`));
 					let data: unknown;
@@ -62,13 +64,17 @@ export function createWsApp() {
 					if (data && typeof data === 'object' && 'v' in data && data.v !== PROTOCOL_VERSION)
 						return send(
 							ws,
-							error('unsupported_version', `This server speaks protocol version ${PROTOCOL_VERSION}.`)
+							error(
+								'unsupported_version',
+								`This server speaks protocol version ${PROTOCOL_VERSION}.`
+							)
 						);
 					const parsed = v.safeParse(ClientMessage, data);
 					if (!parsed.success)
 						return send(ws, error('bad_request', `Invalid message: ${parsed.issues[0].message}`));
 					const message = parsed.output;
-					if (message.type === 'ping') send(ws, { v: PROTOCOL_VERSION, type: 'pong', id: message.id });
+					if (message.type === 'ping')
+						send(ws, { v: PROTOCOL_VERSION, type: 'pong', id: message.id });
 				},
 				onClose() {
 					logger().debug({ reqId: requestId, userId: user.id }, 'websocket closed');
@@ -86,6 +92,9 @@ export function createWsApp() {
 	return app;
 }
 
-function error(code: 'bad_request' | 'too_large' | 'unsupported_version', message: string): ServerMessage {
+function error(
+	code: 'bad_request' | 'too_large' | 'unsupported_version',
+	message: string
+): ServerMessage {
 	return { v: PROTOCOL_VERSION, type: 'error', code, message };
 }

@@ -33,8 +33,11 @@ export function originGuard(options: { allowed: () => readonly string[] }) {
  * @example
  * app.use('/v1', cookieAuth({ authenticate: (token) => accounts.userFromAccessToken(deps(), token) }));
  */
-export function cookieAuth(options: { authenticate: (token: string) => Promise<SessionUser | null> }) {
-	if (typeof options.authenticate !== 'function') throw new Error('cookieAuth needs authenticate()');
+export function cookieAuth(options: {
+	authenticate: (token: string) => Promise<SessionUser | null>;
+}) {
+	if (typeof options.authenticate !== 'function')
+		throw new Error('cookieAuth needs authenticate()');
 	return createMiddleware<WsEnv>(async function cookieAuth(c, next) {
 		const token = getCookie(c, ACCESS_COOKIE);
 		const user = token ? await options.authenticate(token) : null;

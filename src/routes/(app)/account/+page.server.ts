@@ -1,9 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as accounts from '#lib/server/auth/accounts';
-import { clearSessionCookies, setSessionCookies } from '#lib/server/auth/cookies';
-import { actionContext, readForm } from '#lib/server/http/forms';
-import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account';
+import * as accounts from '#lib/server/auth/accounts.ts';
+import { clearSessionCookies, setSessionCookies } from '#lib/server/auth/cookies.ts';
+import { actionContext, readForm } from '#lib/server/http/forms.ts';
+import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => ({

@@ -1,9 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as accounts from '#lib/server/auth/accounts';
-import { setSessionCookies } from '#lib/server/auth/cookies';
-import { actionContext, readForm, safeNext } from '#lib/server/http/forms';
-import { LoginSchema, fieldErrors, formFields } from '#lib/validation/account';
+import * as accounts from '#lib/server/auth/accounts.ts';
+import { setSessionCookies } from '#lib/server/auth/cookies.ts';
+import { actionContext, readForm, safeNext } from '#lib/server/http/forms.ts';
+import { LoginSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
@@ -21,7 +21,8 @@ export const actions: Actions = {
 		const { deps, client } = actionContext(event);
 		const result = await accounts.login(deps, parsed.output, client);
 		if (!result.ok) {
-			if (result.retryAfterSeconds) event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
+			if (result.retryAfterSeconds)
+				event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
 			return fail(result.status, { email, message: result.message });
 		}
 		setSessionCookies(event.cookies, deps.config, event.url, result.session);

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
-import { runtime } from '#lib/server/runtime';
-import { logger } from '#lib/server/log';
+import { runtime } from '#lib/server/runtime.ts';
+import { logger } from '#lib/server/log.ts';
 import type { RequestHandler } from './$types';
 
 const TIMEOUT_MS = 2000;
@@ -21,7 +21,10 @@ export const GET: RequestHandler = async () => {
 	} catch (err) {
 		logger().warn({ err }, 'readiness check failed');
 		return json(
-			{ status: 'unavailable', database: { kind: database.kind, ok: false, error: (err as Error).message } },
+			{
+				status: 'unavailable',
+				database: { kind: database.kind, ok: false, error: (err as Error).message }
+			},
 			{ status: 503 }
 		);
 	}
