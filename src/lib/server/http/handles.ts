@@ -2,7 +2,6 @@
  * The SvelteKit handles, composed in hooks.server.ts with `sequence`:
  * request context → authentication → audience guard → security headers.
  */
-import type { RequestEvent } from '@sveltejs/kit';
 import type { Handle } from '@sveltejs/kit/hooks';
 import * as accounts from '../auth/accounts';
 import {
@@ -13,18 +12,9 @@ import {
 } from '../auth/cookies';
 import { logger, requestContext, requestIdFrom, withRequestContext } from '../log';
 import { runtime } from '../runtime';
+import { clientOf } from './forms';
 
 const THEMES = new Set(['light', 'dark', 'system']);
-
-function client(event: RequestEvent): accounts.Client {
-	let ip: string | null = null;
-	try {
-		ip = event.getClientAddress();
-	} catch {
-		ip = null;
-	}
-	return { ip, userAgent: event.request.headers.get('user-agent') };
-}
 
 /** Request id on every log line and in the `x-request-id` header; one access-log line per request. */
 export const requestHandle: Handle = ({ event, resolve }) => {
@@ -67,7 +57,7 @@ export const authHandle: Handle = async ({ event, resolve }) => {
 	if (!user) {
 		const refresh = event.cookies.get(REFRESH_COOKIE);
 		if (refresh) {
-			const outcome = await accounts.rotate(deps, refresh, client(event));
+			const outcome = await accounts.rotate(deps, refresh, clientOf(event));
 			if (outcome.kind === 'rotated') {
 				setSessionCookies(event.cookies, config, event.url, outcome.session);
 				user = outcome.session.user;
