@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config.ts';
+
+const good = {
+	NODE_ENV: 'production',
+	JWT_SECRET_KEY: 'k'.repeat(20) + '-a-long-random-production-key',
+	DATABASE_URL: 'postgres://tutor@db:5432/tutor',
+	ANTHROPIC_API_KEY: 'sk-ant-test',
+	ORIGIN: 'https://tutor.example.com'
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+	try {
+		loadConfig(env);
+	} catch (error) {
+		if (error instanceof ConfigError) return error.problems;
+		throw error;
+	}
+	return [];
+}
+
+describe('production configuration fails fast', () => {
+	it('accepts a complete production environment', () => {
+		const config = loadConfig(good);
+		expect(config.production).toBe(true);
+		expect(config.llm.provider).toBe('anthropic');
+		expect(config.host).toBe('0.0.0.0');
+		expect(config.allowedOrigins).toEqual(['https://tutor.example.com']);
+	});
+
+	it('names JWT_SECRET_KEY when it is missing, short or a placeholder', () => {
+		expect(problems({ ...good, JWT_SECRET_KEY: undefined }).join()).toMatch(
+			/JWT_SECRET_KEY is required/
+		);
+		expect(problems({ ...good, JWT_SECRET_KEY: 'short-secret' }).join()).toMatch(
+			/JWT_SECRET_KEY is too short \(12 characters/
+		);
+		expect(
+			problems({ ...good, JWT_SECRET_KEY: 'change-me-change-me-change-me-change-me' }).join()
+		).toMatch(/JWT_SECRET_KEY is a placeholder/);
+	});
+
+	it('requires DATABASE_URL', () => {
+		expect(problems({ ...good, DATABASE_URL: undefined }).join()).toMatch(
+			/DATABASE_URL is required/
+		);
+	});
+
+	it('requires an LLM key unless the offline tutor is chosen explicitly', () => {
+		expect(problems({ ...good, ANTHROPIC_API_KEY: undefined }).join()).toMatch(/no LLM key is set/);
+		expect(problems({ ...good, ANTHROPIC_API_KEY: undefined, LLM_PROVIDER: 'offline' })).toEqual(
+			[]
+		);
+		expect(problems({ ...good, LLM_PROVIDER: 'openai' }).join()).toMatch(
+			/OPENAI_API_KEY is not set/
+		);
+	});
+
+	it('reports every problem at once', () => {
+		expect(problems({ NODE_ENV: 'production' }).length).toBe(3);
+	});
+
+	it('rejects malformed numbers and enums with the variable name', () => {
+		expect(problems({ PORT: 'eighty' }).join()).toMatch(/PORT must be a whole number/);
+		expect(problems({ PORT: '70000' }).join()).toMatch(/PORT must be at most 65535/);
+		expect(problems({ LLM_PROVIDER: 'skynet' }).join()).toMatch(/LLM_PROVIDER must be one of/);
+		expect(problems({ CORS_ORIGINS: 'not a url' }).join()).toMatch(/CORS_ORIGINS/);
+	});
+});
+
+describe('development defaults', () => {
+	it('starts with no settings: offline tutor, PGlite, generated secret kept in the data folder', () => {
+		const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+		const config = loadConfig({ DATA_DIR: dataDir });
+		expect(config.production).toBe(false);
+		expect(config.databaseUrl).toBeUndefined();
+		expect(config.llm.provider).toBe('offline');
+		expect(config.port).toBe(3000);
+		expect(config.host).toBe('127.0.0.1');
+		const stored = readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
+		expect(stored.length).toBeGreaterThanOrEqual(32);
+		expect(new TextDecoder().decode(config.jwtSecret)).toBe(stored);
+		// The same secret on the next start, so sessions survive a restart.
+		expect(new TextDecoder().decode(loadConfig({ DATA_DIR: dataDir }).jwtSecret)).toBe(stored);
+		expect(config.allowedOrigins).toContain('http://localhost:3000');
+		expect(config.warnings.join()).toMatch(/no embedding key/);
+	});
+
+	it('picks the provider whose key is present and warns about a provider without a key', () => {
+		const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+		expect(loadConfig({ DATA_DIR: dataDir, OPENAI_API_KEY: 'sk' }).llm.provider).toBe('openai');
+		const config = loadConfig({ DATA_DIR: dataDir, LLM_PROVIDER: 'google' });
+		expect(config.warnings.join()).toMatch(/GOOGLE_API_KEY is not set/);
+	});
+
+	it('reads ADMIN_EMAIL and CORS_ORIGINS as comma-separated lists', () => {
+		const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+		const config = loadConfig({
+			DATA_DIR: dataDir,
+			ADMIN_EMAIL: ' Boss@Example.com, ops@example.com ',
+			CORS_ORIGINS: 'https://a.example.com/, https://b.example.com'
+		});
+		expect(config.adminEmails).toEqual(['boss@example.com', 'ops@example.com']);
+		expect(config.allowedOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+	});
+});
