@@ -19,12 +19,16 @@ export function actionContext(event: RequestEvent): { deps: Deps; client: Client
 	return { deps: { db: database.db, config }, client: clientOf(event) };
 }
 
-/** Reads the form body; a body that is not a form is the client's mistake, not ours. */
-export async function readForm(request: Request): Promise<FormData | null> {
+export type FormBody = { ok: true; data: FormData } | { ok: false; status: 400 | 413; message: string };
+
+/** Reads the form body; a body that is not a form, or is too large, is the client's mistake. */
+export async function readForm(request: Request): Promise<FormBody> {
 	try {
-		return await request.formData();
-	} catch {
-		return null;
+		return { ok: true, data: await request.formData() };
+	} catch (error) {
+		if ((error as { status?: number }).status === 413)
+			return { ok: false, status: 413, message: 'That form is far larger than it should be.' };
+		return { ok: false, status: 400, message: 'The form could not be read. Please try again.' };
 	}
 }
 

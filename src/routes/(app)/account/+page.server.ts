@@ -18,9 +18,9 @@ export const load: PageServerLoad = ({ locals }) => ({
 export const actions: Actions = {
 	changePassword: async (event) => {
 		const user = event.locals.user!;
-		const form = await readForm(event.request);
-		if (!form)
-			return fail(400, { action: 'changePassword', message: 'The form could not be read.' });
+		const body = await readForm(event.request);
+		if (!body.ok) return fail(body.status, { action: 'changePassword', message: body.message });
+		const form = body.data;
 		const parsed = v.safeParse(
 			ChangePasswordSchema,
 			formFields(form, ['currentPassword', 'newPassword', 'confirmPassword'])

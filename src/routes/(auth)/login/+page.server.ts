@@ -12,8 +12,9 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 export const actions: Actions = {
 	default: async (event) => {
-		const form = await readForm(event.request);
-		if (!form) return fail(400, { message: 'The form could not be read. Please try again.' });
+		const body = await readForm(event.request);
+		if (!body.ok) return fail(body.status, { message: body.message });
+		const form = body.data;
 		const raw = formFields(form, ['email', 'password']);
 		const email = typeof raw.email === 'string' ? raw.email.slice(0, 254) : '';
 		const parsed = v.safeParse(LoginSchema, raw);

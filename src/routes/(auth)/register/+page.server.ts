@@ -12,8 +12,9 @@ export const load: PageServerLoad = ({ locals }) => {
 
 export const actions: Actions = {
 	default: async (event) => {
-		const form = await readForm(event.request);
-		if (!form) return fail(400, { message: 'The form could not be read. Please try again.' });
+		const body = await readForm(event.request);
+		if (!body.ok) return fail(body.status, { message: body.message });
+		const form = body.data;
 		const raw = formFields(form, ['email', 'displayName', 'password']);
 		// Echo back what was typed (trimmed to sane lengths) so the student does not retype it.
 		const values = {
