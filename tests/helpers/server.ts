@@ -115,7 +115,10 @@ export class Client {
 		return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 	}
 
-	async fetch(pathname: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
+	async fetch(
+		pathname: string,
+		init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> } = {}
+	) {
 		const headers: Record<string, string> = {
 			origin: this.base,
 			...this.defaultHeaders,

@@ -19,7 +19,8 @@ export function actionContext(event: RequestEvent): { deps: Deps; client: Client
 	return { deps: { db: database.db, config }, client: clientOf(event) };
 }
 
-export type FormBody = { ok: true; data: FormData } | { ok: false; status: 400 | 413; message: string };
+export type FormBody =
+	{ ok: true; data: FormData } | { ok: false; status: 400 | 413; message: string };
 
 /** Reads the form body; a body that is not a form, or is too large, is the client's mistake. */
 export async function readForm(request: Request): Promise<FormBody> {
