@@ -27,17 +27,26 @@ try {
 }
 const { config, database } = started;
 
+// adapter-node assumes https when no PROTOCOL_HEADER is configured, which would make every form on a
+// plain-HTTP laptop install fail SvelteKit's origin check. Unless the operator names the header their
+// proxy sets (PROTOCOL_HEADER=x-forwarded-proto behind Caddy), we state the protocol ourselves in a
+// header we overwrite on every request, so no client can choose it.
+const OWN_PROTOCOL_HEADER = 'x-tutor-protocol';
+const ownProtocol = !process.env.PROTOCOL_HEADER;
+if (ownProtocol) process.env.PROTOCOL_HEADER = OWN_PROTOCOL_HEADER;
+
 // adapter-node's handler starts SvelteKit (its init hook finds the runtime started above).
 const { handler } = (await import(new URL('./handler.js', import.meta.url).href)) as {
 	handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 };
 
-const server = http.createServer((req, res) =>
+const server = http.createServer((req, res) => {
+	if (ownProtocol) req.headers[OWN_PROTOCOL_HEADER] = 'http';
 	handler(req, res, () => {
 		res.statusCode = 404;
 		res.end('Not found');
-	})
-);
+	});
+});
 server.keepAliveTimeout = 65_000;
 const sockets = attachWebSockets(server, createWsApp(), {
 	maxPayload: config.wsMaxPayloadBytes * 4,

@@ -1,0 +1,44 @@
+import { expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+export const PASSWORD = 'a sensible long password';
+
+let counter = 0;
+export function uniqueEmail(prefix = 'student') {
+	counter += 1;
+	return `${prefix}.${Date.now().toString(36)}${counter}@example.com`;
+}
+
+export async function registerViaUi(
+	page: Page,
+	email: string,
+	name = 'Sam Student',
+	password = PASSWORD
+) {
+	await page.goto('/register');
+	await page.getByLabel('Email').fill(email);
+	await page.getByLabel('Display name').fill(name);
+	await page.getByLabel('Password', { exact: true }).fill(password);
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+export async function loginViaUi(page: Page, email: string, password = PASSWORD) {
+	await page.goto('/login');
+	await page.getByLabel('Email').fill(email);
+	await page.getByLabel('Password').fill(password);
+	await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Fails on serious or critical accessibility violations (axe-core, WCAG 2.x A and AA). */
+export async function expectAccessible(page: Page) {
+	const results = await new AxeBuilder({ page })
+		.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+		.analyze();
+	const serious = results.violations.filter(
+		(v) => v.impact === 'serious' || v.impact === 'critical'
+	);
+	expect(
+		serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
+	).toEqual([]);
+}
