@@ -33,8 +33,8 @@ export default defineConfig({
 		}
 	},
 	webServer: {
-		// Exactly what `npm start` serves, on an empty embedded database.
-		command: 'node build/app.js',
+		// The README's run command, on an empty embedded database.
+		command: 'npm start',
 		url: `http://localhost:${port}/health`,
 		reuseExistingServer: false,
 		timeout: 60_000,

@@ -19,6 +19,8 @@ describe.each(drivers)('accounts on %s', (driver) => {
 	});
 	afterAll(() => t?.drop());
 
+	const login = (email: string, password = 'a good long password', d: accounts.Deps = deps) =>
+		accounts.login(d, { email, password }, client);
 	const register = (email: string, password = 'a good long password') =>
 		accounts.register(deps, { email, displayName: email.split('@')[0]!, password }, client);
 
@@ -43,35 +45,19 @@ describe.each(drivers)('accounts on %s', (driver) => {
 	});
 
 	it('logs in with the right password only, with one message for unknown email and wrong password', async () => {
-		const good = await accounts.login(
-			deps,
-			{ email: 'ada@example.com', password: 'a good long password' },
-			client
-		);
+		const good = await login('ada@example.com');
 		expect(good.ok).toBe(true);
-		const wrong = await accounts.login(
-			deps,
-			{ email: 'ada@example.com', password: 'nope nope nope' },
-			client
-		);
-		const unknown = await accounts.login(
-			deps,
-			{ email: 'ghost@example.com', password: 'nope nope nope' },
-			client
-		);
+		const wrong = await login('ada@example.com', 'nope nope nope');
+		const unknown = await login('ghost@example.com', 'nope nope nope');
 		expect(wrong).toMatchObject({ ok: false, status: 400 });
 		expect(unknown).toMatchObject({ ok: false, status: 400 });
 		expect(!wrong.ok && wrong.message).toBe(!unknown.ok && unknown.message);
 	});
 
 	it('rotates refresh tokens, and reuse of a spent one revokes the whole family', async () => {
-		const login = await accounts.login(
-			deps,
-			{ email: 'ada@example.com', password: 'a good long password' },
-			client
-		);
-		if (!login.ok) throw new Error('login failed');
-		const first = login.session.refreshToken;
+		const signedIn = await login('ada@example.com');
+		if (!signedIn.ok) throw new Error('login failed');
+		const first = signedIn.session.refreshToken;
 		const r1 = await accounts.rotate(deps, first, client);
 		expect(r1.kind).toBe('rotated');
 		if (r1.kind !== 'rotated') return;
@@ -86,11 +72,7 @@ describe.each(drivers)('accounts on %s', (driver) => {
 			.where(eq(schema.auditLog.action, 'account.refresh_reuse_detected'));
 		expect(audit.length).toBe(1);
 		// Other sessions of the same user are untouched.
-		const other = await accounts.login(
-			deps,
-			{ email: 'ada@example.com', password: 'a good long password' },
-			client
-		);
+		const other = await login('ada@example.com');
 		expect(other.ok && (await accounts.rotate(deps, other.session.refreshToken, client)).kind).toBe(
 			'rotated'
 		);
@@ -98,15 +80,11 @@ describe.each(drivers)('accounts on %s', (driver) => {
 
 	it('treats a parallel refresh within the grace window as a race, not theft', async () => {
 		const graceDeps = { ...deps, config: testConfig({ REFRESH_REUSE_GRACE_SECONDS: '30' }) };
-		const login = await accounts.login(
-			graceDeps,
-			{ email: 'ada@example.com', password: 'a good long password' },
-			client
-		);
-		if (!login.ok) throw new Error('login failed');
+		const signedIn = await login('ada@example.com', undefined, graceDeps);
+		if (!signedIn.ok) throw new Error('login failed');
 		const outcomes = await Promise.all([
-			accounts.rotate(graceDeps, login.session.refreshToken, client),
-			accounts.rotate(graceDeps, login.session.refreshToken, client)
+			accounts.rotate(graceDeps, signedIn.session.refreshToken, client),
+			accounts.rotate(graceDeps, signedIn.session.refreshToken, client)
 		]);
 		expect(outcomes.map((o) => o.kind).sort()).toEqual(['raced', 'rotated']);
 		const winner = outcomes.find((o) => o.kind === 'rotated');
@@ -118,16 +96,8 @@ describe.each(drivers)('accounts on %s', (driver) => {
 
 	it('logout revokes this session only; logout everywhere kills every refresh and access token', async () => {
 		await register('cy@example.com');
-		const a = await accounts.login(
-			deps,
-			{ email: 'cy@example.com', password: 'a good long password' },
-			client
-		);
-		const b = await accounts.login(
-			deps,
-			{ email: 'cy@example.com', password: 'a good long password' },
-			client
-		);
+		const a = await login('cy@example.com');
+		const b = await login('cy@example.com');
 		if (!a.ok || !b.ok) throw new Error('login failed');
 		await accounts.logout(deps, a.session.refreshToken);
 		expect((await accounts.rotate(deps, a.session.refreshToken, client)).kind).toBe('invalid');
@@ -140,11 +110,7 @@ describe.each(drivers)('accounts on %s', (driver) => {
 
 	it('changes the password: old one stops working, other sessions end, this one continues', async () => {
 		await register('dee@example.com');
-		const other = await accounts.login(
-			deps,
-			{ email: 'dee@example.com', password: 'a good long password' },
-			client
-		);
+		const other = await login('dee@example.com');
 		if (!other.ok) throw new Error('login failed');
 		const bad = await accounts.changePassword(
 			deps,
@@ -166,24 +132,8 @@ describe.each(drivers)('accounts on %s', (driver) => {
 		).toMatchObject({
 			email: 'dee@example.com'
 		});
-		expect(
-			(
-				await accounts.login(
-					deps,
-					{ email: 'dee@example.com', password: 'a good long password' },
-					client
-				)
-			).ok
-		).toBe(false);
-		expect(
-			(
-				await accounts.login(
-					deps,
-					{ email: 'dee@example.com', password: 'a brand new password' },
-					client
-				)
-			).ok
-		).toBe(true);
+		expect((await login('dee@example.com')).ok).toBe(false);
+		expect((await login('dee@example.com', 'a brand new password')).ok).toBe(true);
 	});
 
 	it('refuses disabled accounts at login and for existing tokens', async () => {
@@ -194,13 +144,7 @@ describe.each(drivers)('accounts on %s', (driver) => {
 			.set({ disabledAt: new Date() })
 			.where(eq(schema.users.id, r.session.user.id));
 		expect(await accounts.userFromAccessToken(deps, r.session.accessToken)).toBeNull();
-		expect(
-			await accounts.login(
-				deps,
-				{ email: 'eve@example.com', password: 'a good long password' },
-				client
-			)
-		).toMatchObject({
+		expect(await login('eve@example.com')).toMatchObject({
 			ok: false,
 			status: 403
 		});
