@@ -1,6 +1,13 @@
-// Screenshots for the README and for looking at the UI: `node scripts/screenshots.js [baseUrl]`
+// Screenshots for the README and for looking at the UI: `node scripts/screenshots.ts [baseUrl]`
 // against a running server (ADMIN_EMAIL must include admin@example.com for the admin page).
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
+
+interface ShotOptions {
+	scheme?: 'light' | 'dark';
+	width?: number;
+	height?: number;
+	setup?: (page: Page) => Promise<unknown>;
+}
 
 const base = process.argv[2] ?? 'http://localhost:3000';
 const out = 'docs/screenshots';
@@ -9,7 +16,11 @@ const browser = await chromium.launch({
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
 });
 
-async function shoot(name, path, { scheme = 'light', width = 1280, height = 800, setup } = {}) {
+async function shoot(
+	name: string,
+	path: string | null,
+	{ scheme = 'light', width = 1280, height = 800, setup }: ShotOptions = {}
+) {
 	const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme });
 	const page = await context.newPage();
 	if (setup) await setup(page);
@@ -18,7 +29,7 @@ async function shoot(name, path, { scheme = 'light', width = 1280, height = 800,
 	await context.close();
 }
 
-async function signIn(page, email, name) {
+async function signIn(page: Page, email: string, name: string) {
 	await page.goto(base + '/register');
 	await page.getByLabel('Email').fill(email);
 	await page.getByLabel('Display name').fill(name);
