@@ -86,6 +86,23 @@ const EnvSchema = v.object({
 	GOOGLE_API_KEY: optionalString,
 	LLM_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
 	LLM_API_KEY: optionalString,
+	LLM_MODEL: optionalString,
+	ANTHROPIC_MODEL: optionalString,
+	OPENAI_MODEL: optionalString,
+	GOOGLE_MODEL: optionalString,
+	ANTHROPIC_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+	OPENAI_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+	GOOGLE_BASE_URL: v.optional(
+		v.pipe(v.string(), v.trim(), v.url('must be a URL')),
+		'https://generativelanguage.googleapis.com/v1beta/openai/'
+	),
+	LLM_TIMEOUT_SECONDS: int(60, 1, 3600),
+	LLM_FIRST_TOKEN_TIMEOUT_SECONDS: int(30, 1, 600),
+	LLM_MAX_RETRIES: int(2, 0, 10),
+	LLM_MAX_OUTPUT_TOKENS: int(1024, 16, 64_000),
+	TUTOR_HISTORY_TOKEN_BUDGET: int(6000, 256, 1_000_000),
+	MOCK_TOKEN_DELAY_MS: int(20, 0, 10_000),
+	MOCK_TOKEN_COUNT: int(64, 1, 100_000),
 	COHERE_API_KEY: optionalString,
 	VOYAGE_API_KEY: optionalString,
 	LOG_LEVEL: v.optional(
@@ -116,11 +133,26 @@ export interface Config {
 	registerRateLimit: { limit: number; windowSeconds: number };
 	llm: {
 		provider: LlmProvider;
+		/** The model the configured provider is asked for. */
+		model: string;
 		anthropicApiKey?: string;
+		anthropicBaseUrl?: string;
 		openaiApiKey?: string;
+		openaiBaseUrl?: string;
 		googleApiKey?: string;
+		googleBaseUrl: string;
+		/** OpenAI-compatible server (Ollama, vLLM, LM Studio). */
 		baseUrl?: string;
 		apiKey?: string;
+		/** Longest silence allowed while an answer streams. */
+		timeoutSeconds: number;
+		/** Longest wait for the first token (retried before it arrives). */
+		firstTokenTimeoutSeconds: number;
+		maxRetries: number;
+		maxOutputTokens: number;
+		/** Token budget for the conversation history sent with each question. */
+		historyTokenBudget: number;
+		mock: { tokenDelayMs: number; tokenCount: number };
 	};
 	embeddings: { cohereApiKey?: string; voyageApiKey?: string };
 	logLevel: string;
@@ -144,6 +176,28 @@ function providerKey(env: v.InferOutput<typeof EnvSchema>, provider: LlmProvider
 		default:
 			return 'not-needed';
 	}
+}
+
+/** Default model per provider; LLM_MODEL or the provider's own *_MODEL setting overrides it. */
+export const DEFAULT_MODELS: Record<LlmProvider, string> = {
+	anthropic: 'claude-sonnet-4-5',
+	openai: 'gpt-4.1-mini',
+	google: 'gemini-2.5-flash',
+	'openai-compatible': 'llama3.1',
+	mock: 'mock-tutor',
+	offline: 'course-search'
+};
+
+function modelFor(env: v.InferOutput<typeof EnvSchema>, provider: LlmProvider): string {
+	const own =
+		provider === 'anthropic'
+			? env.ANTHROPIC_MODEL
+			: provider === 'openai'
+				? env.OPENAI_MODEL
+				: provider === 'google'
+					? env.GOOGLE_MODEL
+					: undefined;
+	return own ?? DEFAULT_MODELS[provider];
 }
 
 /** Reads or creates the development signing secret so sessions survive restarts. */
@@ -279,8 +333,18 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			anthropicApiKey: env.ANTHROPIC_API_KEY,
 			openaiApiKey: env.OPENAI_API_KEY,
 			googleApiKey: env.GOOGLE_API_KEY,
+			model: env.LLM_MODEL ?? modelFor(env, provider),
+			anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
+			openaiBaseUrl: env.OPENAI_BASE_URL,
+			googleBaseUrl: env.GOOGLE_BASE_URL,
 			baseUrl: env.LLM_BASE_URL,
-			apiKey: env.LLM_API_KEY
+			apiKey: env.LLM_API_KEY,
+			timeoutSeconds: env.LLM_TIMEOUT_SECONDS,
+			firstTokenTimeoutSeconds: env.LLM_FIRST_TOKEN_TIMEOUT_SECONDS,
+			maxRetries: env.LLM_MAX_RETRIES,
+			maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
+			historyTokenBudget: env.TUTOR_HISTORY_TOKEN_BUDGET,
+			mock: { tokenDelayMs: env.MOCK_TOKEN_DELAY_MS, tokenCount: env.MOCK_TOKEN_COUNT }
 		},
 		embeddings: { cohereApiKey: env.COHERE_API_KEY, voyageApiKey: env.VOYAGE_API_KEY },
 		logLevel: env.LOG_LEVEL,
