@@ -101,6 +101,11 @@ const EnvSchema = v.object({
 	LLM_MAX_RETRIES: int(2, 0, 10),
 	LLM_MAX_OUTPUT_TOKENS: int(1024, 16, 64_000),
 	TUTOR_HISTORY_TOKEN_BUDGET: int(6000, 256, 1_000_000),
+	TUTOR_LEASE_SECONDS: int(15, 2, 600),
+	TUTOR_FLUSH_MS: int(150, 10, 5000),
+	TUTOR_RATE_LIMIT: int(30, 1, 100_000),
+	TUTOR_RATE_WINDOW_SECONDS: int(60, 1, 86_400),
+	WS_MAX_MESSAGES_PER_SECOND: int(20, 1, 10_000),
 	MOCK_TOKEN_DELAY_MS: int(20, 0, 10_000),
 	MOCK_TOKEN_COUNT: int(64, 1, 100_000),
 	COHERE_API_KEY: optionalString,
@@ -155,6 +160,16 @@ export interface Config {
 		mock: { tokenDelayMs: number; tokenCount: number };
 	};
 	embeddings: { cohereApiKey?: string; voyageApiKey?: string };
+	tutor: {
+		/** A generation's claim on its conversation; renewed while it runs, taken over when it lapses. */
+		leaseSeconds: number;
+		/** How often streamed text is written to the database (and seen by other replicas). */
+		flushMs: number;
+		/** Tutor requests (send, continue, regenerate) per user per window, across replicas. */
+		rateLimit: { limit: number; windowSeconds: number };
+		/** WebSocket frames per second per socket before frames are refused. */
+		maxMessagesPerSecond: number;
+	};
 	logLevel: string;
 	shutdownGraceSeconds: number;
 	wsMaxPayloadBytes: number;
@@ -347,6 +362,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			mock: { tokenDelayMs: env.MOCK_TOKEN_DELAY_MS, tokenCount: env.MOCK_TOKEN_COUNT }
 		},
 		embeddings: { cohereApiKey: env.COHERE_API_KEY, voyageApiKey: env.VOYAGE_API_KEY },
+		tutor: {
+			leaseSeconds: env.TUTOR_LEASE_SECONDS,
+			flushMs: env.TUTOR_FLUSH_MS,
+			rateLimit: { limit: env.TUTOR_RATE_LIMIT, windowSeconds: env.TUTOR_RATE_WINDOW_SECONDS },
+			maxMessagesPerSecond: env.WS_MAX_MESSAGES_PER_SECOND
+		},
 		logLevel: env.LOG_LEVEL,
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
 		wsMaxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,

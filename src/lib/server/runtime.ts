@@ -10,10 +10,27 @@
 import { loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db';
 import { createLogger, logger, setLogger } from './log';
+import { createProvider } from './ai/providers';
+import type { Provider } from './ai/types';
+import { TutorEngine } from './tutor/engine';
+import { createOfflineProvider } from './tutor/offline';
+import * as retrieval from './tutor/retrieval';
 
 export interface Runtime {
 	config: Config;
 	database: Database;
+	provider: Provider;
+	tutor: TutorEngine;
+}
+
+/** The tutor's provider and session engine on an open database. */
+export async function startTutor(config: Config, database: Database) {
+	const provider = createProvider(config.llm, {
+		offline: createOfflineProvider((question) => retrieval.search(database.db, question, 3))
+	});
+	const tutor = new TutorEngine({ database, config, provider });
+	await tutor.start();
+	return { provider, tutor };
 }
 
 const KEY = Symbol.for('ai-coding-tutor.runtime');
@@ -32,7 +49,8 @@ export function startRuntime(env: Record<string, string | undefined>): Promise<R
 			poolMax: config.databasePoolMax
 		});
 		logger().info({ database: database.kind }, 'database ready, migrations applied');
-		return { config, database };
+		const { provider, tutor } = await startTutor(config, database);
+		return { config, database, provider, tutor };
 	})();
 	return globals[KEY].then((r) => (globals[CURRENT] = r));
 }
@@ -55,5 +73,6 @@ export async function stopRuntime() {
 	if (!started) return;
 	globals[KEY] = undefined;
 	globals[CURRENT] = undefined;
+	await started.tutor.close(started.config.shutdownGraceSeconds * 1000);
 	await started.database.close();
 }

@@ -63,6 +63,13 @@ const USER_MESSAGES: Record<ProviderErrorKind, string> = {
 	aborted: 'Stopped.'
 };
 
+/** The sentence a student sees for a failure kind (unknown kinds get a generic one). */
+export function userMessageFor(kind: string): string {
+	return (
+		USER_MESSAGES[kind as ProviderErrorKind] ?? 'Something went wrong while answering. Please try again.'
+	);
+}
+
 export class ProviderError extends Error {
 	readonly kind: ProviderErrorKind;
 	readonly status?: number;

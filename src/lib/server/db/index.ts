@@ -21,6 +21,11 @@ export interface Database {
 	kind: 'postgres' | 'pglite';
 	/** Resolves when the database answers a trivial query. */
 	ping(): Promise<void>;
+	/**
+	 * Calls `handler` for every NOTIFY on `channel` (from any process on the same database) until
+	 * the returned function is called. PostgreSQL reconnects the listener by itself.
+	 */
+	listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
 	close(): Promise<void>;
 }
 
@@ -87,6 +92,10 @@ async function openPostgres(
 		ping: async () => {
 			await client`select 1`;
 		},
+		listen: async (channel, handler) => {
+			const { unlisten } = await client.listen(channel, handler);
+			return unlisten;
+		},
 		close: () => client.end({ timeout: 5 })
 	};
 }
@@ -113,6 +122,7 @@ async function openPglite(dataDir: string, migrationsFolder: string): Promise<Da
 		ping: async () => {
 			await db.execute(sql`select 1`);
 		},
+		listen: (channel, handler) => client.listen(channel, handler),
 		close: async () => {
 			await client.close();
 			releaseLock();

@@ -9,7 +9,15 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { upgradeWebSocket } from '@hono/node-server';
 import * as v from 'valibot';
-import { ClientMessage, PROTOCOL_VERSION, type ServerMessage } from '#lib/ws/protocol.ts';
+import {
+	ClientMessage,
+	PROTOCOL_VERSION,
+	type ErrorCode,
+	type ServerMessage
+} from '#lib/ws/protocol.ts';
+import type { WSContext } from 'hono/ws';
+import type { Failure } from '../tutor/engine';
+import type { Socket, Subscription } from '../tutor/fanout';
 import * as accounts from '../auth/accounts';
 import { logger, requestIdFrom, withRequestContext } from '../log';
 import { runtime } from '../runtime';
@@ -17,6 +25,20 @@ import { cookieAuth, originGuard, type WsEnv } from './guards';
 
 function send(ws: { send(data: string): void }, message: ServerMessage) {
 	ws.send(JSON.stringify(message));
+}
+
+/** Frames per second per socket: a token bucket that refills continuously. */
+function frameLimiter(perSecond: number) {
+	let tokens = perSecond;
+	let last = performance.now();
+	return () => {
+		const now = performance.now();
+		tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
+		last = now;
+		if (tokens < 1) return false;
+		tokens -= 1;
+		return true;
+	};
 }
 
 export function createWsApp() {
@@ -40,9 +62,72 @@ export function createWsApp() {
 		upgradeWebSocket((c) => {
 			const user = c.get('user');
 			const requestId = c.get('requestId');
-			const maxBytes = runtime().config.wsMaxPayloadBytes;
+			const { config, tutor } = runtime();
+			const maxBytes = config.wsMaxPayloadBytes;
+			const allowFrame = frameLimiter(config.tutor.maxMessagesPerSecond);
+			const subscriptions = new Map<string, Subscription>();
+			let socket: Socket | undefined;
+
+			const handle = async (ws: WSContext, message: ClientMessage) => {
+				const reply = (result: { ok: true } | Failure, conversationId: string) => {
+					if (!result.ok)
+						send(ws, {
+							v: PROTOCOL_VERSION,
+							type: 'error',
+							code: result.code,
+							message: result.message,
+							conversationId,
+							...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {})
+						});
+				};
+				switch (message.type) {
+					case 'ping':
+						return send(ws, { v: PROTOCOL_VERSION, type: 'pong', id: message.id });
+					case 'subscribe': {
+						const previous = subscriptions.get(message.conversationId);
+						if (previous) tutor.fanout.remove(previous);
+						const result = await tutor.subscribe(
+							socket!,
+							user.id,
+							message.conversationId,
+							message.since
+						);
+						if (result.ok) subscriptions.set(message.conversationId, result.subscription);
+						return reply(result, message.conversationId);
+					}
+					case 'unsubscribe': {
+						const sub = subscriptions.get(message.conversationId);
+						if (sub) tutor.fanout.remove(sub);
+						subscriptions.delete(message.conversationId);
+						return;
+					}
+					case 'send':
+						return reply(
+							await tutor.send(user.id, message.conversationId, message.clientId, message.text),
+							message.conversationId
+						);
+					case 'stop':
+						return reply(await tutor.stop(user.id, message.conversationId), message.conversationId);
+					case 'continue':
+						return reply(
+							await tutor.continueAnswer(user.id, message.conversationId),
+							message.conversationId
+						);
+					case 'regenerate':
+						return reply(
+							await tutor.regenerate(user.id, message.conversationId),
+							message.conversationId
+						);
+				}
+			};
+
 			return {
 				onOpen(_event, ws) {
+					const raw = ws.raw as { bufferedAmount?: number } | undefined;
+					socket = {
+						send: (m) => send(ws, m),
+						bufferedAmount: () => raw?.bufferedAmount ?? 0
+					};
 					logger().info({ reqId: requestId, userId: user.id }, 'websocket open');
 					send(ws, {
 						v: PROTOCOL_VERSION,
@@ -51,6 +136,8 @@ export function createWsApp() {
 					});
 				},
 				onMessage(event, ws) {
+					if (!allowFrame())
+						return send(ws, error('rate_limited', 'Too many messages at once; slow down.'));
 					const raw = typeof event.data === 'string' ? event.data : null;
 					if (raw === null) return send(ws, error('bad_request', 'Frames must be JSON text.'));
 					if (Buffer.byteLength(raw) > maxBytes)
@@ -70,13 +157,27 @@ export function createWsApp() {
 							)
 						);
 					const parsed = v.safeParse(ClientMessage, data);
-					if (!parsed.success)
-						return send(ws, error('bad_request', `Invalid message: ${parsed.issues[0].message}`));
-					const message = parsed.output;
-					if (message.type === 'ping')
-						send(ws, { v: PROTOCOL_VERSION, type: 'pong', id: message.id });
+					if (!parsed.success) {
+						const issue = parsed.issues[0];
+						const field = issue.path?.map((p) => String(p.key)).join('.');
+						return send(
+							ws,
+							error('bad_request', `Invalid message: ${field ? `${field} ` : ''}${issue.message}`)
+						);
+					}
+					withRequestContext({ requestId, userId: user.id }, () =>
+						handle(ws, parsed.output).catch((err) => {
+							logger().error({ err, type: parsed.output.type }, 'websocket message failed');
+							send(
+								ws,
+								error('internal', `Something went wrong on our side (reference ${requestId}).`)
+							);
+						})
+					);
 				},
 				onClose() {
+					for (const sub of subscriptions.values()) tutor.fanout.remove(sub);
+					subscriptions.clear();
 					logger().debug({ reqId: requestId, userId: user.id }, 'websocket closed');
 				}
 			};
@@ -92,9 +193,6 @@ export function createWsApp() {
 	return app;
 }
 
-function error(
-	code: 'bad_request' | 'too_large' | 'unsupported_version',
-	message: string
-): ServerMessage {
+function error(code: ErrorCode, message: string): ServerMessage {
 	return { v: PROTOCOL_VERSION, type: 'error', code, message };
 }

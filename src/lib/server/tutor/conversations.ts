@@ -1,0 +1,135 @@
+/**
+ * Conversation queries. Every read and write takes the owner's id: a student never reaches another
+ * student's conversation, not even by guessing an id.
+ *
+ * @example
+ * const page = await conversations.list(db, userId, { query: 'loops', page: 1 });
+ */
+import { and, asc, count, desc, eq, ilike, ne, sql } from 'drizzle-orm';
+import type { ChatMessageView } from '#lib/ws/protocol.ts';
+import { userMessageFor } from '../ai/types';
+import type { Db } from '../db';
+import { conversations, messages, type Conversation } from '../db/schema';
+
+export const PAGE_SIZE = 20;
+export const DEFAULT_TITLE = 'New conversation';
+export const TITLE_MAX = 120;
+
+export async function list(db: Db, userId: string, options: { query?: string; page: number }) {
+	const q = options.query?.trim();
+	const where = and(
+		eq(conversations.userId, userId),
+		q ? ilike(conversations.title, `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`) : undefined
+	);
+	const [rows, [total]] = await Promise.all([
+		db
+			.select({
+				id: conversations.id,
+				title: conversations.title,
+				updatedAt: conversations.updatedAt,
+				generating: sql<boolean>`${conversations.generationId} is not null`
+			})
+			.from(conversations)
+			.where(where)
+			.orderBy(desc(conversations.updatedAt), desc(conversations.id))
+			.limit(PAGE_SIZE)
+			.offset((options.page - 1) * PAGE_SIZE),
+		db.select({ n: count() }).from(conversations).where(where)
+	]);
+	return { rows, total: total?.n ?? 0, page: options.page, pageSize: PAGE_SIZE };
+}
+
+export async function create(
+	db: Db,
+	userId: string,
+	init: { title?: string; context?: Record<string, unknown> | null } = {}
+): Promise<Conversation> {
+	const [row] = await db
+		.insert(conversations)
+		.values({
+			userId,
+			title: init.title?.slice(0, TITLE_MAX) || DEFAULT_TITLE,
+			context: init.context ?? null
+		})
+		.returning();
+	return row!;
+}
+
+export async function get(db: Db, userId: string, id: string): Promise<Conversation | null> {
+	const [row] = await db
+		.select()
+		.from(conversations)
+		.where(and(eq(conversations.id, id), eq(conversations.userId, userId)));
+	return row ?? null;
+}
+
+export async function rename(db: Db, userId: string, id: string, title: string) {
+	const [row] = await db
+		.update(conversations)
+		.set({ title: title.slice(0, TITLE_MAX) })
+		.where(and(eq(conversations.id, id), eq(conversations.userId, userId)))
+		.returning({ id: conversations.id });
+	return Boolean(row);
+}
+
+export async function remove(db: Db, userId: string, id: string) {
+	const [row] = await db
+		.delete(conversations)
+		.where(and(eq(conversations.id, id), eq(conversations.userId, userId)))
+		.returning({ id: conversations.id });
+	return Boolean(row);
+}
+
+/** A short title from the first question, cut at a word boundary. */
+export function titleFrom(text: string): string {
+	const clean = text.replace(/\s+/g, ' ').trim();
+	if (clean.length <= 60) return clean || DEFAULT_TITLE;
+	const cut = clean.slice(0, 60);
+	return cut.slice(0, Math.max(cut.lastIndexOf(' '), 40)).trimEnd() + '…';
+}
+
+export function toView(m: typeof messages.$inferSelect): ChatMessageView {
+	return {
+		id: m.id,
+		role: m.role,
+		content: m.content,
+		status: m.status === 'superseded' ? 'complete' : m.status,
+		errorKind: m.errorKind,
+		errorMessage: m.errorKind ? userMessageFor(m.errorKind) : null,
+		seq: m.seq
+	};
+}
+
+/**
+ * The conversation as of one instant: its messages and the sequence number they include. Read in
+ * one repeatable-read transaction, because an answer's text and the log advance together.
+ */
+export async function snapshot(db: Db, id: string) {
+	return db.transaction(
+		async (tx) => {
+			const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, id));
+			if (!conversation) return null;
+			const rows = await tx
+				.select()
+				.from(messages)
+				.where(and(eq(messages.conversationId, id), ne(messages.status, 'superseded')))
+				.orderBy(asc(messages.seq));
+			return { conversation, messages: rows.map(toView) };
+		},
+		{ isolationLevel: 'repeatable read', accessMode: 'read only' }
+	);
+}
+
+/** The history the tutor sees: finished or partial messages, oldest first. */
+export async function history(db: Db, id: string) {
+	return db
+		.select({
+			id: messages.id,
+			role: messages.role,
+			content: messages.content,
+			status: messages.status
+		})
+		.from(messages)
+		.where(and(eq(messages.conversationId, id), ne(messages.status, 'superseded')))
+		.orderBy(asc(messages.seq));
+}

@@ -1,0 +1,777 @@
+/**
+ * Durable tutoring sessions. A conversation behaves like a durable object: one generation at a time
+ * (a lease in its row, fenced on every write), one ordered event log, any number of watchers on any
+ * replica.
+ *
+ * - The owner numbers events as they stream and hands them to local watchers at once; a flusher
+ *   writes every running generation's new events in one transaction every `flushMs`, renewing the
+ *   leases in the same statement (a replica that lost its lease writes nothing).
+ * - Other replicas learn of new events through NOTIFY and read them from the log.
+ * - A generation belongs to no socket: closing the tab does not stop it.
+ * - If an owner dies, its lease lapses; any replica then marks the partial answer interrupted,
+ *   numbering that event past anything the dead owner could have shown, so clients that saw unsaved
+ *   text notice and resync to the saved truth.
+ *
+ * @example
+ * const engine = new TutorEngine({ database, config, provider });
+ * await engine.start();
+ * await engine.send(user.id, conversationId, clientId, 'Why does my loop never end?');
+ */
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { hostname } from 'node:os';
+import type {
+	ChatMessageView,
+	ErrorCode,
+	LogEvent,
+	NewLogEvent,
+	ServerMessage
+} from '#lib/ws/protocol.ts';
+import type { Config } from '../config';
+import type { Database, Db } from '../db';
+import { conversationEvents, conversations, messages } from '../db/schema';
+import { ProviderError, type ChatMessage, type Provider, type Usage } from '../ai/types';
+import { logger } from '../log';
+import * as rateLimit from '../rate-limit';
+import * as convos from './conversations';
+import { Fanout, type Socket, type Subscription } from './fanout';
+import * as log from './log';
+import { buildPrompt, type TutorContext } from './prompt';
+import * as retrieval from './retrieval';
+
+/** Sequence numbers skipped when a dead owner's answer is closed: more than it may hold unsaved. */
+export const RECOVERY_GAP = 1000;
+/** Unsaved events that force a flush before the timer. */
+const FLUSH_AT_EVENTS = 200;
+/** An owner that cannot save this many events stops rather than show text it may lose. */
+const MAX_UNSAVED_EVENTS = 900;
+const EVENTS_CHANNEL = 'tutor_events';
+const CONTROL_CHANNEL = 'tutor_control';
+const CONTINUE_INSTRUCTION =
+	'(Continue your previous answer exactly where it stopped. Do not repeat what you already wrote.)';
+
+type StopReason = 'stop' | 'shutdown' | 'lost-lease' | 'storage';
+
+interface Generation {
+	id: string;
+	conversationId: string;
+	messageId: string;
+	controller: AbortController;
+	/** Last sequence number handed out. */
+	seq: number;
+	/** Last sequence number known to be in the database. */
+	savedSeq: number;
+	/** This generation's events, kept for watchers that join mid-answer on this replica. */
+	events: LogEvent[];
+	pending: LogEvent[];
+	/** Text streamed since the last flush (appended to the message row). */
+	unsavedText: string;
+	status: 'streaming' | 'complete' | 'stopped' | 'error' | 'interrupted';
+	errorKind: string | null;
+	usage: Usage | null;
+	release: boolean;
+	lastRenewAt: number;
+	done: Promise<void>;
+	resolveDone: () => void;
+}
+
+export type Failure = { ok: false; code: ErrorCode; message: string; retryAfterSeconds?: number };
+export type EngineResult = { ok: true } | Failure;
+
+const fail = (code: ErrorCode, message: string, retryAfterSeconds?: number): Failure => ({
+	ok: false,
+	code,
+	message,
+	...(retryAfterSeconds ? { retryAfterSeconds } : {})
+});
+
+function rowsOf<T>(result: unknown): T[] {
+	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export class TutorEngine {
+	readonly replicaId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+	readonly fanout: Fanout;
+	readonly #database: Database;
+	readonly #config: Config;
+	readonly #provider: Provider;
+	readonly #generations = new Map<string, Generation>();
+	#flushTimer: ReturnType<typeof setInterval> | undefined;
+	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
+	#flushing: Promise<void> | null = null;
+	#flushAgain = false;
+	#unlisten: (() => Promise<void>)[] = [];
+	#closing = false;
+
+	constructor(options: { database: Database; config: Config; provider: Provider }) {
+		this.#database = options.database;
+		this.#config = options.config;
+		this.#provider = options.provider;
+		this.fanout = new Fanout({ read: (id, since) => this.#read(id, since) });
+	}
+
+	get #db(): Db {
+		return this.#database.db;
+	}
+
+	get activeGenerations() {
+		return this.#generations.size;
+	}
+
+	async start() {
+		const { flushMs, leaseSeconds } = this.#config.tutor;
+		if (this.#database.kind === 'postgres') {
+			this.#unlisten.push(
+				await this.#database.listen(EVENTS_CHANNEL, (payload) => this.#onEventsNotice(payload)),
+				await this.#database.listen(CONTROL_CHANNEL, (payload) => this.#onControl(payload))
+			);
+		}
+		this.#flushTimer = setInterval(() => void this.flush(), flushMs);
+		this.#flushTimer.unref();
+		const every = Math.max(500, Math.min(5000, (leaseSeconds * 1000) / 3));
+		this.#recoveryTimer = setInterval(() => void this.recoverExpired(), every);
+		this.#recoveryTimer.unref();
+		await this.recoverExpired();
+	}
+
+	/** Stops taking work, lets running answers finish for up to `graceMs`, saves the rest as interrupted. */
+	async close(graceMs: number) {
+		this.#closing = true;
+		const running = [...this.#generations.values()];
+		if (running.length) {
+			const all = Promise.all(running.map((g) => g.done));
+			const timer = new Promise((r) => setTimeout(r, graceMs).unref());
+			await Promise.race([all, timer]);
+			for (const g of this.#generations.values()) g.controller.abort('shutdown');
+			await Promise.race([
+				Promise.all(running.map((g) => g.done)),
+				new Promise((r) => setTimeout(r, 5000).unref())
+			]);
+		}
+		clearInterval(this.#flushTimer);
+		clearInterval(this.#recoveryTimer);
+		await this.flush();
+		for (const unlisten of this.#unlisten) await unlisten().catch(() => {});
+		this.fanout.close();
+	}
+
+	// ---------------------------------------------------------------- watching
+
+	/**
+	 * Starts watching a conversation. With `since` (the last number the client rendered) it gets what
+	 * came after; without, or when `since` is not in the saved log, a snapshot first.
+	 */
+	async subscribe(
+		socket: Socket,
+		userId: string,
+		conversationId: string,
+		since: number | undefined
+	): Promise<{ ok: true; subscription: Subscription } | Failure> {
+		const conversation = await convos.get(this.#db, userId, conversationId);
+		if (!conversation) return fail('not_found', 'This conversation does not exist.');
+		if (
+			conversation.generationId &&
+			conversation.leaseExpiresAt &&
+			conversation.leaseExpiresAt.getTime() < Date.now()
+		)
+			await this.recoverExpired();
+		const resume = since !== undefined && since > 0 && (await this.#exists(conversationId, since));
+		const sub = this.fanout.add(conversationId, socket, resume ? since : 0);
+		// Hold live delivery until the starting point has been sent.
+		sub.pulling = true;
+		try {
+			if (!resume) {
+				const snap = await convos.snapshot(this.#db, conversationId);
+				if (!snap) {
+					this.fanout.remove(sub);
+					return fail('not_found', 'This conversation does not exist.');
+				}
+				socket.send(this.#snapshotMessage(conversationId, snap.conversation, snap.messages));
+				sub.lastSeq = snap.conversation.lastSeq;
+			}
+		} finally {
+			sub.pulling = false;
+		}
+		await this.fanout.pull(sub);
+		return { ok: true, subscription: sub };
+	}
+
+	#snapshotMessage(
+		conversationId: string,
+		conversation: { lastSeq: number; title: string; generationId: string | null },
+		list: ChatMessageView[]
+	): ServerMessage {
+		const local = this.#generationFor(conversationId);
+		return {
+			v: 1,
+			type: 'snapshot',
+			conversationId,
+			seq: conversation.lastSeq,
+			title: conversation.title,
+			generating: Boolean(conversation.generationId) || Boolean(local),
+			messages: list
+		};
+	}
+
+	#generationFor(conversationId: string) {
+		for (const g of this.#generations.values()) if (g.conversationId === conversationId) return g;
+		return undefined;
+	}
+
+	async #read(conversationId: string, since: number): Promise<LogEvent[]> {
+		const saved = await log.replay(this.#db, conversationId, since);
+		const local = this.#generationFor(conversationId);
+		if (!local) return saved;
+		const after = saved.at(-1)?.seq ?? since;
+		return saved.concat(local.events.filter((e) => e.seq > after));
+	}
+
+	async #exists(conversationId: string, seq: number) {
+		const local = this.#generationFor(conversationId);
+		if (local?.events.some((e) => e.seq === seq)) return true;
+		return log.has(this.#db, conversationId, seq);
+	}
+
+	#onEventsNotice(payload: string) {
+		const [conversationId, seq, replica] = payload.split('|');
+		if (!conversationId || replica === this.replicaId) return;
+		this.fanout.notify(conversationId, Number(seq));
+	}
+
+	#onControl(payload: string) {
+		try {
+			const { action, generationId } = JSON.parse(payload) as {
+				action: string;
+				generationId: string;
+			};
+			const g = this.#generations.get(generationId);
+			if (g && action === 'stop') g.controller.abort('stop');
+		} catch {
+			logger().warn('malformed control notice ignored');
+		}
+	}
+
+	// ---------------------------------------------------------------- starting answers
+
+	async #limited(userId: string): Promise<EngineResult | null> {
+		const r = await rateLimit.hit(this.#db, `tutor:user:${userId}`, this.#config.tutor.rateLimit);
+		return r.allowed
+			? null
+			: fail(
+					'rate_limited',
+					`You are sending messages very fast. Try again in ${r.retryAfterSeconds} s.`,
+					r.retryAfterSeconds
+				);
+	}
+
+	/** Adds the student's message and starts the tutor's answer. A resent `clientId` is ignored. */
+	async send(
+		userId: string,
+		conversationId: string,
+		clientId: string,
+		text: string
+	): Promise<EngineResult> {
+		if (this.#closing)
+			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
+		const tooFast = await this.#limited(userId);
+		if (tooFast) return tooFast;
+		const started = await this.#db.transaction(async (tx) => {
+			const [conversation] = await tx
+				.select()
+				.from(conversations)
+				.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
+				.for('update');
+			if (!conversation) return fail('not_found', 'This conversation does not exist.');
+			const [duplicate] = await tx
+				.select({ id: messages.id })
+				.from(messages)
+				.where(and(eq(messages.conversationId, conversationId), eq(messages.clientId, clientId)));
+			if (duplicate) return { ok: true as const, duplicate: true as const };
+			if (conversation.generationId)
+				return fail(
+					'busy',
+					'The tutor is still answering. Stop it or wait for the answer to finish.'
+				);
+			const seq = conversation.lastSeq;
+			const [userMessage] = await tx
+				.insert(messages)
+				.values({
+					conversationId,
+					role: 'user',
+					content: text,
+					status: 'complete',
+					clientId,
+					seq: seq + 1
+				})
+				.returning({ id: messages.id });
+			const [answer] = await tx
+				.insert(messages)
+				.values({
+					conversationId,
+					role: 'assistant',
+					content: '',
+					status: 'streaming',
+					seq: seq + 2,
+					model: this.#provider.model
+				})
+				.returning({ id: messages.id });
+			const events: LogEvent[] = [
+				{ seq: seq + 1, type: 'user', messageId: userMessage!.id, text, clientId },
+				{ seq: seq + 2, type: 'start', messageId: answer!.id }
+			];
+			const generationId = crypto.randomUUID();
+			await this.#claim(tx, conversationId, generationId, seq + 2, {
+				title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : undefined
+			});
+			await log.append(tx, conversationId, events);
+			return {
+				ok: true as const,
+				generationId,
+				messageId: answer!.id,
+				events,
+				seq: seq + 2,
+				title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : null
+			};
+		});
+		if (!started.ok || 'duplicate' in started) return started.ok ? { ok: true } : started;
+		if (started.title) this.#broadcastTitle(conversationId, started.title);
+		this.#launch(
+			conversationId,
+			started.generationId,
+			started.messageId,
+			started.seq,
+			started.events,
+			'',
+			'answer'
+		);
+		return { ok: true };
+	}
+
+	/** Picks up a stopped, interrupted or failed answer where it ended. */
+	async continueAnswer(userId: string, conversationId: string): Promise<EngineResult> {
+		return this.#restart(userId, conversationId, 'continue');
+	}
+
+	/** Replaces the last answer with a new one (also how "Retry" works after an error). */
+	async regenerate(userId: string, conversationId: string): Promise<EngineResult> {
+		return this.#restart(userId, conversationId, 'regenerate');
+	}
+
+	async #restart(
+		userId: string,
+		conversationId: string,
+		mode: 'continue' | 'regenerate'
+	): Promise<EngineResult> {
+		if (this.#closing) return fail('busy', 'The server is restarting. Try again in a moment.');
+		const tooFast = await this.#limited(userId);
+		if (tooFast) return tooFast;
+		const started = await this.#db.transaction(async (tx) => {
+			const [conversation] = await tx
+				.select()
+				.from(conversations)
+				.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
+				.for('update');
+			if (!conversation) return fail('not_found', 'This conversation does not exist.');
+			if (conversation.generationId) return fail('busy', 'The tutor is still answering.');
+			const [last] = await tx
+				.select()
+				.from(messages)
+				.where(and(eq(messages.conversationId, conversationId), ne(messages.status, 'superseded')))
+				.orderBy(desc(messages.seq))
+				.limit(1);
+			if (!last || last.role !== 'assistant')
+				return fail('nothing_to_continue', 'There is no answer to continue or regenerate.');
+			if (mode === 'continue' && !['stopped', 'interrupted', 'error'].includes(last.status))
+				return fail('nothing_to_continue', 'The last answer is already complete.');
+			const seq = conversation.lastSeq + 1;
+			const generationId = crypto.randomUUID();
+			let messageId = last.id;
+			let prefix = last.content;
+			let event: LogEvent;
+			if (mode === 'continue') {
+				await tx
+					.update(messages)
+					.set({ status: 'streaming', errorKind: null, updatedAt: sql`now()` })
+					.where(eq(messages.id, last.id));
+				event = { seq, type: 'start', messageId, continued: true };
+			} else {
+				await tx
+					.update(messages)
+					.set({ status: 'superseded', updatedAt: sql`now()` })
+					.where(eq(messages.id, last.id));
+				const [answer] = await tx
+					.insert(messages)
+					.values({
+						conversationId,
+						role: 'assistant',
+						content: '',
+						status: 'streaming',
+						seq,
+						model: this.#provider.model
+					})
+					.returning({ id: messages.id });
+				messageId = answer!.id;
+				prefix = '';
+				event = { seq, type: 'start', messageId, replaces: last.id };
+			}
+			await this.#claim(tx, conversationId, generationId, seq, {});
+			await log.append(tx, conversationId, [event]);
+			return { ok: true as const, generationId, messageId, seq, event, prefix };
+		});
+		if (!started.ok) return started;
+		this.#launch(
+			conversationId,
+			started.generationId,
+			started.messageId,
+			started.seq,
+			[started.event],
+			started.prefix,
+			mode === 'continue' ? 'continue' : 'answer'
+		);
+		return { ok: true };
+	}
+
+	async #claim(
+		tx: Db,
+		conversationId: string,
+		generationId: string,
+		lastSeq: number,
+		extra: { title?: string }
+	) {
+		await tx
+			.update(conversations)
+			.set({
+				generationId,
+				leaseOwner: this.replicaId,
+				leaseExpiresAt: sql`now() + make_interval(secs => ${this.#config.tutor.leaseSeconds})`,
+				lastSeq,
+				updatedAt: sql`now()`,
+				...(extra.title ? { title: extra.title } : {})
+			})
+			.where(eq(conversations.id, conversationId));
+		await tx.execute(
+			sql`select pg_notify(${EVENTS_CHANNEL}, ${`${conversationId}|${lastSeq}|${this.replicaId}`})`
+		);
+	}
+
+	#broadcastTitle(conversationId: string, title: string) {
+		// Titles are not part of the log: watchers on this replica are told now, others on their next load.
+		this.fanout.broadcast(conversationId, { v: 1, type: 'conversation', conversationId, title });
+	}
+
+	/** Stops the running answer, wherever it runs. Stopping nothing is not an error. */
+	async stop(userId: string, conversationId: string): Promise<EngineResult> {
+		const conversation = await convos.get(this.#db, userId, conversationId);
+		if (!conversation) return fail('not_found', 'This conversation does not exist.');
+		const local = this.#generationFor(conversationId);
+		if (local) {
+			local.controller.abort('stop');
+			await local.done;
+			return { ok: true };
+		}
+		if (conversation.generationId)
+			await this.#db.execute(
+				sql`select pg_notify(${CONTROL_CHANNEL}, ${JSON.stringify({ action: 'stop', generationId: conversation.generationId })})`
+			);
+		return { ok: true };
+	}
+
+	// ---------------------------------------------------------------- running answers
+
+	#launch(
+		conversationId: string,
+		generationId: string,
+		messageId: string,
+		seq: number,
+		events: LogEvent[],
+		prefix: string,
+		mode: 'answer' | 'continue'
+	) {
+		let resolveDone!: () => void;
+		const g: Generation = {
+			id: generationId,
+			conversationId,
+			messageId,
+			controller: new AbortController(),
+			seq,
+			savedSeq: seq,
+			events: [...events],
+			pending: [],
+			unsavedText: '',
+			status: 'streaming',
+			errorKind: null,
+			usage: null,
+			release: false,
+			lastRenewAt: Date.now(),
+			done: new Promise<void>((r) => (resolveDone = r)),
+			resolveDone: () => resolveDone()
+		};
+		this.#generations.set(generationId, g);
+		for (const e of events) this.fanout.publish(conversationId, e);
+		void this.#run(g, prefix, mode);
+	}
+
+	async #run(g: Generation, prefix: string, mode: 'answer' | 'continue') {
+		try {
+			const [conversation] = await this.#db
+				.select({ context: conversations.context })
+				.from(conversations)
+				.where(eq(conversations.id, g.conversationId));
+			const rows = await convos.history(this.#db, g.conversationId);
+			const history: ChatMessage[] = rows
+				.filter((m) => m.id !== g.messageId && m.content)
+				.map((m) => ({ role: m.role, content: m.content }));
+			if (mode === 'continue' && prefix)
+				history.push(
+					{ role: 'assistant', content: prefix },
+					{ role: 'user', content: CONTINUE_INSTRUCTION }
+				);
+			const question = [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
+			const passages = await retrieval.search(this.#db, question, 3).catch(() => []);
+			const prompt = buildPrompt({
+				history,
+				context: conversation?.context as TutorContext | null,
+				passages,
+				budget: this.#config.llm.historyTokenBudget
+			});
+			for await (const event of this.#provider.stream({
+				...prompt,
+				maxTokens: this.#config.llm.maxOutputTokens,
+				signal: g.controller.signal
+			})) {
+				if (g.controller.signal.aborted) break;
+				if (event.type === 'text' && event.text) {
+					g.unsavedText += event.text;
+					this.#emit(g, { type: 'delta', messageId: g.messageId, text: event.text });
+				} else if (event.type === 'done') {
+					g.usage = event.usage ?? null;
+				}
+			}
+			if (g.controller.signal.aborted) throw new ProviderError('aborted', 'aborted');
+			await this.#finish(g, { type: 'done', messageId: g.messageId }, 'complete', null);
+		} catch (error) {
+			const reason = g.controller.signal.reason as StopReason | undefined;
+			if (g.controller.signal.aborted && reason === 'lost-lease') {
+				this.#drop(g);
+			} else if (g.controller.signal.aborted && reason === 'stop') {
+				await this.#finish(g, { type: 'stopped', messageId: g.messageId }, 'stopped', null);
+			} else if (g.controller.signal.aborted) {
+				await this.#finish(g, { type: 'interrupted', messageId: g.messageId }, 'interrupted', null);
+			} else {
+				const pe =
+					error instanceof ProviderError
+						? error
+						: new ProviderError('server_error', String(error), { cause: error });
+				if (!(error instanceof ProviderError))
+					logger().error(
+						{ err: error, conversationId: g.conversationId },
+						'tutor generation failed'
+					);
+				else
+					logger().warn(
+						{ kind: pe.kind, status: pe.status, conversationId: g.conversationId },
+						'provider error'
+					);
+				await this.#finish(
+					g,
+					{
+						type: 'error',
+						messageId: g.messageId,
+						kind: pe.kind,
+						message: pe.userMessage,
+						retryable: pe.kind !== 'auth'
+					},
+					'error',
+					pe.kind
+				);
+			}
+		}
+	}
+
+	#emit(g: Generation, partial: NewLogEvent) {
+		const event = { ...partial, seq: ++g.seq } as LogEvent;
+		g.events.push(event);
+		g.pending.push(event);
+		this.fanout.publish(g.conversationId, event);
+		if (g.seq - g.savedSeq >= MAX_UNSAVED_EVENTS) g.controller.abort('storage');
+		else if (g.pending.length >= FLUSH_AT_EVENTS) void this.flush();
+	}
+
+	async #finish(
+		g: Generation,
+		end: NewLogEvent,
+		status: Generation['status'],
+		errorKind: string | null
+	) {
+		g.status = status;
+		g.errorKind = errorKind;
+		g.release = true;
+		this.#emit(g, end);
+		// Saving the end is the point of a durable session: keep trying while the process lives.
+		for (let attempt = 0; g.pending.length || g.release; attempt++) {
+			await this.flush();
+			if (!g.pending.length && !this.#generations.has(g.id)) break;
+			if (!this.#generations.has(g.id)) break;
+			await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+		}
+		g.resolveDone();
+	}
+
+	#drop(g: Generation) {
+		this.#generations.delete(g.id);
+		g.resolveDone();
+	}
+
+	/**
+	 * Writes every running generation's unsaved events in one transaction, renewing leases. A
+	 * generation whose lease was taken over writes nothing and stops.
+	 */
+	flush(): Promise<void> {
+		if (this.#flushing) {
+			this.#flushAgain = true;
+			return this.#flushing;
+		}
+		this.#flushing = (async () => {
+			try {
+				do {
+					this.#flushAgain = false;
+					await this.#flushOnce();
+				} while (this.#flushAgain);
+			} finally {
+				this.#flushing = null;
+			}
+		})();
+		return this.#flushing;
+	}
+
+	async #flushOnce() {
+		const renewEvery = (this.#config.tutor.leaseSeconds * 1000) / 3;
+		const now = Date.now();
+		const batch = [...this.#generations.values()]
+			.filter((g) => g.pending.length || g.release || now - g.lastRenewAt >= renewEvery)
+			.map((g) => ({ g, events: g.pending.splice(0), text: g.unsavedText, release: g.release }));
+		if (!batch.length) return;
+		for (const item of batch) item.g.unsavedText = '';
+		const lease = this.#config.tutor.leaseSeconds;
+		try {
+			const kept = await this.#db.transaction(async (tx) => {
+				const values = sql.join(
+					batch.map(
+						(b) =>
+							sql`(${b.g.conversationId}::uuid, ${b.g.id}::uuid, ${b.g.seq}::int, ${b.release}::boolean)`
+					),
+					sql`, `
+				);
+				const result = await tx.execute(sql`
+					update conversations c set
+						last_seq = greatest(c.last_seq, v.last_seq),
+						generation_id = case when v.release then null else c.generation_id end,
+						lease_owner = case when v.release then null else c.lease_owner end,
+						lease_expires_at = case when v.release then null else now() + make_interval(secs => ${lease}) end,
+						updated_at = now()
+					from (values ${values}) as v(id, generation_id, last_seq, release)
+					where c.id = v.id and c.generation_id = v.generation_id
+					returning c.id`);
+				const ids = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
+				const ok = batch.filter((b) => ids.has(b.g.conversationId));
+				const rows = ok.flatMap((b) => log.toRows(b.g.conversationId, b.events));
+				if (rows.length) await tx.insert(conversationEvents).values(rows);
+				const changed = ok.filter((b) => b.text || b.release || b.g.usage);
+				if (changed.length) {
+					const mv = sql.join(
+						changed.map(
+							(b) =>
+								sql`(${b.g.messageId}::uuid, ${b.text}::text, ${b.g.status}::text, ${b.g.errorKind}::text, ${b.g.usage ? JSON.stringify(b.g.usage) : null}::jsonb)`
+						),
+						sql`, `
+					);
+					await tx.execute(sql`
+						update messages m set
+							content = m.content || v.text,
+							status = v.status,
+							error_kind = v.error_kind,
+							usage = coalesce(v.usage, m.usage),
+							updated_at = now()
+						from (values ${mv}) as v(id, text, status, error_kind, usage)
+						where m.id = v.id`);
+				}
+				const notices = ok.map((b) => `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`);
+				if (notices.length)
+					await tx.execute(
+						sql`select pg_notify(${EVENTS_CHANNEL}, v.n) from (values ${sql.join(
+							notices.map((n) => sql`(${n}::text)`),
+							sql`, `
+						)}) as v(n)`
+					);
+				return ids;
+			});
+			for (const b of batch) {
+				if (kept.has(b.g.conversationId)) {
+					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
+					b.g.lastRenewAt = now;
+					if (b.release) this.#generations.delete(b.g.id);
+				} else {
+					logger().warn(
+						{ conversationId: b.g.conversationId },
+						'generation lost its lease; stopping it'
+					);
+					b.g.controller.abort('lost-lease');
+					this.#generations.delete(b.g.id);
+					b.g.resolveDone();
+				}
+			}
+		} catch (err) {
+			// Nothing was written: put everything back for the next attempt.
+			for (const b of batch) {
+				b.g.pending.unshift(...b.events);
+				b.g.unsavedText = b.text + b.g.unsavedText;
+			}
+			logger().warn({ err }, 'flush failed; will retry');
+		}
+	}
+
+	/** Closes answers whose owner stopped renewing its lease (it crashed or lost the database). */
+	async recoverExpired() {
+		try {
+			const recovered = await this.#db.transaction(async (tx) => {
+				const result = await tx.execute(sql`
+					update conversations set
+						generation_id = null, lease_owner = null, lease_expires_at = null,
+						last_seq = last_seq + ${RECOVERY_GAP}, updated_at = now()
+					where generation_id is not null and lease_expires_at < now()
+					returning id, last_seq`);
+				const rows = rowsOf<{ id: string; last_seq: number }>(result);
+				for (const row of rows) {
+					const streaming = await tx
+						.update(messages)
+						.set({ status: 'interrupted', updatedAt: sql`now()` })
+						.where(and(eq(messages.conversationId, row.id), eq(messages.status, 'streaming')))
+						.returning({ id: messages.id });
+					const events: LogEvent[] = streaming.map((m, i) => ({
+						seq: Number(row.last_seq) - (streaming.length - 1 - i),
+						type: 'interrupted',
+						messageId: m.id
+					}));
+					await log.append(tx, row.id, events);
+					await tx.execute(
+						sql`select pg_notify(${EVENTS_CHANNEL}, ${`${row.id}|${row.last_seq}|recovery`})`
+					);
+				}
+				return rows;
+			});
+			for (const row of recovered) {
+				logger().warn(
+					{ conversationId: row.id },
+					'owner of a generation stopped renewing its lease; answer marked interrupted'
+				);
+				const local = this.#generationFor(row.id);
+				if (local) {
+					local.controller.abort('lost-lease');
+					this.#drop(local);
+				}
+				this.fanout.notify(row.id, Number(row.last_seq));
+			}
+		} catch (err) {
+			logger().warn({ err }, 'recovery sweep failed');
+		}
+	}
+}

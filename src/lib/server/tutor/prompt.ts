@@ -1,0 +1,105 @@
+/**
+ * What the tutor is told: a Socratic system prompt (stable, so providers can cache it), then what
+ * the student is looking at and the course passages found for the question, then the history
+ * trimmed to a token budget.
+ *
+ * @example
+ * const request = buildPrompt({ history, context, passages, budget: 6000 });
+ */
+import type { ChatMessage } from '../ai/types';
+import type { Passage } from './retrieval';
+
+export const SYSTEM_PROMPT = `You are the AI Coding Tutor, a patient programming tutor for students learning Python.
+
+How you teach:
+- Guide, do not hand over. Start with a question or a hint that moves the student one step forward. Explain concepts with small examples that are not the exercise itself.
+- Never write the full solution to an exercise or graded task the student has not solved yet, even if asked directly or told it is for checking. Offer the next hint instead, and say kindly why.
+- When the student shares code or an error, point to where to look and ask what they expect to happen there. Explain error messages in plain words.
+- Once the student has solved something, you may show a cleaner version and discuss trade-offs.
+- Match the student's level: simpler words and smaller steps for beginners, more depth for advanced students.
+- Be brief: a few sentences or a short list, then a question back to the student. Use Markdown; put code in fenced blocks with a language.
+- If you are not sure, say so. Stay on programming and learning topics.`;
+
+export interface TutorContext {
+	level?: 'beginner' | 'intermediate' | 'advanced';
+	lesson?: { title: string; summary?: string };
+	exercise?: { title: string; prompt: string; solved?: boolean };
+	code?: string;
+	lastError?: string;
+}
+
+/** About four characters a token for English and code; good enough to stay under a budget. */
+export function estimateTokens(text: string): number {
+	return Math.ceil(text.length / 4);
+}
+
+function clip(text: string, max: number) {
+	return text.length > max ? text.slice(0, max) + '\n…(truncated)' : text;
+}
+
+export function contextBlock(
+	context: TutorContext | null | undefined,
+	passages: Passage[]
+): string {
+	const parts: string[] = [];
+	if (context?.level) parts.push(`Student level: ${context.level}.`);
+	if (context?.lesson)
+		parts.push(
+			`Current lesson: ${context.lesson.title}${context.lesson.summary ? `\n${clip(context.lesson.summary, 1500)}` : ''}`
+		);
+	if (context?.exercise)
+		parts.push(
+			`Current exercise (${context.exercise.solved ? 'solved by the student' : 'NOT solved yet: do not give its solution'}): ${context.exercise.title}\n${clip(context.exercise.prompt, 2000)}`
+		);
+	if (context?.code)
+		parts.push(`The student's current code:\n\`\`\`python\n${clip(context.code, 4000)}\n\`\`\``);
+	if (context?.lastError)
+		parts.push(`The last error they saw:\n\`\`\`\n${clip(context.lastError, 1500)}\n\`\`\``);
+	if (passages.length)
+		parts.push(
+			'Relevant course material (use it, and point the student to it):\n' +
+				passages.map((p) => `## ${p.title}\n${clip(p.body, 1200)}`).join('\n\n')
+		);
+	return parts.join('\n\n');
+}
+
+/**
+ * Keeps the newest messages that fit the budget. The last message is always kept (clipped if it
+ * alone is too long) and the history never starts with an assistant turn.
+ */
+export function trimHistory(history: ChatMessage[], budget: number): ChatMessage[] {
+	const kept: ChatMessage[] = [];
+	let used = 0;
+	for (let i = history.length - 1; i >= 0; i--) {
+		const message = history[i]!;
+		const cost = estimateTokens(message.content) + 4;
+		if (kept.length === 0) {
+			const maxChars = budget * 4;
+			kept.unshift(
+				message.content.length > maxChars
+					? { ...message, content: message.content.slice(-maxChars) }
+					: message
+			);
+			used += Math.min(cost, budget);
+			continue;
+		}
+		if (used + cost > budget) break;
+		kept.unshift(message);
+		used += cost;
+	}
+	while (kept.length > 1 && kept[0]!.role === 'assistant') kept.shift();
+	return kept;
+}
+
+export function buildPrompt(input: {
+	history: ChatMessage[];
+	context?: TutorContext | null;
+	passages?: Passage[];
+	budget: number;
+}): { system: string; messages: ChatMessage[] } {
+	const extra = contextBlock(input.context, input.passages ?? []);
+	return {
+		system: extra ? `${SYSTEM_PROMPT}\n\n# Context\n${extra}` : SYSTEM_PROMPT,
+		messages: trimHistory(input.history, input.budget)
+	};
+}

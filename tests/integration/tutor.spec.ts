@@ -1,0 +1,356 @@
+/**
+ * The durable session engine on each database driver, with the mock provider: ordered log,
+ * resume without loss or duplicates, stop, continue, regenerate, one generation at a time,
+ * fencing, crash recovery, slow sockets and ownership.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
+import { schema } from '../../src/lib/server/db/index.ts';
+import * as convos from '../../src/lib/server/tutor/conversations.ts';
+import { RECOVERY_GAP, TutorEngine } from '../../src/lib/server/tutor/engine.ts';
+import * as log from '../../src/lib/server/tutor/log.ts';
+import type { LogEvent, ServerMessage } from '../../src/lib/ws/protocol.ts';
+import { testConfig } from '../helpers/config.ts';
+import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+class FakeSocket {
+	messages: ServerMessage[] = [];
+	buffered = 0;
+	send(message: ServerMessage) {
+		this.messages.push(message);
+	}
+	bufferedAmount() {
+		return this.buffered;
+	}
+	events(conversationId: string): LogEvent[] {
+		return this.messages.flatMap((m) =>
+			m.type === 'event' && m.conversationId === conversationId ? [m.event] : []
+		);
+	}
+	snapshots() {
+		return this.messages.filter((m) => m.type === 'snapshot');
+	}
+	/** The answer text as this client would render it: snapshot content plus deltas after it. */
+	text(conversationId: string, messageId: string) {
+		let text = '';
+		let seq = 0;
+		for (const m of this.messages) {
+			if (m.type === 'snapshot' && m.conversationId === conversationId) {
+				text = m.messages.find((x) => x.id === messageId)?.content ?? '';
+				seq = m.seq;
+			} else if (m.type === 'event' && m.conversationId === conversationId) {
+				if (m.event.seq <= seq) throw new Error(`duplicate or out-of-order event ${m.event.seq}`);
+				seq = m.event.seq;
+				if (m.event.type === 'delta' && m.event.messageId === messageId) text += m.event.text;
+			}
+		}
+		return text;
+	}
+}
+
+const until = async (check: () => boolean | Promise<boolean>, ms = 10_000) => {
+	const end = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > end) throw new Error('timed out waiting');
+		await new Promise((r) => setTimeout(r, 10));
+	}
+};
+
+describe.each(drivers)('tutor sessions on %s', (driver) => {
+	let t: TestDatabase;
+	let engine: TutorEngine;
+	let userId: string;
+	let otherId: string;
+	const config = testConfig({
+		LLM_PROVIDER: 'mock',
+		TUTOR_FLUSH_MS: '40',
+		TUTOR_LEASE_SECONDS: '3',
+		TUTOR_RATE_LIMIT: '1000'
+	});
+
+	beforeAll(async () => {
+		t = await openTestDatabase(driver);
+		const [a, b] = await t.database.db
+			.insert(schema.users)
+			.values([
+				{ email: 'a@example.com', displayName: 'A', passwordHash: 'x' },
+				{ email: 'b@example.com', displayName: 'B', passwordHash: 'x' }
+			])
+			.returning();
+		userId = a!.id;
+		otherId = b!.id;
+		engine = new TutorEngine({
+			database: t.database,
+			config,
+			provider: createMockProvider({ tokenDelayMs: 5, tokenCount: 30 })
+		});
+		await engine.start();
+	});
+	afterAll(async () => {
+		await engine?.close(1000);
+		await t?.drop();
+	});
+
+	const answerOf = async (conversationId: string) => {
+		const rows = await t.database.db
+			.select()
+			.from(schema.messages)
+			.where(eq(schema.messages.conversationId, conversationId))
+			.orderBy(schema.messages.seq);
+		return rows.filter((r) => r.role === 'assistant' && r.status !== 'superseded').at(-1)!;
+	};
+	const idle = (conversationId: string) => async () => {
+		const c = await convos.get(t.database.db, userId, conversationId);
+		return c?.generationId === null;
+	};
+
+	it('streams an answer into an ordered, persisted log that replays exactly', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const socket = new FakeSocket();
+		const sub = await engine.subscribe(socket, userId, c.id, undefined);
+		expect(sub.ok).toBe(true);
+		expect(socket.snapshots()).toHaveLength(1);
+		expect(await engine.send(userId, c.id, 'client-msg-1', 'How do loops work?')).toEqual({
+			ok: true
+		});
+		await until(() => socket.events(c.id).some((e) => e.type === 'done'));
+		await until(idle(c.id));
+		const events = socket.events(c.id);
+		expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+		expect(events[0]).toMatchObject({ type: 'user', text: 'How do loops work?' });
+		expect(events.filter((e) => e.type === 'delta')).toHaveLength(30);
+		const answer = await answerOf(c.id);
+		expect(answer.status).toBe('complete');
+		expect(socket.text(c.id, answer.id)).toBe(answer.content);
+		expect(answer.content).toContain('How do loops work?');
+		// The saved log is the same sequence the live watcher saw.
+		expect(await log.replay(t.database.db, c.id, 0)).toEqual(events);
+		const conversation = await convos.get(t.database.db, userId, c.id);
+		expect(conversation?.title).toBe('How do loops work?');
+		expect(conversation?.lastSeq).toBe(events.at(-1)!.seq);
+	});
+
+	it('resumes from any sequence number with no gap and no duplicate, mid-answer too', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const first = new FakeSocket();
+		await engine.subscribe(first, userId, c.id, undefined);
+		await engine.send(userId, c.id, 'client-msg-2', 'Resume me [mock:tokens:60]');
+		await until(() => first.events(c.id).filter((e) => e.type === 'delta').length >= 12);
+		// A reload: a new socket that rendered up to some event (persisted or still in memory).
+		const cut = first.events(c.id)[8]!.seq;
+		const second = new FakeSocket();
+		await engine.subscribe(second, userId, c.id, cut);
+		await until(idle(c.id));
+		await until(() => second.events(c.id).some((e) => e.type === 'done'));
+		const answer = await answerOf(c.id);
+		const rendered =
+			first
+				.events(c.id)
+				.filter((e) => e.seq <= cut && e.type === 'delta')
+				.map((e) => (e.type === 'delta' ? e.text : ''))
+				.join('') +
+			second
+				.events(c.id)
+				.map((e) => (e.type === 'delta' ? e.text : ''))
+				.join('');
+		expect(rendered).toBe(answer.content);
+		expect(second.events(c.id)[0]!.seq).toBe(cut + 1);
+		// A late joiner with no position gets a snapshot equal to the saved answer.
+		const late = new FakeSocket();
+		await engine.subscribe(late, userId, c.id, 0);
+		expect(late.snapshots()[0]).toMatchObject({ type: 'snapshot', generating: false });
+		expect(late.text(c.id, answer.id)).toBe(answer.content);
+	});
+
+	it('keeps generating and saves the answer after every watcher left', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const socket = new FakeSocket();
+		const sub = await engine.subscribe(socket, userId, c.id, undefined);
+		await engine.send(userId, c.id, 'client-msg-3', 'Close the tab [mock:tokens:20]');
+		await until(() => socket.events(c.id).some((e) => e.type === 'delta'));
+		if (sub.ok) engine.fanout.remove(sub.subscription);
+		await until(idle(c.id));
+		const answer = await answerOf(c.id);
+		expect(answer.status).toBe('complete');
+		expect(answer.content.match(/Token \d+/g)).toHaveLength(20);
+	});
+
+	it('stops: the partial answer is saved, every watcher is told, and Continue appends to it', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const a = new FakeSocket();
+		const b = new FakeSocket();
+		await engine.subscribe(a, userId, c.id, undefined);
+		await engine.subscribe(b, userId, c.id, undefined);
+		await engine.send(userId, c.id, 'client-msg-4', 'Stop me [mock:tokens:500]');
+		await until(() => a.events(c.id).filter((e) => e.type === 'delta').length >= 5);
+		expect(await engine.stop(userId, c.id)).toEqual({ ok: true });
+		await until(idle(c.id));
+		const stopped = await answerOf(c.id);
+		expect(stopped.status).toBe('stopped');
+		for (const s of [a, b]) {
+			await until(() => s.events(c.id).some((e) => e.type === 'stopped'));
+			expect(s.text(c.id, stopped.id)).toBe(stopped.content);
+		}
+		const before = stopped.content;
+		expect(await engine.continueAnswer(userId, c.id)).toEqual({ ok: true });
+		await until(() => a.events(c.id).some((e) => e.type === 'start' && e.continued));
+		await until(idle(c.id));
+		const continued = await answerOf(c.id);
+		expect(continued.id).toBe(stopped.id);
+		expect(continued.status).toBe('complete');
+		expect(continued.content.startsWith(before)).toBe(true);
+		expect(continued.content.length).toBeGreaterThan(before.length);
+		expect(a.text(c.id, continued.id)).toBe(continued.content);
+	});
+
+	it('runs one generation per conversation and ignores a resent message', async () => {
+		const c = await convos.create(t.database.db, userId);
+		await engine.send(userId, c.id, 'client-msg-5', 'First [mock:tokens:100]');
+		expect(await engine.send(userId, c.id, 'client-msg-6', 'Second')).toMatchObject({
+			ok: false,
+			code: 'busy'
+		});
+		expect(await engine.regenerate(userId, c.id)).toMatchObject({ ok: false, code: 'busy' });
+		// The same message again (a reconnect resend) is accepted without a second copy.
+		expect(await engine.send(userId, c.id, 'client-msg-5', 'First [mock:tokens:100]')).toEqual({
+			ok: true
+		});
+		await engine.stop(userId, c.id);
+		await until(idle(c.id));
+		const rows = await t.database.db
+			.select()
+			.from(schema.messages)
+			.where(eq(schema.messages.conversationId, c.id));
+		expect(rows.filter((r) => r.role === 'user')).toHaveLength(1);
+	});
+
+	it('regenerate replaces the last answer; a provider error is saved with a clear message', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const s = new FakeSocket();
+		await engine.subscribe(s, userId, c.id, undefined);
+		await engine.send(userId, c.id, 'client-msg-7', 'Fail [mock:error:bad_request]');
+		await until(idle(c.id));
+		const failed = await answerOf(c.id);
+		expect(failed).toMatchObject({ status: 'error', errorKind: 'bad_request', content: '' });
+		const errorEvent = s.events(c.id).find((e) => e.type === 'error');
+		expect(errorEvent).toMatchObject({ kind: 'bad_request', retryable: true });
+		expect(errorEvent && 'message' in errorEvent && errorEvent.message).toMatch(
+			/could not process/
+		);
+		expect(await engine.regenerate(userId, c.id)).toEqual({ ok: true });
+		await until(idle(c.id));
+		const start = s.events(c.id).findLast((e) => e.type === 'start');
+		expect(start).toMatchObject({ replaces: failed.id });
+		// Same marker in the question, so it fails again; the old answer is superseded either way.
+		const [old] = await t.database.db
+			.select()
+			.from(schema.messages)
+			.where(eq(schema.messages.id, failed.id));
+		expect(old!.status).toBe('superseded');
+	});
+
+	it('a generation that lost its lease stops writing (fencing)', async () => {
+		const c = await convos.create(t.database.db, userId);
+		await engine.send(userId, c.id, 'client-msg-8', 'Fence me [mock:tokens:400]');
+		await until(async () => (await answerOf(c.id)).content.length > 0);
+		// Another replica took over (as after a lease expiry).
+		await t.database.db
+			.update(schema.conversations)
+			.set({ generationId: crypto.randomUUID() })
+			.where(eq(schema.conversations.id, c.id));
+		await until(() => engine.activeGenerations === 0);
+		const frozen = (await answerOf(c.id)).content;
+		await new Promise((r) => setTimeout(r, 200));
+		expect((await answerOf(c.id)).content).toBe(frozen);
+		await t.database.db
+			.update(schema.conversations)
+			.set({ generationId: null })
+			.where(eq(schema.conversations.id, c.id));
+	});
+
+	it('marks a dead owner’s partial answer interrupted, past anything it could have shown', async () => {
+		const c = await convos.create(t.database.db, userId);
+		// What a crashed replica leaves behind: a streaming answer, an expired lease.
+		const db = t.database.db;
+		const [user] = await db
+			.insert(schema.messages)
+			.values({ conversationId: c.id, role: 'user', content: 'q', status: 'complete', seq: 1 })
+			.returning();
+		const [answer] = await db
+			.insert(schema.messages)
+			.values({
+				conversationId: c.id,
+				role: 'assistant',
+				content: 'Half an ans',
+				status: 'streaming',
+				seq: 2
+			})
+			.returning();
+		await log.append(db, c.id, [
+			{ seq: 1, type: 'user', messageId: user!.id, text: 'q' },
+			{ seq: 2, type: 'start', messageId: answer!.id },
+			{ seq: 3, type: 'delta', messageId: answer!.id, text: 'Half an ans' }
+		]);
+		await db
+			.update(schema.conversations)
+			.set({
+				lastSeq: 3,
+				generationId: crypto.randomUUID(),
+				leaseOwner: 'dead-replica',
+				leaseExpiresAt: sql`now() - interval '1 second'`
+			})
+			.where(eq(schema.conversations.id, c.id));
+		const watcher = new FakeSocket();
+		await engine.subscribe(watcher, userId, c.id, 3);
+		await until(() => watcher.events(c.id).some((e) => e.type === 'interrupted'));
+		const interrupted = watcher.events(c.id).find((e) => e.type === 'interrupted')!;
+		expect(interrupted.seq).toBe(3 + RECOVERY_GAP);
+		expect(await answerOf(c.id)).toMatchObject({ status: 'interrupted', content: 'Half an ans' });
+		// A client that had rendered text the dead owner never saved (seq 5) gets the saved truth.
+		const phantom = new FakeSocket();
+		await engine.subscribe(phantom, userId, c.id, 5);
+		expect(phantom.snapshots()).toHaveLength(1);
+		expect(phantom.text(c.id, answer!.id)).toBe('Half an ans');
+		// Continue works after recovery.
+		expect(await engine.continueAnswer(userId, c.id)).toEqual({ ok: true });
+		await until(idle(c.id));
+		expect((await answerOf(c.id)).content.startsWith('Half an ans')).toBe(true);
+	});
+
+	it('a slow socket never holds up the answer or other watchers, then catches up exactly', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const slow = new FakeSocket();
+		const fast = new FakeSocket();
+		await engine.subscribe(slow, userId, c.id, undefined);
+		await engine.subscribe(fast, userId, c.id, undefined);
+		slow.buffered = 10 << 20;
+		await engine.send(userId, c.id, 'client-msg-9', 'Slow [mock:tokens:40]');
+		await until(idle(c.id));
+		const answer = await answerOf(c.id);
+		expect(fast.text(c.id, answer.id)).toBe(answer.content);
+		expect(slow.events(c.id).some((e) => e.type === 'done')).toBe(false);
+		slow.buffered = 0;
+		await until(() => slow.events(c.id).some((e) => e.type === 'done'));
+		expect(slow.text(c.id, answer.id)).toBe(answer.content);
+	});
+
+	it('another student can neither watch, write to, stop nor continue a conversation', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const s = new FakeSocket();
+		expect(await engine.subscribe(s, otherId, c.id, undefined)).toMatchObject({
+			ok: false,
+			code: 'not_found'
+		});
+		expect(s.messages).toEqual([]);
+		expect(await engine.send(otherId, c.id, 'client-msg-10', 'hi')).toMatchObject({
+			code: 'not_found'
+		});
+		expect(await engine.stop(otherId, c.id)).toMatchObject({ code: 'not_found' });
+		expect(await engine.continueAnswer(otherId, c.id)).toMatchObject({ code: 'not_found' });
+		expect(await engine.regenerate(otherId, c.id)).toMatchObject({ code: 'not_found' });
+		expect(await convos.get(t.database.db, otherId, c.id)).toBeNull();
+		expect(await convos.rename(t.database.db, otherId, c.id, 'mine now')).toBe(false);
+		expect(await convos.remove(t.database.db, otherId, c.id)).toBe(false);
+	});
+});
