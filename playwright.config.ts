@@ -42,6 +42,10 @@ export default defineConfig({
 			PORT: String(port),
 			DATA_DIR: dataDir,
 			ADMIN_EMAIL: 'admin@example.com',
+			// The scripted tutor: 40 tokens 60 ms apart, so streaming can be watched and interrupted.
+			LLM_PROVIDER: 'mock',
+			MOCK_TOKEN_DELAY_MS: '60',
+			MOCK_TOKEN_COUNT: '40',
 			LOG_LEVEL: 'warn'
 		}
 	}
