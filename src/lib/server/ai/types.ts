@@ -66,7 +66,8 @@ const USER_MESSAGES: Record<ProviderErrorKind, string> = {
 /** The sentence a student sees for a failure kind (unknown kinds get a generic one). */
 export function userMessageFor(kind: string): string {
 	return (
-		USER_MESSAGES[kind as ProviderErrorKind] ?? 'Something went wrong while answering. Please try again.'
+		USER_MESSAGES[kind as ProviderErrorKind] ??
+		'Something went wrong while answering. Please try again.'
 	);
 }
 

@@ -1,0 +1,234 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+	apiKeyOf,
+	startFakeAnthropic,
+	type FakeAnthropic
+} from '../../../../tests/fakes/anthropic.ts';
+import { createAnthropicProvider } from './anthropic.ts';
+import { withRetries } from './resilient.ts';
+import { ProviderError, type GenerateRequest, type Provider, type StreamEvent } from './types.ts';
+
+const KEY = 'sk-ant-test-key';
+let fake: FakeAnthropic;
+
+beforeEach(async () => {
+	fake = await startFakeAnthropic({ apiKey: KEY });
+});
+afterEach(() => fake.close());
+
+function claude(apiKey: string | undefined = KEY): Provider {
+	return createAnthropicProvider({ model: 'claude-test', apiKey, baseUrl: fake.url });
+}
+
+function request(overrides: Partial<GenerateRequest> = {}): GenerateRequest {
+	return {
+		system: 'You are a patient programming tutor.',
+		messages: [
+			{ role: 'user', content: 'What is a loop?' },
+			{ role: 'assistant', content: 'A way to repeat code.' },
+			{ role: 'user', content: 'Show me one.' }
+		],
+		maxTokens: 256,
+		signal: new AbortController().signal,
+		...overrides
+	};
+}
+
+/** Every event until the end, and the error that ended it if any. */
+async function collect(stream: AsyncIterable<StreamEvent>) {
+	const texts: string[] = [];
+	let done: Extract<StreamEvent, { type: 'done' }> | undefined;
+	try {
+		for await (const event of stream) {
+			if (event.type === 'text') texts.push(event.text);
+			else done = event;
+		}
+	} catch (error) {
+		if (!(error instanceof ProviderError)) throw error;
+		return { texts, done, error };
+	}
+	return { texts, done, error: undefined };
+}
+
+const retrying = (provider: Provider, delays: number[] = [], maxRetries = 2) =>
+	withRetries(provider, {
+		maxRetries,
+		firstTokenTimeoutMs: 300,
+		idleTimeoutMs: 500,
+		sleep: async (ms) => void delays.push(ms)
+	});
+
+describe('Anthropic provider against the fake Messages API', () => {
+	it('streams the answer token by token and reports usage', async () => {
+		fake.scenarios.push({
+			kind: 'stream',
+			chunks: ['for ', 'i in ', 'range(3):'],
+			usage: { input: 20, cacheRead: 900, cacheWrite: 0, output: 9 }
+		});
+		const result = await collect(claude().stream(request()));
+		expect(result.error).toBeUndefined();
+		expect(result.texts).toEqual(['for ', 'i in ', 'range(3):']);
+		expect(result.done).toEqual({
+			type: 'done',
+			usage: { inputTokens: 920, outputTokens: 9, cachedInputTokens: 900 },
+			stopReason: 'end_turn'
+		});
+	});
+
+	it('sends the system prompt as one cached block, the history, and no SDK retries', async () => {
+		await collect(claude().stream(request({ maxTokens: 77 })));
+		const [sent] = fake.requests;
+		expect(sent && apiKeyOf(sent.headers)).toBe(KEY);
+		expect(sent?.headers['anthropic-version']).toBeTruthy();
+		expect(sent?.body).toMatchObject({
+			model: 'claude-test',
+			max_tokens: 77,
+			stream: true,
+			system: [
+				{
+					type: 'text',
+					text: 'You are a patient programming tutor.',
+					cache_control: { type: 'ephemeral' }
+				}
+			],
+			messages: [
+				{ role: 'user', content: 'What is a loop?' },
+				{ role: 'assistant', content: 'A way to repeat code.' },
+				{ role: 'user', content: 'Show me one.' }
+			]
+		});
+	});
+
+	it.each([
+		[429, 'rate_limited'],
+		[500, 'server_error'],
+		[529, 'overloaded'],
+		[400, 'bad_request'],
+		[404, 'auth']
+	] as const)('HTTP %i becomes %s, with a single request', async (status, kind) => {
+		fake.scenarios.push({ kind: 'status', status });
+		const { error, texts } = await collect(claude().stream(request()));
+		expect(error?.kind).toBe(kind);
+		expect(error?.status).toBe(status);
+		expect(texts).toEqual([]);
+		expect(fake.requests).toHaveLength(1);
+	});
+
+	it('reads retry-after on 429', async () => {
+		fake.scenarios.push({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
+		const { error } = await collect(claude().stream(request()));
+		expect(error?.retryAfterMs).toBe(3000);
+		expect(error?.retryable).toBe(true);
+	});
+
+	it('withRetries recovers from 429, 500 and 529 before the first token', async () => {
+		fake.scenarios.push(
+			{ kind: 'status', status: 429, headers: { 'retry-after-ms': '40' } },
+			{ kind: 'status', status: 500 },
+			{ kind: 'status', status: 529 }
+		);
+		const delays: number[] = [];
+		const result = await collect(retrying(claude(), delays, 3).stream(request()));
+		expect(result.error).toBeUndefined();
+		expect(result.texts.join('')).toBe('Hello from fake Claude.');
+		expect(fake.requests).toHaveLength(4);
+		expect(delays).toHaveLength(3);
+		expect(delays[0]).toBeGreaterThanOrEqual(400);
+	});
+
+	it('an overloaded_error event mid-stream keeps the partial text and is not retried', async () => {
+		fake.scenarios.push({ kind: 'error-event', afterChunks: 2 });
+		const { texts, error } = await collect(retrying(claude()).stream(request()));
+		expect(texts).toEqual(['Hello', ' from']);
+		expect(error?.kind).toBe('overloaded');
+		expect(fake.requests).toHaveLength(1);
+	});
+
+	it('an overloaded_error event before any text is retried', async () => {
+		fake.scenarios.push({ kind: 'error-event', afterChunks: 0 });
+		const { texts, error } = await collect(retrying(claude()).stream(request()));
+		expect(error).toBeUndefined();
+		expect(texts.join('')).toBe('Hello from fake Claude.');
+		expect(fake.requests).toHaveLength(2);
+	});
+
+	it('a connection cut mid-answer is interrupted, after the partial text, and not retried', async () => {
+		fake.scenarios.push({ kind: 'cut', afterChunks: 2 });
+		const { texts, error, done } = await collect(retrying(claude()).stream(request()));
+		expect(texts).toEqual(['Hello', ' from']);
+		expect(error?.kind).toBe('interrupted');
+		expect(done).toBeUndefined();
+		expect(fake.requests).toHaveLength(1);
+	});
+
+	it('a connection cut before any text is a retryable network error', async () => {
+		fake.scenarios.push({ kind: 'cut', afterChunks: 0 });
+		const { error } = await collect(claude().stream(request()));
+		expect(error?.kind).toBe('network');
+		fake.scenarios.push({ kind: 'cut', afterChunks: 0 });
+		const retried = await collect(retrying(claude()).stream(request()));
+		expect(retried.texts.join('')).toBe('Hello from fake Claude.');
+	});
+
+	it('a server that never answers hits the first-token timeout and the call is cancelled', async () => {
+		fake.scenarios.push({ kind: 'hang' });
+		const { error } = await collect(retrying(claude(), [], 0).stream(request()));
+		expect(error?.kind).toBe('timeout');
+		await fake.requests[0]?.closed;
+		expect(fake.requests[0]?.completed).toBe(false);
+	});
+
+	it('a hang is retried when retries are left', async () => {
+		fake.scenarios.push({ kind: 'hang' });
+		const { texts } = await collect(retrying(claude(), [], 1).stream(request()));
+		expect(texts.join('')).toBe('Hello from fake Claude.');
+		expect(fake.requests).toHaveLength(2);
+	});
+
+	it('a wrong key is an auth error and is never retried', async () => {
+		const { error } = await collect(retrying(claude('sk-ant-wrong')).stream(request()));
+		expect(error?.kind).toBe('auth');
+		expect(error?.status).toBe(401);
+		expect(fake.requests).toHaveLength(1);
+	});
+
+	it('a missing key fails with auth without calling the API', async () => {
+		const { error } = await collect(claude('').stream(request()));
+		expect(error?.kind).toBe('auth');
+		expect(fake.requests).toHaveLength(0);
+	});
+
+	it('aborting stops the stream and closes the request', async () => {
+		const controller = new AbortController();
+		fake.scenarios.push({ kind: 'stream', chunks: Array(50).fill('word '), delayMs: 10 });
+		const texts: string[] = [];
+		const run = async () => {
+			for await (const event of claude().stream(request({ signal: controller.signal }))) {
+				if (event.type !== 'text') continue;
+				texts.push(event.text);
+				if (texts.length === 2) controller.abort();
+			}
+		};
+		await expect(run()).rejects.toMatchObject({ kind: 'aborted' });
+		expect(texts).toHaveLength(2);
+		await fake.requests[0]?.closed;
+		expect(fake.requests[0]?.completed).toBe(false);
+	});
+
+	it('aborting while waiting for the first token ends at once through withRetries', async () => {
+		const controller = new AbortController();
+		fake.scenarios.push({ kind: 'hang' });
+		const provider = withRetries(claude(), {
+			maxRetries: 2,
+			firstTokenTimeoutMs: 10_000,
+			idleTimeoutMs: 10_000
+		});
+		setTimeout(() => controller.abort(), 30);
+		const started = performance.now();
+		const { error } = await collect(provider.stream(request({ signal: controller.signal })));
+		expect(error?.kind).toBe('aborted');
+		expect(performance.now() - started).toBeLessThan(500);
+		await fake.requests[0]?.closed;
+		expect(fake.requests).toHaveLength(1);
+	});
+});
