@@ -29,7 +29,13 @@ import type {
 import type { Config } from '../config';
 import type { Database, Db } from '../db';
 import { conversationEvents, conversations, messages } from '../db/schema';
-import { ProviderError, type ChatMessage, type Provider, type Usage } from '../ai/types';
+import {
+	ProviderError,
+	type ChatMessage,
+	type Provider,
+	type StreamEvent,
+	type Usage
+} from '../ai/types';
 import { logger } from '../log';
 import * as rateLimit from '../rate-limit';
 import * as convos from './conversations';
@@ -50,6 +56,12 @@ const CONTINUE_INSTRUCTION =
 	'(Continue your previous answer exactly where it stopped. Do not repeat what you already wrote.)';
 
 type StopReason = 'stop' | 'shutdown' | 'lost-lease' | 'storage';
+
+/** A provider call already under way: its first event is being awaited since it started. */
+interface Stream {
+	iterator: AsyncIterator<StreamEvent>;
+	first: Promise<IteratorResult<StreamEvent>>;
+}
 
 interface Generation {
 	id: string;
@@ -272,67 +284,95 @@ export class TutorEngine {
 	): Promise<EngineResult> {
 		if (this.#closing)
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
-		const tooFast = await this.#limited(userId);
+		// The rate limit and the course search need no lock: both run while nothing else waits.
+		const [tooFast, passages] = await Promise.all([
+			this.#limited(userId),
+			retrieval.search(this.#db, text, 3).catch(() => [])
+		]);
 		if (tooFast) return tooFast;
-		const started = await this.#db.transaction(async (tx) => {
-			const [conversation] = await tx
-				.select()
-				.from(conversations)
-				.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
-				.for('update');
-			if (!conversation) return fail('not_found', 'This conversation does not exist.');
-			const [duplicate] = await tx
-				.select({ id: messages.id })
-				.from(messages)
-				.where(and(eq(messages.conversationId, conversationId), eq(messages.clientId, clientId)));
-			if (duplicate) return { ok: true as const, duplicate: true as const };
-			if (conversation.generationId)
-				return fail(
-					'busy',
-					'The tutor is still answering. Stop it or wait for the answer to finish.'
+		const controller = new AbortController();
+		let stream: Stream | undefined;
+		const started = await this.#db
+			.transaction(async (tx) => {
+				const [conversation] = await tx
+					.select()
+					.from(conversations)
+					.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
+					.for('update');
+				if (!conversation) return fail('not_found', 'This conversation does not exist.');
+				const [duplicate] = await tx
+					.select({ id: messages.id })
+					.from(messages)
+					.where(and(eq(messages.conversationId, conversationId), eq(messages.clientId, clientId)));
+				if (duplicate) return { ok: true as const, duplicate: true as const };
+				if (conversation.generationId)
+					return fail(
+						'busy',
+						'The tutor is still answering. Stop it or wait for the answer to finish.'
+					);
+				// The provider call starts now, before the commit: its latency hides the writes below.
+				const history = await convos.history(tx, conversationId);
+				stream = this.#startStream(
+					{
+						history: [
+							...history
+								.filter((m) => m.content)
+								.map((m) => ({ role: m.role, content: m.content })),
+							{ role: 'user', content: text }
+						],
+						context: conversation.context as TutorContext | null,
+						passages
+					},
+					controller
 				);
-			const seq = conversation.lastSeq;
-			const [userMessage] = await tx
-				.insert(messages)
-				.values({
-					conversationId,
-					role: 'user',
-					content: text,
-					status: 'complete',
-					clientId,
-					seq: seq + 1
-				})
-				.returning({ id: messages.id });
-			const [answer] = await tx
-				.insert(messages)
-				.values({
-					conversationId,
-					role: 'assistant',
-					content: '',
-					status: 'streaming',
+				const seq = conversation.lastSeq;
+				const [userMessage, answer] = await tx
+					.insert(messages)
+					.values([
+						{
+							conversationId,
+							role: 'user',
+							content: text,
+							status: 'complete',
+							clientId,
+							seq: seq + 1
+						},
+						{
+							conversationId,
+							role: 'assistant',
+							content: '',
+							status: 'streaming',
+							seq: seq + 2,
+							model: this.#provider.model
+						}
+					])
+					.returning({ id: messages.id });
+				const events: LogEvent[] = [
+					{ seq: seq + 1, type: 'user', messageId: userMessage!.id, text, clientId },
+					{ seq: seq + 2, type: 'start', messageId: answer!.id }
+				];
+				const generationId = crypto.randomUUID();
+				await this.#claim(tx, conversationId, generationId, seq + 2, {
+					title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : undefined
+				});
+				await log.append(tx, conversationId, events);
+				return {
+					ok: true as const,
+					generationId,
+					messageId: answer!.id,
+					events,
 					seq: seq + 2,
-					model: this.#provider.model
-				})
-				.returning({ id: messages.id });
-			const events: LogEvent[] = [
-				{ seq: seq + 1, type: 'user', messageId: userMessage!.id, text, clientId },
-				{ seq: seq + 2, type: 'start', messageId: answer!.id }
-			];
-			const generationId = crypto.randomUUID();
-			await this.#claim(tx, conversationId, generationId, seq + 2, {
-				title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : undefined
+					title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : null
+				};
+			})
+			.catch((error: unknown) => {
+				controller.abort('cancelled');
+				throw error;
 			});
-			await log.append(tx, conversationId, events);
-			return {
-				ok: true as const,
-				generationId,
-				messageId: answer!.id,
-				events,
-				seq: seq + 2,
-				title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : null
-			};
-		});
-		if (!started.ok || 'duplicate' in started) return started.ok ? { ok: true } : started;
+		if (!started.ok || 'duplicate' in started) {
+			controller.abort('cancelled');
+			return started.ok ? { ok: true } : started;
+		}
 		if (started.title) this.#broadcastTitle(conversationId, started.title);
 		this.#launch(
 			conversationId,
@@ -340,8 +380,10 @@ export class TutorEngine {
 			started.messageId,
 			started.seq,
 			started.events,
-			'',
-			'answer'
+			{
+				controller,
+				stream
+			}
 		);
 		return { ok: true };
 	}
@@ -424,8 +466,10 @@ export class TutorEngine {
 			started.messageId,
 			started.seq,
 			[started.event],
-			started.prefix,
-			mode === 'continue' ? 'continue' : 'answer'
+			{
+				prefix: started.prefix,
+				mode: mode === 'continue' ? 'continue' : 'answer'
+			}
 		);
 		return { ok: true };
 	}
@@ -483,15 +527,16 @@ export class TutorEngine {
 		messageId: string,
 		seq: number,
 		events: LogEvent[],
-		prefix: string,
-		mode: 'answer' | 'continue'
+		how:
+			| { controller: AbortController; stream: Stream | undefined }
+			| { prefix: string; mode: 'answer' | 'continue' }
 	) {
 		let resolveDone!: () => void;
 		const g: Generation = {
 			id: generationId,
 			conversationId,
 			messageId,
-			controller: new AbortController(),
+			controller: 'controller' in how ? how.controller : new AbortController(),
 			seq,
 			savedSeq: seq,
 			events: [...events],
@@ -507,37 +552,54 @@ export class TutorEngine {
 		};
 		this.#generations.set(generationId, g);
 		for (const e of events) this.fanout.publish(conversationId, e);
-		void this.#run(g, prefix, mode);
+		void this.#run(g, 'stream' in how ? how.stream : undefined, 'mode' in how ? how : {});
 	}
 
-	async #run(g: Generation, prefix: string, mode: 'answer' | 'continue') {
+	/** Builds the prompt and starts the provider call; the first event is already on its way. */
+	#startStream(
+		input: { history: ChatMessage[]; context: TutorContext | null; passages: retrieval.Passage[] },
+		controller: AbortController
+	): Stream {
+		const prompt = buildPrompt({ ...input, budget: this.#config.llm.historyTokenBudget });
+		const iterator = this.#provider
+			.stream({ ...prompt, maxTokens: this.#config.llm.maxOutputTokens, signal: controller.signal })
+			[Symbol.asyncIterator]();
+		const first = iterator.next();
+		first.catch(() => {}); // handled when the run loop awaits it
+		return { iterator, first };
+	}
+
+	async #prepare(g: Generation, prefix: string, mode: 'answer' | 'continue'): Promise<Stream> {
+		const [conversation] = await this.#db
+			.select({ context: conversations.context })
+			.from(conversations)
+			.where(eq(conversations.id, g.conversationId));
+		const rows = await convos.history(this.#db, g.conversationId);
+		const history: ChatMessage[] = rows
+			.filter((m) => m.id !== g.messageId && m.content)
+			.map((m) => ({ role: m.role, content: m.content }));
+		if (mode === 'continue' && prefix)
+			history.push(
+				{ role: 'assistant', content: prefix },
+				{ role: 'user', content: CONTINUE_INSTRUCTION }
+			);
+		const question = [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
+		const passages = await retrieval.search(this.#db, question, 3).catch(() => []);
+		return this.#startStream(
+			{ history, context: conversation?.context as TutorContext | null, passages },
+			g.controller
+		);
+	}
+
+	async #run(
+		g: Generation,
+		prepared: Stream | undefined,
+		how: { prefix?: string; mode?: 'answer' | 'continue' }
+	) {
 		try {
-			const [conversation] = await this.#db
-				.select({ context: conversations.context })
-				.from(conversations)
-				.where(eq(conversations.id, g.conversationId));
-			const rows = await convos.history(this.#db, g.conversationId);
-			const history: ChatMessage[] = rows
-				.filter((m) => m.id !== g.messageId && m.content)
-				.map((m) => ({ role: m.role, content: m.content }));
-			if (mode === 'continue' && prefix)
-				history.push(
-					{ role: 'assistant', content: prefix },
-					{ role: 'user', content: CONTINUE_INSTRUCTION }
-				);
-			const question = [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
-			const passages = await retrieval.search(this.#db, question, 3).catch(() => []);
-			const prompt = buildPrompt({
-				history,
-				context: conversation?.context as TutorContext | null,
-				passages,
-				budget: this.#config.llm.historyTokenBudget
-			});
-			for await (const event of this.#provider.stream({
-				...prompt,
-				maxTokens: this.#config.llm.maxOutputTokens,
-				signal: g.controller.signal
-			})) {
+			const stream = prepared ?? (await this.#prepare(g, how.prefix ?? '', how.mode ?? 'answer'));
+			for (let step = await stream.first; !step.done; step = await stream.iterator.next()) {
+				const event = step.value;
 				if (g.controller.signal.aborted) break;
 				if (event.type === 'text' && event.text) {
 					g.unsavedText += event.text;

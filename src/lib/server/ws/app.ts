@@ -123,6 +123,10 @@ export function createWsApp() {
 
 			return {
 				onOpen(_event, ws) {
+					// The adaptor keeps the handshake's context alive as long as the socket; drop the
+					// request it points to so an idle socket costs little more than the socket itself.
+					const env = c.env as { incoming?: unknown; outgoing?: unknown } | undefined;
+					if (env) env.incoming = env.outgoing = undefined;
 					const raw = ws.raw as { bufferedAmount?: number } | undefined;
 					socket = {
 						send: (m) => send(ws, m),

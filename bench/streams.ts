@@ -1,0 +1,257 @@
+/**
+ * N concurrent tutor conversations streaming from the mock provider through the built server,
+ * side by side with a raw `ws` server streaming the same tokens, in the same run on this machine.
+ * Reports added time-to-first-token (p50, p99), added inter-token gap p99, streams that ran
+ * without a stall, and memory per idle connection, each against the raw baseline.
+ *
+ *   npm run build && node bench/streams.ts [streams=500] [idle=500]
+ *
+ * Uses PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, else embedded PGlite.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+const STREAMS = Number(process.argv[2] ?? 500);
+const IDLE = Number(process.argv[3] ?? 500);
+const TOKENS = 64;
+const DELAY = 20;
+const STALL_MS = 250;
+const root = path.resolve(import.meta.dirname, '..');
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+
+/** Starts a server; ready when it prints its port, or when `healthUrl` answers. */
+function start(
+	command: string[],
+	env: Record<string, string>,
+	healthUrl?: (port: number) => string
+): Promise<{ child: ChildProcess; port: number }> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, command, {
+			cwd: root,
+			env: { PATH: process.env.PATH ?? '', ...env },
+			stdio: ['ignore', 'pipe', 'inherit']
+		});
+		let out = '';
+		child.stdout!.on('data', (d) => {
+			out += d;
+			const m = out.match(/listening on (?:http:\/\/[^:]+:)?(\d+)/);
+			if (m) resolve({ child, port: Number(m[1]) });
+		});
+		if (healthUrl) {
+			const port = Number(env.PORT);
+			const poll = async () => {
+				try {
+					if ((await fetch(healthUrl(port))).ok) return resolve({ child, port });
+				} catch {
+					// not up yet
+				}
+				setTimeout(poll, 200);
+			};
+			void poll();
+		}
+		child.once('exit', (code) => reject(new Error(`exited ${code}: ${out.slice(-2000)}`)));
+	});
+}
+
+function rssKb(pid: number) {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	return Number(status.match(/VmRSS:\s+(\d+)/)![1]);
+}
+
+const pct = (values: number[], p: number) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+interface StreamResult {
+	ttft: number;
+	gaps: number[];
+	complete: boolean;
+}
+
+function open(port: number, headers: Record<string, string>): Promise<WebSocket> {
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/v1`, { headers, perMessageDeflate: false });
+		ws.once('open', () => resolve(ws));
+		ws.once('error', reject);
+	});
+}
+
+async function runStreams(
+	port: number,
+	headers: Record<string, string>,
+	conversations: string[],
+	subscribe: boolean
+) {
+	const sockets = await Promise.all(conversations.map(() => open(port, headers)));
+	if (subscribe) {
+		await Promise.all(
+			sockets.map(
+				(ws, i) =>
+					new Promise<void>((resolve) => {
+						const onMessage = (data: WebSocket.RawData) => {
+							if (JSON.parse(String(data)).type === 'snapshot') {
+								ws.off('message', onMessage);
+								resolve();
+							}
+						};
+						ws.on('message', onMessage);
+						ws.send(JSON.stringify({ v: 1, type: 'subscribe', conversationId: conversations[i] }));
+					})
+			)
+		);
+	}
+	const results = await Promise.all(
+		sockets.map(
+			(ws, i) =>
+				new Promise<StreamResult>((resolve) => {
+					let sentAt = performance.now();
+					let last = 0;
+					let ttft = NaN;
+					const gaps: number[] = [];
+					let tokens = 0;
+					const timeout = setTimeout(() => resolve({ ttft, gaps, complete: false }), 60_000);
+					ws.on('message', (data) => {
+						const m = JSON.parse(String(data));
+						if (m.type !== 'event') return;
+						const now = performance.now();
+						if (m.event.type === 'delta') {
+							tokens++;
+							if (Number.isNaN(ttft)) ttft = now - sentAt;
+							else gaps.push(now - last);
+							last = now;
+						} else if (m.event.type === 'done') {
+							clearTimeout(timeout);
+							resolve({ ttft, gaps, complete: tokens === TOKENS });
+						}
+					});
+					const go = () =>
+						ws.send(
+							JSON.stringify({
+								v: 1,
+								type: 'send',
+								conversationId: conversations[i],
+								clientId: crypto.randomUUID(),
+								text: `bench ${i}`
+							})
+						);
+					// Starts are spread over one stream's length: steady state is N streams at once.
+					setTimeout(
+						() => {
+							sentAt = performance.now();
+							go();
+						},
+						(i * TOKENS * DELAY) / sockets.length
+					);
+				})
+		)
+	);
+	for (const ws of sockets) ws.close();
+	return results;
+}
+
+/**
+ * Retained memory per idle connection: a first batch opens and closes (so the heap has grown past
+ * the garbage of handshakes), then RSS is compared before and after a second batch stays open.
+ */
+async function idleMemory(pid: number, port: number, headers: Record<string, string>) {
+	const batch = () => Promise.all(Array.from({ length: IDLE }, () => open(port, headers)));
+	for (const ws of await batch()) ws.close();
+	await new Promise((r) => setTimeout(r, 2000));
+	const before = rssKb(pid);
+	const sockets = await batch();
+	await new Promise((r) => setTimeout(r, 2000));
+	const after = rssKb(pid);
+	for (const ws of sockets) ws.close();
+	return (Math.max(0, after - before) * 1024) / IDLE;
+}
+
+function summarize(results: StreamResult[]) {
+	const ttft = results.map((r) => r.ttft).filter((x) => !Number.isNaN(x));
+	const gaps = results.flatMap((r) => r.gaps);
+	const stallFree = results.filter((r) => r.complete && r.gaps.every((g) => g < STALL_MS)).length;
+	return { ttftP50: pct(ttft, 50), ttftP99: pct(ttft, 99), gapP99: pct(gaps, 99), stallFree };
+}
+
+const env = { MOCK_TOKEN_COUNT: String(TOKENS), MOCK_TOKEN_DELAY_MS: String(DELAY) };
+
+// --- raw baseline
+const raw = await start(['bench/raw-ws-server.ts'], env);
+const rawIds = Array.from({ length: STREAMS }, () => crypto.randomUUID());
+await runStreams(raw.port, {}, rawIds.slice(0, 20), false); // warm-up
+const rawResults = summarize(await runStreams(raw.port, {}, rawIds, false));
+const rawIdle = await idleMemory(raw.child.pid!, raw.port, {});
+raw.child.kill('SIGKILL');
+
+// --- the app
+const appPort = 4600 + Math.floor(Math.random() * 300);
+const dataDir = mkdtempSync(path.join(tmpdir(), 'tutor-bench-'));
+const app = await start(
+	['build/app.js'],
+	{
+		...env,
+		PORT: String(appPort),
+		DATA_DIR: dataDir,
+		LLM_PROVIDER: 'mock',
+		LOG_LEVEL: 'warn',
+		TUTOR_RATE_LIMIT: '100000',
+		WS_MAX_MESSAGES_PER_SECOND: '1000',
+		REGISTER_RATE_LIMIT: '1000',
+		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {})
+	},
+	(port) => `http://127.0.0.1:${port}/health`
+);
+const base = `http://127.0.0.1:${appPort}`;
+const origin = base;
+const email = `bench-${Date.now()}@example.com`;
+const reg = await fetch(`${base}/register`, {
+	method: 'POST',
+	redirect: 'manual',
+	headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+	body: new URLSearchParams({ email, displayName: 'Bench', password: 'bench password 1' })
+});
+const cookie = reg.headers
+	.getSetCookie()
+	.map((c) => c.split(';')[0])
+	.join('; ');
+const headers = { origin, cookie };
+async function createConversations(n: number) {
+	const ids: string[] = [];
+	for (let i = 0; i < n; i++) {
+		const res = await fetch(`${base}/tutor?/create`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				...headers,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: ''
+		});
+		ids.push(res.headers.get('location')!.split('/').pop()!);
+	}
+	return ids;
+}
+await runStreams(appPort, headers, await createConversations(20), true); // warm-up
+const appIds = await createConversations(STREAMS);
+const appResults = summarize(await runStreams(appPort, headers, appIds, true));
+const appIdle = await idleMemory(app.child.pid!, appPort, headers);
+app.child.kill('SIGTERM');
+
+const f = (x: number) => x.toFixed(1);
+const lines = [
+	`streams: ${STREAMS} concurrent, ${TOKENS} tokens ${DELAY} ms apart; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
+	'',
+	'| metric | raw ws | app | added / ratio |',
+	'| --- | --- | --- | --- |',
+	`| time to first token p50 (ms) | ${f(rawResults.ttftP50)} | ${f(appResults.ttftP50)} | +${f(appResults.ttftP50 - rawResults.ttftP50)} |`,
+	`| time to first token p99 (ms) | ${f(rawResults.ttftP99)} | ${f(appResults.ttftP99)} | +${f(appResults.ttftP99 - rawResults.ttftP99)} |`,
+	`| inter-token gap p99 (ms) | ${f(rawResults.gapP99)} | ${f(appResults.gapP99)} | +${f(appResults.gapP99 - rawResults.gapP99)} |`,
+	`| streams without a stall (gap < ${STALL_MS} ms, all tokens) | ${rawResults.stallFree} | ${appResults.stallFree} | ${(appResults.stallFree / Math.max(1, rawResults.stallFree)).toFixed(2)}x |`,
+	`| memory per idle connection (KiB) | ${f(rawIdle / 1024)} | ${f(appIdle / 1024)} | ${(appIdle / rawIdle).toFixed(2)}x |`
+];
+console.log(lines.join('\n'));
+process.exit(0);
