@@ -561,9 +561,12 @@ export class TutorEngine {
 		controller: AbortController
 	): Stream {
 		const prompt = buildPrompt({ ...input, budget: this.#config.llm.historyTokenBudget });
-		const iterator = this.#provider
-			.stream({ ...prompt, maxTokens: this.#config.llm.maxOutputTokens, signal: controller.signal })
-			[Symbol.asyncIterator]();
+		const events = this.#provider.stream({
+			...prompt,
+			maxTokens: this.#config.llm.maxOutputTokens,
+			signal: controller.signal
+		});
+		const iterator = events[Symbol.asyncIterator]();
 		const first = iterator.next();
 		first.catch(() => {}); // handled when the run loop awaits it
 		return { iterator, first };
