@@ -80,13 +80,14 @@ function open(port: number, headers: Record<string, string>): Promise<WebSocket>
 	});
 }
 
-async function runStreams(
-	port: number,
-	headers: Record<string, string>,
-	conversations: string[],
-	subscribe: boolean
-) {
-	const sockets = await Promise.all(conversations.map(() => open(port, headers)));
+interface Target {
+	headers: Record<string, string>;
+	conversationId: string;
+}
+
+async function runStreams(port: number, targets: Target[], subscribe: boolean) {
+	const conversations = targets.map((t) => t.conversationId);
+	const sockets = await Promise.all(targets.map((t) => open(port, t.headers)));
 	if (subscribe) {
 		await Promise.all(
 			sockets.map(
@@ -181,8 +182,9 @@ const env = { MOCK_TOKEN_COUNT: String(TOKENS), MOCK_TOKEN_DELAY_MS: String(DELA
 // --- raw baseline
 const raw = await start(['bench/raw-ws-server.ts'], env);
 const rawIds = Array.from({ length: STREAMS }, () => crypto.randomUUID());
-await runStreams(raw.port, {}, rawIds.slice(0, 20), false); // warm-up
-const rawResults = summarize(await runStreams(raw.port, {}, rawIds, false));
+const rawTargets = rawIds.map((conversationId) => ({ headers: {}, conversationId }));
+await runStreams(raw.port, rawTargets.slice(0, 20), false); // warm-up
+const rawResults = summarize(await runStreams(raw.port, rawTargets, false));
 const rawIdle = await idleMemory(raw.child.pid!, raw.port, {});
 raw.child.kill('SIGKILL');
 
@@ -197,6 +199,7 @@ const app = await start(
 		DATA_DIR: dataDir,
 		LLM_PROVIDER: 'mock',
 		LOG_LEVEL: 'warn',
+		...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
 		TUTOR_RATE_LIMIT: '100000',
 		WS_MAX_MESSAGES_PER_SECOND: '1000',
 		REGISTER_RATE_LIMIT: '1000',
@@ -206,44 +209,56 @@ const app = await start(
 );
 const base = `http://127.0.0.1:${appPort}`;
 const origin = base;
-const email = `bench-${Date.now()}@example.com`;
-const reg = await fetch(`${base}/register`, {
-	method: 'POST',
-	redirect: 'manual',
-	headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
-	body: new URLSearchParams({ email, displayName: 'Bench', password: 'bench password 1' })
-});
-const cookie = reg.headers
-	.getSetCookie()
-	.map((c) => c.split(';')[0])
-	.join('; ');
-const headers = { origin, cookie };
-async function createConversations(n: number) {
-	const ids: string[] = [];
-	for (let i = 0; i < n; i++) {
-		const res = await fetch(`${base}/tutor?/create`, {
-			method: 'POST',
-			redirect: 'manual',
-			headers: {
-				...headers,
-				accept: 'text/html',
-				'content-type': 'application/x-www-form-urlencoded'
-			},
-			body: ''
-		});
-		ids.push(res.headers.get('location')!.split('/').pop()!);
-	}
-	return ids;
+// A class: one student per five conversations, as in a lab where each has a few chats open.
+async function register(i: number) {
+	const res = await fetch(`${base}/register`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: { origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({
+			email: `bench-${Date.now()}-${i}@example.com`,
+			displayName: `Student ${i}`,
+			password: 'bench password 1'
+		})
+	});
+	const cookie = res.headers
+		.getSetCookie()
+		.map((c) => c.split(';')[0])
+		.join('; ');
+	return { origin, cookie };
 }
-await runStreams(appPort, headers, await createConversations(20), true); // warm-up
-const appIds = await createConversations(STREAMS);
-const appResults = summarize(await runStreams(appPort, headers, appIds, true));
+async function createConversation(headers: Record<string, string>) {
+	const res = await fetch(`${base}/tutor?/create`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: {
+			...headers,
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded'
+		},
+		body: ''
+	});
+	return res.headers.get('location')!.split('/').pop()!;
+}
+const students: Record<string, string>[] = [];
+for (let i = 0; i < Math.ceil(STREAMS / 5); i++) students.push(await register(i));
+async function targets(n: number): Promise<Target[]> {
+	const list: Target[] = [];
+	for (let i = 0; i < n; i++) {
+		const headers = students[i % students.length]!;
+		list.push({ headers, conversationId: await createConversation(headers) });
+	}
+	return list;
+}
+await runStreams(appPort, await targets(20), true); // warm-up
+const appResults = summarize(await runStreams(appPort, await targets(STREAMS), true));
+const headers = students[0]!;
 const appIdle = await idleMemory(app.child.pid!, appPort, headers);
 app.child.kill('SIGTERM');
 
 const f = (x: number) => x.toFixed(1);
 const lines = [
-	`streams: ${STREAMS} concurrent, ${TOKENS} tokens ${DELAY} ms apart; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
+	`streams: ${STREAMS} concurrent (${students.length} students), starts spread over one stream's length, ${TOKENS} tokens ${DELAY} ms apart; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
 	'',
 	'| metric | raw ws | app | added / ratio |',
 	'| --- | --- | --- | --- |',

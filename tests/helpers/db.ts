@@ -46,7 +46,7 @@ export async function openTestDatabase(driver: 'pglite' | 'postgres'): Promise<T
 		return { database, drop: () => database.close() };
 	}
 	const { url, drop } = await createPostgresDatabase();
-	const database = await openDatabase({ url, poolMax: 5 });
+	const database = await openDatabase({ url, poolMax: Number(process.env.TEST_POOL_MAX ?? 5) });
 	return {
 		database,
 		url,
