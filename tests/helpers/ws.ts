@@ -49,22 +49,30 @@ export class TestSocket {
 
 	/** The assistant text as a client renders it from snapshot + events, checking order. */
 	text(conversationId: string, messageId: string) {
-		let text = '';
-		let seq = 0;
-		for (const m of this.messages) {
-			if (m.type === 'snapshot' && m.conversationId === conversationId) {
-				text = m.messages.find((x) => x.id === messageId)?.content ?? '';
-				seq = m.seq;
-			} else if (m.type === 'event' && m.conversationId === conversationId) {
-				if (m.event.seq <= seq) throw new Error(`duplicate or out-of-order event ${m.event.seq}`);
-				seq = m.event.seq;
-				if (m.event.type === 'delta' && m.event.messageId === messageId) text += m.event.text;
-			}
-		}
-		return text;
+		return renderedText(this.messages, conversationId, messageId);
 	}
 
 	close() {
 		this.ws.close();
 	}
+}
+
+/**
+ * What a client shows for one answer after applying these server messages in order: the snapshot's
+ * text plus every later delta. Throws on a repeated or out-of-order sequence number.
+ */
+export function renderedText(messages: ServerMessage[], conversationId: string, messageId: string) {
+	let text = '';
+	let seq = 0;
+	for (const m of messages) {
+		if (m.type === 'snapshot' && m.conversationId === conversationId) {
+			text = m.messages.find((x) => x.id === messageId)?.content ?? '';
+			seq = m.seq;
+		} else if (m.type === 'event' && m.conversationId === conversationId) {
+			if (m.event.seq <= seq) throw new Error(`duplicate or out-of-order event ${m.event.seq}`);
+			seq = m.event.seq;
+			if (m.event.type === 'delta' && m.event.messageId === messageId) text += m.event.text;
+		}
+	}
+	return text;
 }

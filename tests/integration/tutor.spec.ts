@@ -12,6 +12,7 @@ import { RECOVERY_GAP, TutorEngine } from '../../src/lib/server/tutor/engine.ts'
 import * as log from '../../src/lib/server/tutor/log.ts';
 import type { LogEvent, ServerMessage } from '../../src/lib/ws/protocol.ts';
 import { testConfig } from '../helpers/config.ts';
+import { renderedText } from '../helpers/ws.ts';
 import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 class FakeSocket {
@@ -33,19 +34,7 @@ class FakeSocket {
 	}
 	/** The answer text as this client would render it: snapshot content plus deltas after it. */
 	text(conversationId: string, messageId: string) {
-		let text = '';
-		let seq = 0;
-		for (const m of this.messages) {
-			if (m.type === 'snapshot' && m.conversationId === conversationId) {
-				text = m.messages.find((x) => x.id === messageId)?.content ?? '';
-				seq = m.seq;
-			} else if (m.type === 'event' && m.conversationId === conversationId) {
-				if (m.event.seq <= seq) throw new Error(`duplicate or out-of-order event ${m.event.seq}`);
-				seq = m.event.seq;
-				if (m.event.type === 'delta' && m.event.messageId === messageId) text += m.event.text;
-			}
-		}
-		return text;
+		return renderedText(this.messages, conversationId, messageId);
 	}
 }
 

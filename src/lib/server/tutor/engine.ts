@@ -96,6 +96,16 @@ const fail = (code: ErrorCode, message: string, retryAfterSeconds?: number): Fai
 	...(retryAfterSeconds ? { retryAfterSeconds } : {})
 });
 
+/** The student's conversation, locked until the transaction ends (one writer at a time). */
+async function lockConversation(tx: Db, userId: string, conversationId: string) {
+	const [conversation] = await tx
+		.select()
+		.from(conversations)
+		.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
+		.for('update');
+	return conversation;
+}
+
 function rowsOf<T>(result: unknown): T[] {
 	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
@@ -294,11 +304,7 @@ export class TutorEngine {
 		let stream: Stream | undefined;
 		const started = await this.#db
 			.transaction(async (tx) => {
-				const [conversation] = await tx
-					.select()
-					.from(conversations)
-					.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
-					.for('update');
+				const conversation = await lockConversation(tx, userId, conversationId);
 				if (!conversation) return fail('not_found', 'This conversation does not exist.');
 				const [duplicate] = await tx
 					.select({ id: messages.id })
@@ -407,11 +413,7 @@ export class TutorEngine {
 		const tooFast = await this.#limited(userId);
 		if (tooFast) return tooFast;
 		const started = await this.#db.transaction(async (tx) => {
-			const [conversation] = await tx
-				.select()
-				.from(conversations)
-				.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
-				.for('update');
+			const conversation = await lockConversation(tx, userId, conversationId);
 			if (!conversation) return fail('not_found', 'This conversation does not exist.');
 			if (conversation.generationId) return fail('busy', 'The tutor is still answering.');
 			const [last] = await tx
