@@ -61,5 +61,14 @@ await shoot('account-dark', '/account', {
 	setup: (p) => signIn(p, 'ada@example.com', 'Ada Lovelace')
 });
 await shoot('admin', '/admin', { setup: (p) => signIn(p, 'admin@example.com', 'Head Teacher') });
+await shoot('tutor', null, {
+	setup: async (page) => {
+		await signIn(page, 'ada@example.com', 'Ada Lovelace');
+		await page.getByRole('button', { name: 'Ask the tutor' }).click();
+		await page.getByLabel('Message the tutor').fill('Why does my while loop never stop?');
+		await page.keyboard.press('Enter');
+		await page.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 20_000 });
+	}
+});
 await browser.close();
 console.log(`screenshots written to ${out}/`);
