@@ -13,7 +13,7 @@
  * await fake.close();
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, record, type RecordedRequest } from './server.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type AnthropicScenario =
@@ -33,18 +33,6 @@ export type AnthropicScenario =
 	| { kind: 'hang' }
 	/** Streams `afterChunks` chunks, then destroys the socket: no message_stop. */
 	| { kind: 'cut'; afterChunks: number; chunks?: string[]; delayMs?: number };
-
-export interface RecordedRequest {
-	method: string;
-	path: string;
-	headers: IncomingHttpHeaders;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON
-	body: any;
-	/** Resolves when the connection for this request has closed, from either side. */
-	closed: Promise<void>;
-	/** True once the fake finished its response; false if the client hung up first. */
-	completed: boolean;
-}
 
 export interface FakeAnthropicOptions {
 	/** The key the request must carry; any key is accepted when unset. */
@@ -86,19 +74,7 @@ export async function startFakeAnthropic(
 	const scenarios: AnthropicScenario[] = [];
 	let ids = 0;
 	const server = createServer(async (req, res) => {
-		res.on('error', () => {});
-		const chunks: Buffer[] = [];
-		for await (const chunk of req) chunks.push(chunk as Buffer);
-		const text = Buffer.concat(chunks).toString('utf8');
-		const recorded: RecordedRequest = {
-			method: req.method ?? '',
-			path: req.url ?? '',
-			headers: req.headers,
-			body: text ? JSON.parse(text) : undefined,
-			completed: false,
-			closed: new Promise((resolve) => res.once('close', resolve))
-		};
-		res.once('finish', () => (recorded.completed = true));
+		const recorded = await record(req, res);
 		requests.push(recorded);
 		const requestId = `req_fake_${++ids}`;
 		if (req.method !== 'POST' || recorded.path !== '/v1/messages')
@@ -109,18 +85,7 @@ export async function startFakeAnthropic(
 		const defaults = { chunks: options.chunks ?? ['Hello', ' from', ' fake', ' Claude.'] };
 		await play(res, scenario, { ...defaults, delayMs: options.delayMs ?? 2 }, recorded, requestId);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	return {
-		url: `http://127.0.0.1:${port}`,
-		requests,
-		scenarios,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			})
-	};
+	return { ...(await listen(server)), requests, scenarios };
 }
 
 async function play(
@@ -261,3 +226,5 @@ function sendError(
 		})
 	);
 }
+
+export type { RecordedRequest };

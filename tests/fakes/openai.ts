@@ -14,8 +14,8 @@
  * const gpt = createOpenAIProvider({ name: 'openai', model: 'gpt-test', apiKey: 'sk-test', baseUrl: `${fake.url}/v1` });
  * await fake.close();
  */
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import { listen, record, type RecordedRequest } from './server.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type OpenAIScenario =
@@ -35,18 +35,6 @@ export type OpenAIScenario =
 	| { kind: 'hang' }
 	/** Streams `afterChunks` chunks, then destroys the socket: no finish_reason, no [DONE]. */
 	| { kind: 'cut'; afterChunks: number; chunks?: string[]; delayMs?: number };
-
-export interface RecordedRequest {
-	method: string;
-	path: string;
-	headers: IncomingHttpHeaders;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON
-	body: any;
-	/** Resolves when the connection for this request has closed, from either side. */
-	closed: Promise<void>;
-	/** True once the fake finished its response; false if the client hung up first. */
-	completed: boolean;
-}
 
 export interface FakeOpenAIOptions {
 	/** The key `Authorization: Bearer` must carry; any key is accepted when unset. */
@@ -105,19 +93,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 	const scenarios: OpenAIScenario[] = [];
 	let ids = 0;
 	const server = createServer(async (req, res) => {
-		res.on('error', () => {});
-		const chunks: Buffer[] = [];
-		for await (const chunk of req) chunks.push(chunk as Buffer);
-		const text = Buffer.concat(chunks).toString('utf8');
-		const recorded: RecordedRequest = {
-			method: req.method ?? '',
-			path: req.url ?? '',
-			headers: req.headers,
-			body: text ? JSON.parse(text) : undefined,
-			completed: false,
-			closed: new Promise((resolve) => res.once('close', resolve))
-		};
-		res.once('finish', () => (recorded.completed = true));
+		const recorded = await record(req, res);
 		requests.push(recorded);
 		const id = `chatcmpl-fake${++ids}`;
 		if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions'))
@@ -131,18 +107,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 		};
 		await play(res, scenario, defaults, recorded.body, id);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	return {
-		url: `http://127.0.0.1:${port}`,
-		requests,
-		scenarios,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			})
-	};
+	return { ...(await listen(server)), requests, scenarios };
 }
 
 interface ChatBody {
@@ -270,3 +235,5 @@ function sendError(
 	res.writeHead(status, { 'content-type': 'application/json', ...headers });
 	res.end(JSON.stringify({ error: { ...known, message: message ?? known.message, param: null } }));
 }
+
+export type { RecordedRequest };

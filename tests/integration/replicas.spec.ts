@@ -68,18 +68,23 @@ describe.runIf(TEST_DATABASE_URL)('two replicas on one database', () => {
 			await sql`select id, content, status from messages where conversation_id = ${conversationId} and role = 'assistant' and status <> 'superseded' order by seq desc limit 1`
 		)[0] as { id: string; content: string; status: string };
 
-	it('a watcher on one replica sees a generation owned by the other, live; stop works across them', async () => {
-		const id = await newConversation(a);
+	/** A student watches on replica B and asks on replica A. */
+	async function askOnAWatchOnB(id: string, clientId: string, text: string) {
 		const owner = await TestSocket.open(a.port, cookie, originFor(a));
 		const watcher = await TestSocket.open(b.port, cookie, originFor(b));
 		watcher.send({ type: 'subscribe', conversationId: id });
 		await watcher.waitFor((m) => m.some((x) => x.type === 'snapshot'));
-		owner.send({
-			type: 'send',
-			conversationId: id,
-			clientId: 'replica-msg-1',
-			text: 'Across [mock:tokens:400]'
-		});
+		owner.send({ type: 'send', conversationId: id, clientId, text });
+		return { owner, watcher };
+	}
+
+	it('a watcher on one replica sees a generation owned by the other, live; stop works across them', async () => {
+		const id = await newConversation(a);
+		const { owner, watcher } = await askOnAWatchOnB(
+			id,
+			'replica-msg-1',
+			'Across [mock:tokens:400]'
+		);
 		await watcher.waitFor(() => watcher.events(id).filter((e) => e.type === 'delta').length >= 10);
 		// Stop from the replica that does not own the generation.
 		watcher.send({ type: 'stop', conversationId: id });
@@ -93,16 +98,7 @@ describe.runIf(TEST_DATABASE_URL)('two replicas on one database', () => {
 
 	it('kill -9 of the owner mid-answer: the saved prefix is marked interrupted and Continue works from the other replica', async () => {
 		const id = await newConversation(b);
-		const owner = await TestSocket.open(a.port, cookie, originFor(a));
-		const watcher = await TestSocket.open(b.port, cookie, originFor(b));
-		watcher.send({ type: 'subscribe', conversationId: id });
-		await watcher.waitFor((m) => m.some((x) => x.type === 'snapshot'));
-		owner.send({
-			type: 'send',
-			conversationId: id,
-			clientId: 'replica-msg-2',
-			text: 'Crash [mock:tokens:1000]'
-		});
+		const { watcher } = await askOnAWatchOnB(id, 'replica-msg-2', 'Crash [mock:tokens:1000]');
 		await watcher.waitFor(() => watcher.events(id).filter((e) => e.type === 'delta').length >= 20);
 		await a.stop('SIGKILL');
 		await watcher.waitFor(() => watcher.events(id).some((e) => e.type === 'interrupted'), 20_000);

@@ -1,3 +1,4 @@
+import { collect, request, retrying } from '../../../../tests/helpers/provider.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
 	apiKeyOf,
@@ -6,7 +7,7 @@ import {
 } from '../../../../tests/fakes/anthropic.ts';
 import { createAnthropicProvider } from './anthropic.ts';
 import { withRetries } from './resilient.ts';
-import { ProviderError, type GenerateRequest, type Provider, type StreamEvent } from './types.ts';
+import type { Provider } from './types.ts';
 
 const KEY = 'sk-ant-test-key';
 let fake: FakeAnthropic;
@@ -19,44 +20,6 @@ afterEach(() => fake.close());
 function claude(apiKey: string | undefined = KEY): Provider {
 	return createAnthropicProvider({ model: 'claude-test', apiKey, baseUrl: fake.url });
 }
-
-function request(overrides: Partial<GenerateRequest> = {}): GenerateRequest {
-	return {
-		system: 'You are a patient programming tutor.',
-		messages: [
-			{ role: 'user', content: 'What is a loop?' },
-			{ role: 'assistant', content: 'A way to repeat code.' },
-			{ role: 'user', content: 'Show me one.' }
-		],
-		maxTokens: 256,
-		signal: new AbortController().signal,
-		...overrides
-	};
-}
-
-/** Every event until the end, and the error that ended it if any. */
-async function collect(stream: AsyncIterable<StreamEvent>) {
-	const texts: string[] = [];
-	let done: Extract<StreamEvent, { type: 'done' }> | undefined;
-	try {
-		for await (const event of stream) {
-			if (event.type === 'text') texts.push(event.text);
-			else done = event;
-		}
-	} catch (error) {
-		if (!(error instanceof ProviderError)) throw error;
-		return { texts, done, error };
-	}
-	return { texts, done, error: undefined };
-}
-
-const retrying = (provider: Provider, delays: number[] = [], maxRetries = 2) =>
-	withRetries(provider, {
-		maxRetries,
-		firstTokenTimeoutMs: 300,
-		idleTimeoutMs: 500,
-		sleep: async (ms) => void delays.push(ms)
-	});
 
 describe('Anthropic provider against the fake Messages API', () => {
 	it('streams the answer token by token and reports usage', async () => {

@@ -1,12 +1,8 @@
+import { collect } from '../../../../tests/helpers/provider.ts';
 import { describe, expect, it } from 'vitest';
 import { createMockProvider, parseMockScript } from './mock.ts';
 import { withRetries } from './resilient.ts';
-import {
-	ProviderError,
-	type GenerateRequest,
-	type ProviderErrorKind,
-	type StreamEvent
-} from './types.ts';
+import { PROVIDER_ERROR_KINDS, type GenerateRequest } from './types.ts';
 
 function ask(content: string, overrides: Partial<GenerateRequest> = {}): GenerateRequest {
 	return {
@@ -16,22 +12,6 @@ function ask(content: string, overrides: Partial<GenerateRequest> = {}): Generat
 		signal: new AbortController().signal,
 		...overrides
 	};
-}
-
-/** Every event until the end, and the error that ended it if any. */
-async function collect(stream: AsyncIterable<StreamEvent>) {
-	const texts: string[] = [];
-	let done: Extract<StreamEvent, { type: 'done' }> | undefined;
-	try {
-		for await (const event of stream) {
-			if (event.type === 'text') texts.push(event.text);
-			else done = event;
-		}
-	} catch (error) {
-		if (!(error instanceof ProviderError)) throw error;
-		return { texts, done, error };
-	}
-	return { texts, done, error: undefined };
 }
 
 const fast = () => createMockProvider({ tokenDelayMs: 0, tokenCount: 4 });
@@ -76,17 +56,7 @@ describe('mock provider', () => {
 		expect(performance.now() - started).toBeLessThan(200);
 	});
 
-	it.each([
-		'rate_limited',
-		'overloaded',
-		'server_error',
-		'timeout',
-		'auth',
-		'bad_request',
-		'network',
-		'interrupted',
-		'aborted'
-	] satisfies ProviderErrorKind[])('[mock:error:%s] fails before the first token', async (kind) => {
+	it.each(PROVIDER_ERROR_KINDS)('[mock:error:%s] fails before the first token', async (kind) => {
 		const { error, texts } = await collect(fast().stream(ask(`please [mock:error:${kind}]`)));
 		expect(error?.kind).toBe(kind);
 		expect(texts).toEqual([]);

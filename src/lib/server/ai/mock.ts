@@ -22,6 +22,7 @@
  */
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import {
+	PROVIDER_ERROR_KINDS,
 	ProviderError,
 	type GenerateRequest,
 	type Provider,
@@ -34,18 +35,6 @@ export interface MockProviderOptions {
 	tokenDelayMs: number;
 	tokenCount: number;
 }
-
-const KINDS: readonly ProviderErrorKind[] = [
-	'rate_limited',
-	'overloaded',
-	'server_error',
-	'timeout',
-	'auth',
-	'bad_request',
-	'network',
-	'interrupted',
-	'aborted'
-];
 
 /** The scripted behaviour read from one message's markers. */
 export interface MockScript {
@@ -65,7 +54,10 @@ export function parseMockScript(message: string): MockScript {
 	const script: MockScript = {};
 	for (const [, name, value, extra] of message.matchAll(/\[mock:(\w+):(\w+)(?::(\d+))?\]/g)) {
 		const n = Number(value);
-		if (name === 'error' && KINDS.includes(value as ProviderErrorKind))
+		if (
+			name === 'error' &&
+			(PROVIDER_ERROR_KINDS as readonly (string | undefined)[]).includes(value)
+		)
 			script.error = { kind: value as ProviderErrorKind, times: extra ? Number(extra) : undefined };
 		else if (name === 'cut' && Number.isInteger(n)) script.cutAfter = n;
 		else if (name === 'tokens' && Number.isInteger(n)) script.tokens = n;

@@ -38,16 +38,18 @@ export interface Provider {
 	stream(request: GenerateRequest): AsyncIterable<StreamEvent>;
 }
 
-export type ProviderErrorKind =
-	| 'rate_limited'
-	| 'overloaded'
-	| 'server_error'
-	| 'timeout'
-	| 'auth'
-	| 'bad_request'
-	| 'network'
-	| 'interrupted'
-	| 'aborted';
+export const PROVIDER_ERROR_KINDS = [
+	'rate_limited',
+	'overloaded',
+	'server_error',
+	'timeout',
+	'auth',
+	'bad_request',
+	'network',
+	'interrupted',
+	'aborted'
+] as const;
+export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
 
 const USER_MESSAGES: Record<ProviderErrorKind, string> = {
 	rate_limited:

@@ -674,11 +674,11 @@ export class TutorEngine {
 		g.release = true;
 		this.#emit(g, end);
 		// Saving the end is the point of a durable session: keep trying while the process lives.
-		for (let attempt = 0; g.pending.length || g.release; attempt++) {
+		// A successful (or fenced-off) flush removes the generation from the map.
+		for (let attempt = 0; this.#generations.has(g.id); attempt++) {
 			await this.flush();
-			if (!g.pending.length && !this.#generations.has(g.id)) break;
-			if (!this.#generations.has(g.id)) break;
-			await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+			if (this.#generations.has(g.id))
+				await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
 		}
 		g.resolveDone();
 	}
