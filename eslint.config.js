@@ -12,7 +12,11 @@ export default ts.config(
 			'drizzle/',
 			'static/',
 			'data/',
-			'test-results/'
+			'test-results/',
+			'.jupyterlite-build/node_modules/',
+			'.jupyterlite-build/cache/',
+			'.jupyterlite-build/out/',
+			'.jupyterlite-build/src/generated/'
 		]
 	},
 	js.configs.recommended,
@@ -22,6 +26,11 @@ export default ts.config(
 	{
 		files: ['**/*.svelte', '**/*.svelte.ts'],
 		languageOptions: { parserOptions: { parser: ts.parser } }
+	},
+	{
+		// The lab's rspack build is CommonJS.
+		files: ['.jupyterlite-build/*.cjs'],
+		rules: { '@typescript-eslint/no-require-imports': 'off' }
 	},
 	{
 		rules: {

@@ -1,6 +1,7 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import adapter from '@sveltejs/adapter-node';
 import { defineConfig } from 'vite';
+import { labDevPlugin } from './scripts/vite-lab-dev.ts';
 import { wsDevPlugin } from './scripts/vite-ws-dev.ts';
 
 export default defineConfig({
@@ -25,7 +26,8 @@ export default defineConfig({
 				}
 			}
 		}),
-		wsDevPlugin()
+		wsDevPlugin(),
+		labDevPlugin()
 	],
 	server: { port: 5173, strictPort: false }
 });

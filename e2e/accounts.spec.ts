@@ -1,5 +1,12 @@
 import { expect, test } from '@playwright/test';
-import { PASSWORD, expectAccessible, loginViaUi, registerViaUi, uniqueEmail } from './helpers';
+import {
+	PASSWORD,
+	expectAccessible,
+	loginViaUi,
+	registerViaUi,
+	signInAsAdmin,
+	uniqueEmail
+} from './helpers';
 
 test('register, log out, log in, change password, log out everywhere', async ({
 	page,
@@ -87,11 +94,7 @@ test('a student is kept out of /admin; the admin gets in', async ({ page, browse
 
 	const adminContext = await browser.newContext();
 	const admin = await adminContext.newPage();
-	await admin.goto('/register');
-	await admin.getByLabel('Email').fill('admin@example.com');
-	await admin.getByLabel('Display name').fill('Head Teacher');
-	await admin.getByLabel('Password', { exact: true }).fill(PASSWORD);
-	await admin.getByRole('button', { name: 'Create account' }).click();
+	await signInAsAdmin(admin);
 	await admin.getByRole('link', { name: 'Admin' }).click();
 	await expect(admin.getByRole('heading', { name: 'Users' })).toBeVisible();
 	await expect(admin.getByRole('cell', { name: 'admin@example.com' })).toBeVisible();
@@ -103,6 +106,7 @@ test('an anonymous visitor is sent to log in, and back afterwards', async ({ pag
 	const email = uniqueEmail();
 	await registerViaUi(page, email);
 	await page.getByRole('button', { name: 'Log out' }).click();
+	await expect(page).toHaveURL(/\/login/);
 	await page.goto('/account');
 	await expect(page).toHaveURL(/\/login\?next=%2Faccount/);
 	await page.getByLabel('Email').fill(email);

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { ConfigError } from '#lib/server/config.ts';
 import { loadEnvFile } from '#lib/server/env-file.ts';
+import { ISOLATION_HEADERS, labCacheControl, needsIsolation } from '#lib/server/http/isolation.ts';
 import { logger } from '#lib/server/log.ts';
 import * as rateLimit from '#lib/server/rate-limit.ts';
 import { startRuntime, stopRuntime } from '#lib/server/runtime.ts';
@@ -42,6 +43,11 @@ const { handler } = (await import(new URL('./handler.js', import.meta.url).href)
 
 const server = http.createServer((req, res) => {
 	if (ownProtocol) req.headers[OWN_PROTOCOL_HEADER] = 'http';
+	// Static files never reach SvelteKit's hooks, so the lab's isolation headers are set here.
+	if (needsIsolation(req.url)) {
+		for (const [name, value] of ISOLATION_HEADERS) res.setHeader(name, value);
+		res.setHeader('cache-control', labCacheControl(req.url)!);
+	}
 	handler(req, res, () => {
 		res.statusCode = 404;
 		res.end('Not found');
@@ -69,21 +75,26 @@ server.listen(config.port, config.host, () => {
 });
 
 let stopping = false;
+/**
+ * SIGTERM (docker stop, a rolling upgrade): stop accepting, tell WebSocket clients to resume on
+ * another replica (close code 1012; their answers keep streaming from the log there), let in-flight
+ * requests and running answers finish, and save whatever is left as interrupted. Everything shares
+ * one SHUTDOWN_GRACE_SECONDS budget, so compose's stop_grace_period can be set just above it.
+ */
 async function shutdown(signal: string) {
 	if (stopping) return;
 	stopping = true;
-	logger().info({ signal }, 'shutting down: no new connections, finishing in-flight work');
+	const graceMs = config.shutdownGraceSeconds * 1000;
+	const deadline = Date.now() + graceMs;
+	logger().info({ signal, graceMs }, 'shutting down: no new connections, finishing in-flight work');
 	clearInterval(sweep);
 	server.close();
 	server.closeIdleConnections();
 	sockets.closeAll(CLOSE_SERVER_RESTART, 'server restarting');
-	const deadline = setTimeout(
-		() => server.closeAllConnections(),
-		config.shutdownGraceSeconds * 1000
-	);
-	deadline.unref();
+	const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
+	cutoff.unref();
 	await new Promise<void>((resolve) => server.once('close', () => resolve()));
-	await stopRuntime();
+	await stopRuntime(Math.max(0, deadline - Date.now()));
 	logger().info('stopped');
 	process.exit(0);
 }

@@ -149,3 +149,15 @@ export class Client {
 		});
 	}
 }
+
+/** Creates a tutor conversation on `server` as the user whose cookies are in `cookie`; returns its id. */
+export async function newConversation(server: RunningServer, cookie: string): Promise<string> {
+	const c = new Client(server.url);
+	for (const part of cookie.split('; ')) {
+		const [k, ...v] = part.split('=');
+		c.cookies.set(k!, v.join('='));
+	}
+	const res = await c.post('/tutor?/create', {});
+	if (res.status !== 303) throw new Error(`creating a conversation answered ${res.status}`);
+	return res.headers.get('location')!.split('/').pop()!;
+}

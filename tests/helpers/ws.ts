@@ -17,8 +17,13 @@ export class TestSocket {
 		cookie: string,
 		origin = `http://localhost:${port}`
 	): Promise<TestSocket> {
+		return TestSocket.connect(`ws://127.0.0.1:${port}/ws/v1`, cookie, origin);
+	}
+
+	/** Opens any WebSocket URL (`wss://` through a proxy, too) as a browser on `origin` would. */
+	static connect(url: string, cookie: string, origin: string): Promise<TestSocket> {
 		return new Promise((resolve, reject) => {
-			const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/v1`, { headers: { origin, cookie } });
+			const ws = new WebSocket(url, { headers: { origin, cookie } });
 			const socket = new TestSocket(ws);
 			ws.once('open', () => resolve(socket));
 			ws.once('error', reject);

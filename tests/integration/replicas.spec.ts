@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { Client, startServer, type RunningServer } from '../helpers/server.ts';
+import { Client, newConversation, startServer, type RunningServer } from '../helpers/server.ts';
 import { TestSocket } from '../helpers/ws.ts';
 import { createPostgresDatabase, TEST_DATABASE_URL } from '../helpers/db.ts';
 import { TEST_SECRET } from '../helpers/config.ts';
@@ -52,17 +52,6 @@ describe.runIf(TEST_DATABASE_URL)('two replicas on one database', () => {
 		await drop?.();
 	});
 
-	async function newConversation(server: RunningServer) {
-		const c = new Client(server.url);
-		for (const part of cookie.split('; ')) {
-			const [k, ...v] = part.split('=');
-			c.cookies.set(k!, v.join('='));
-		}
-		const res = await c.post('/tutor?/create', {});
-		expect(res.status).toBe(303);
-		return res.headers.get('location')!.split('/').pop()!;
-	}
-
 	const assistant = async (conversationId: string) =>
 		(
 			await sql`select id, content, status from messages where conversation_id = ${conversationId} and role = 'assistant' and status <> 'superseded' order by seq desc limit 1`
@@ -79,7 +68,7 @@ describe.runIf(TEST_DATABASE_URL)('two replicas on one database', () => {
 	}
 
 	it('a watcher on one replica sees a generation owned by the other, live; stop works across them', async () => {
-		const id = await newConversation(a);
+		const id = await newConversation(a, cookie);
 		const { owner, watcher } = await askOnAWatchOnB(
 			id,
 			'replica-msg-1',
@@ -97,7 +86,7 @@ describe.runIf(TEST_DATABASE_URL)('two replicas on one database', () => {
 	});
 
 	it('kill -9 of the owner mid-answer: the saved prefix is marked interrupted and Continue works from the other replica', async () => {
-		const id = await newConversation(b);
+		const id = await newConversation(b, cookie);
 		const { watcher } = await askOnAWatchOnB(id, 'replica-msg-2', 'Crash [mock:tokens:1000]');
 		await watcher.waitFor(() => watcher.events(id).filter((e) => e.type === 'delta').length >= 20);
 		await a.stop('SIGKILL');

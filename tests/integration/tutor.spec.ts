@@ -307,6 +307,51 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 		expect((await answerOf(c.id)).content.startsWith('Half an ans')).toBe(true);
 	});
 
+	it('recovery keeps text the dead owner logged after it last saved the message', async () => {
+		const c = await convos.create(t.database.db, userId);
+		const db = t.database.db;
+		const [answer] = await db
+			.insert(schema.messages)
+			.values({
+				conversationId: c.id,
+				role: 'assistant',
+				content: 'Saved',
+				status: 'streaming',
+				seq: 1
+			})
+			.returning();
+		// The message row was written at seq 2; two more flushes logged deltas 3..5 only.
+		await log.append(db, c.id, [
+			{ seq: 1, type: 'start', messageId: answer!.id },
+			{ seq: 2, type: 'delta', messageId: answer!.id, text: 'Saved' }
+		]);
+		await log.append(db, c.id, [
+			{ seq: 3, type: 'delta', messageId: answer!.id, text: ' and' },
+			{ seq: 4, type: 'delta', messageId: answer!.id, text: ' logged' }
+		]);
+		await log.append(db, c.id, [{ seq: 5, type: 'delta', messageId: answer!.id, text: ' text' }]);
+		await db
+			.update(schema.conversations)
+			.set({
+				lastSeq: 2,
+				generationId: crypto.randomUUID(),
+				leaseOwner: 'dead-replica',
+				leaseExpiresAt: sql`now() - interval '1 second'`
+			})
+			.where(eq(schema.conversations.id, c.id));
+		await engine.recoverExpired();
+		expect(await answerOf(c.id)).toMatchObject({
+			status: 'interrupted',
+			content: 'Saved and logged text'
+		});
+		const conversation = await convos.get(db, userId, c.id);
+		// Numbering resumes past everything in the log, not just past the saved row.
+		expect(conversation?.lastSeq).toBe(5 + RECOVERY_GAP);
+		const watcher = new FakeSocket();
+		await engine.subscribe(watcher, userId, c.id, undefined);
+		expect(watcher.text(c.id, answer!.id)).toBe('Saved and logged text');
+	});
+
 	it('a slow socket never holds up the answer or other watchers, then catches up exactly', async () => {
 		const c = await convos.create(t.database.db, userId);
 		const slow = new FakeSocket();

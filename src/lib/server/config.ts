@@ -64,6 +64,8 @@ const EnvSchema = v.object({
 	PORT: int(3000, 1, 65535),
 	HOST: optionalString,
 	DATA_DIR: v.optional(v.string(), './data'),
+	STARTER_CONTENT_DIR: v.optional(v.string(), './content/starter'),
+	QUESTION_BANK_DIR: v.optional(v.string(), './content/questions'),
 	DATABASE_URL: optionalString,
 	DATABASE_POOL_MAX: int(10, 1, 200),
 	ORIGIN: v.optional(
@@ -110,6 +112,9 @@ const EnvSchema = v.object({
 	MOCK_TOKEN_COUNT: int(64, 1, 100_000),
 	COHERE_API_KEY: optionalString,
 	VOYAGE_API_KEY: optionalString,
+	COHERE_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+	VOYAGE_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+	EMBEDDING_MODEL: optionalString,
 	LOG_LEVEL: v.optional(
 		v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 		'info'
@@ -123,6 +128,10 @@ export interface Config {
 	port: number;
 	host: string;
 	dataDir: string;
+	/** Content pack loaded when the course is empty; '' disables it. */
+	starterContentDir: string;
+	/** Exam question files loaded on first start when there are no exams (empty: none). */
+	questionBankDir: string;
 	databaseUrl: string | undefined;
 	databasePoolMax: number;
 	origin: string | undefined;
@@ -159,7 +168,13 @@ export interface Config {
 		historyTokenBudget: number;
 		mock: { tokenDelayMs: number; tokenCount: number };
 	};
-	embeddings: { cohereApiKey?: string; voyageApiKey?: string };
+	/** Embeddings for retrieval: Cohere when its key is set, else Voyage, else none. */
+	embeddings: {
+		provider: 'cohere' | 'voyage' | null;
+		apiKey?: string;
+		baseUrl: string;
+		model: string;
+	};
 	tutor: {
 		/** A generation's claim on its conversation; renewed while it runs, taken over when it lapses. */
 		leaseSeconds: number;
@@ -328,6 +343,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		port: env.PORT,
 		host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
 		dataDir,
+		starterContentDir: env.STARTER_CONTENT_DIR && path.resolve(env.STARTER_CONTENT_DIR),
+		questionBankDir: env.QUESTION_BANK_DIR && path.resolve(env.QUESTION_BANK_DIR),
 		databaseUrl: env.DATABASE_URL,
 		databasePoolMax: env.DATABASE_POOL_MAX,
 		origin,
@@ -361,7 +378,21 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			historyTokenBudget: env.TUTOR_HISTORY_TOKEN_BUDGET,
 			mock: { tokenDelayMs: env.MOCK_TOKEN_DELAY_MS, tokenCount: env.MOCK_TOKEN_COUNT }
 		},
-		embeddings: { cohereApiKey: env.COHERE_API_KEY, voyageApiKey: env.VOYAGE_API_KEY },
+		embeddings: env.COHERE_API_KEY
+			? {
+					provider: 'cohere',
+					apiKey: env.COHERE_API_KEY,
+					baseUrl: env.COHERE_BASE_URL ?? 'https://api.cohere.com',
+					model: env.EMBEDDING_MODEL ?? 'embed-english-v3.0'
+				}
+			: env.VOYAGE_API_KEY
+				? {
+						provider: 'voyage',
+						apiKey: env.VOYAGE_API_KEY,
+						baseUrl: env.VOYAGE_BASE_URL ?? 'https://api.voyageai.com',
+						model: env.EMBEDDING_MODEL ?? 'voyage-3.5'
+					}
+				: { provider: null, baseUrl: '', model: '' },
 		tutor: {
 			leaseSeconds: env.TUTOR_LEASE_SECONDS,
 			flushMs: env.TUTOR_FLUSH_MS,

@@ -12,6 +12,9 @@ import { openDatabase, type Database } from './db';
 import { createLogger, logger, setLogger } from './log';
 import { createProvider } from './ai/providers';
 import type { Provider } from './ai/types';
+import { seedStarterContent } from './learn/content';
+import { seedQuestionBank } from './practice/bank';
+import { createEmbedder, startEmbedding, type Embedder } from './learn/embeddings';
 import { TutorEngine } from './tutor/engine';
 import { createOfflineProvider } from './tutor/offline';
 import * as retrieval from './tutor/retrieval';
@@ -24,14 +27,21 @@ export interface Runtime {
 }
 
 /** The tutor's provider and session engine on an open database. */
-export async function startTutor(config: Config, database: Database) {
+export async function startTutor(
+	config: Config,
+	database: Database,
+	embedder: Embedder | null = createEmbedder(config.embeddings)
+) {
+	const retrieve = retrieval.createRetriever(database.db, embedder);
 	const provider = createProvider(config.llm, {
-		offline: createOfflineProvider((question) => retrieval.search(database.db, question, 3))
+		offline: createOfflineProvider((question) => retrieve(question, 3))
 	});
-	const tutor = new TutorEngine({ database, config, provider });
+	const tutor = new TutorEngine({ database, config, provider, retrieve });
 	await tutor.start();
 	return { provider, tutor };
 }
+
+let stopEmbedding: (() => void) | null = null;
 
 const KEY = Symbol.for('ai-coding-tutor.runtime');
 const CURRENT = Symbol.for('ai-coding-tutor.runtime.current');
@@ -49,7 +59,11 @@ export function startRuntime(env: Record<string, string | undefined>): Promise<R
 			poolMax: config.databasePoolMax
 		});
 		logger().info({ database: database.kind }, 'database ready, migrations applied');
-		const { provider, tutor } = await startTutor(config, database);
+		await seedStarterContent(database.db, config.starterContentDir);
+		await seedQuestionBank(database.db, config.questionBankDir);
+		const embedder = createEmbedder(config.embeddings);
+		if (embedder) stopEmbedding = startEmbedding(database.db, embedder);
+		const { provider, tutor } = await startTutor(config, database, embedder);
 		return { config, database, provider, tutor };
 	})();
 	return globals[KEY].then((r) => (globals[CURRENT] = r));
@@ -68,11 +82,14 @@ export function runtime(): Runtime {
 	throw new Error('runtime not started');
 }
 
-export async function stopRuntime() {
+/** Lets running answers finish for up to `graceMs` (default SHUTDOWN_GRACE_SECONDS), then closes. */
+export async function stopRuntime(graceMs?: number) {
 	const started = await globals[KEY];
 	if (!started) return;
 	globals[KEY] = undefined;
 	globals[CURRENT] = undefined;
-	await started.tutor.close(started.config.shutdownGraceSeconds * 1000);
+	stopEmbedding?.();
+	stopEmbedding = null;
+	await started.tutor.close(graceMs ?? started.config.shutdownGraceSeconds * 1000);
 	await started.database.close();
 }

@@ -17,6 +17,8 @@
  * - `[mock:tokens:N]` streams N tokens instead of `tokenCount`.
  * - `[mock:delay:MS]` waits MS between tokens instead of `tokenDelayMs`; a huge value makes a
  *   provider that never answers (for timeout tests).
+ * - `[mock:say]TEXT` answers exactly TEXT (everything after the marker), streamed in 8-character
+ *   pieces: a stand-in for a model that writes something in particular, such as a solution.
  *
  * Aborting the signal ends the stream with ProviderError('aborted') at once, mid-pause included.
  */
@@ -42,6 +44,7 @@ export interface MockScript {
 	cutAfter?: number;
 	tokens?: number;
 	delayMs?: number;
+	say?: string;
 }
 
 /**
@@ -63,6 +66,8 @@ export function parseMockScript(message: string): MockScript {
 		else if (name === 'tokens' && Number.isInteger(n)) script.tokens = n;
 		else if (name === 'delay' && Number.isInteger(n)) script.delayMs = n;
 	}
+	const say = message.indexOf('[mock:say]');
+	if (say >= 0) script.say = message.slice(say + '[mock:say]'.length);
 	return script;
 }
 
@@ -98,12 +103,16 @@ async function* streamMock(
 			throw new ProviderError(script.error.kind, `mock ${script.error.kind}`);
 		}
 	}
-	const wanted = script.tokens ?? options.tokenCount;
+	const pieces = script.say?.match(/[\s\S]{1,8}/g);
+	const wanted = pieces?.length ?? script.tokens ?? options.tokenCount;
 	const count = Math.min(wanted, request.maxTokens);
 	const delayMs = script.delayMs ?? options.tokenDelayMs;
 	for (let i = 1; i <= count; i++) {
 		await pause(delayMs, signal);
-		yield { type: 'text', text: i === 1 ? `Mock answer to "${last}": Token 1 ` : `Token ${i} ` };
+		yield {
+			type: 'text',
+			text: pieces ? pieces[i - 1]! : i === 1 ? `Mock answer to "${last}": Token 1 ` : `Token ${i} `
+		};
 		if (script.cutAfter === i) throw new ProviderError('interrupted', `mock cut after ${i} tokens`);
 	}
 	yield {

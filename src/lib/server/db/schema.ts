@@ -204,3 +204,133 @@ export const coursePassages = pgTable(
 	]
 );
 export type CoursePassage = InferSelectModel<typeof coursePassages>;
+
+export type ContentStatus = 'draft' | 'published';
+
+/** A learning module: ordered lessons on one subject. `slug` names it in URLs and content packs. */
+export const modules = pgTable(
+	'modules',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		slug: text('slug').notNull(),
+		title: text('title').notNull(),
+		summary: text('summary').notNull().default(''),
+		/** Optional introduction (markdown) shown on the module page. */
+		body: text('body').notNull().default(''),
+		position: integer('position').notNull().default(0),
+		status: text('status').$type<ContentStatus>().notNull().default('draft'),
+		/** The content pack it was imported from, if any. */
+		pack: text('pack'),
+		createdAt: createdAt(),
+		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [uniqueIndex('modules_slug_key').on(t.slug), index('modules_position_idx').on(t.position)]
+);
+export type Module = InferSelectModel<typeof modules>;
+
+export const lessons = pgTable(
+	'lessons',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		moduleId: uuid('module_id')
+			.notNull()
+			.references(() => modules.id, { onDelete: 'cascade' }),
+		slug: text('slug').notNull(),
+		title: text('title').notNull(),
+		summary: text('summary').notNull().default(''),
+		/** The lesson text, markdown with fenced code examples. */
+		body: text('body').notNull().default(''),
+		minutes: integer('minutes').notNull().default(10),
+		position: integer('position').notNull().default(0),
+		status: text('status').$type<ContentStatus>().notNull().default('draft'),
+		createdAt: createdAt(),
+		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('lessons_module_id_slug_key').on(t.moduleId, t.slug),
+		index('lessons_module_id_position_idx').on(t.moduleId, t.position)
+	]
+);
+export type Lesson = InferSelectModel<typeof lessons>;
+
+export const exercises = pgTable(
+	'exercises',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		lessonId: uuid('lesson_id')
+			.notNull()
+			.references(() => lessons.id, { onDelete: 'cascade' }),
+		slug: text('slug').notNull(),
+		title: text('title').notNull(),
+		/** 1 (warm-up) to 3 (stretch). */
+		difficulty: integer('difficulty').notNull().default(1),
+		/** What to do, markdown. */
+		prompt: text('prompt').notNull(),
+		starterCode: text('starter_code').notNull().default(''),
+		/** The reference solution: server-side only (never sent to a student's browser). */
+		solutionCode: text('solution_code').notNull(),
+		/** Python `check_*` functions run in the browser after the student's code. */
+		checks: text('checks').notNull(),
+		/**
+		 * SHA-256 of solution + checks when an admin last ran the checks in the editor and they passed
+		 * on the solution and failed on the starter; null when unverified (publishing needs it).
+		 */
+		checksVerifiedHash: text('checks_verified_hash'),
+		position: integer('position').notNull().default(0),
+		createdAt: createdAt(),
+		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('exercises_lesson_id_slug_key').on(t.lessonId, t.slug),
+		index('exercises_lesson_id_position_idx').on(t.lessonId, t.position)
+	]
+);
+export type Exercise = InferSelectModel<typeof exercises>;
+
+/** A student's work on one exercise: autosaved code, attempts, and whether the checks passed. */
+export const exerciseProgress = pgTable(
+	'exercise_progress',
+	{
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		exerciseId: uuid('exercise_id')
+			.notNull()
+			.references(() => exercises.id, { onDelete: 'cascade' }),
+		code: text('code'),
+		attempts: integer('attempts').notNull().default(0),
+		passedAt: timestamp('passed_at', { withTimezone: true }),
+		/** The last check run: each check's name and whether it passed. */
+		lastResult: jsonb('last_result').$type<{ name: string; passed: boolean }[]>(),
+		lastError: text('last_error'),
+		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [
+		primaryKey({ columns: [t.userId, t.exerciseId] }),
+		index('exercise_progress_exercise_id_idx').on(t.exerciseId)
+	]
+);
+export type ExerciseProgress = InferSelectModel<typeof exerciseProgress>;
+
+/** When a student opened and completed a lesson ("continue where you left off" reads it). */
+export const lessonProgress = pgTable(
+	'lesson_progress',
+	{
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		lessonId: uuid('lesson_id')
+			.notNull()
+			.references(() => lessons.id, { onDelete: 'cascade' }),
+		lastOpenedAt: timestamp('last_opened_at', { withTimezone: true }).notNull().defaultNow(),
+		completedAt: timestamp('completed_at', { withTimezone: true })
+	},
+	(t) => [
+		primaryKey({ columns: [t.userId, t.lessonId] }),
+		index('lesson_progress_lesson_id_idx').on(t.lessonId),
+		index('lesson_progress_user_id_last_opened_at_idx').on(t.userId, t.lastOpenedAt)
+	]
+);
+export type LessonProgress = InferSelectModel<typeof lessonProgress>;
+export * from './schema-practice';
+export * from './schema-notebooks';

@@ -43,6 +43,8 @@ import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, type TutorContext } from './prompt';
 import * as retrieval from './retrieval';
+import { guardSolution } from './solution-guard';
+import { resolveContext } from '../learn/tutor-context';
 
 /** Sequence numbers skipped when a dead owner's answer is closed: more than it may hold unsaved. */
 export const RECOVERY_GAP = 1000;
@@ -116,6 +118,7 @@ export class TutorEngine {
 	readonly #database: Database;
 	readonly #config: Config;
 	readonly #provider: Provider;
+	readonly #retrieve: retrieval.Retrieve;
 	readonly #generations = new Map<string, Generation>();
 	#flushTimer: ReturnType<typeof setInterval> | undefined;
 	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
@@ -124,10 +127,18 @@ export class TutorEngine {
 	#unlisten: (() => Promise<void>)[] = [];
 	#closing = false;
 
-	constructor(options: { database: Database; config: Config; provider: Provider }) {
+	constructor(options: {
+		database: Database;
+		config: Config;
+		provider: Provider;
+		/** Course retrieval; full-text search when not given. */
+		retrieve?: retrieval.Retrieve;
+	}) {
 		this.#database = options.database;
 		this.#config = options.config;
 		this.#provider = options.provider;
+		this.#retrieve =
+			options.retrieve ?? ((question, limit) => retrieval.search(this.#db, question, limit));
 		this.fanout = new Fanout({ read: (id, since) => this.#read(id, since) });
 	}
 
@@ -285,7 +296,12 @@ export class TutorEngine {
 				);
 	}
 
-	/** Adds the student's message and starts the tutor's answer. A resent `clientId` is ignored. */
+	/**
+	 * Adds the student's message and starts the tutor's answer. A resent `clientId` is ignored.
+	 *
+	 * One statement does the database side (see `#begin`), so a question costs one round trip
+	 * besides the course search, which runs beside it.
+	 */
 	async send(
 		userId: string,
 		conversationId: string,
@@ -294,104 +310,166 @@ export class TutorEngine {
 	): Promise<EngineResult> {
 		if (this.#closing)
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
-		// The rate limit and the course search need no lock: both run while nothing else waits.
-		const [tooFast, passages] = await Promise.all([
-			this.#limited(userId),
-			retrieval.search(this.#db, text, 3).catch(() => [])
+		const [begun, passages] = await Promise.all([
+			this.#begin(userId, conversationId, clientId, text),
+			this.#retrieve(text, 3).catch(() => [])
 		]);
-		if (tooFast) return tooFast;
+		if (begun.status === 'duplicate') return { ok: true };
+		if (begun.status === 'not_found') return fail('not_found', 'This conversation does not exist.');
+		if (begun.status === 'busy')
+			return fail(
+				'busy',
+				'The tutor is still answering. Stop it or wait for the answer to finish.'
+			);
+		if (begun.status === 'rate_limited')
+			return fail(
+				'rate_limited',
+				`You are sending messages very fast. Try again in ${begun.retryAfterSeconds} s.`,
+				begun.retryAfterSeconds
+			);
 		const controller = new AbortController();
-		let stream: Stream | undefined;
-		const started = await this.#db
-			.transaction(async (tx) => {
-				const conversation = await lockConversation(tx, userId, conversationId);
-				if (!conversation) return fail('not_found', 'This conversation does not exist.');
-				const [duplicate] = await tx
-					.select({ id: messages.id })
-					.from(messages)
-					.where(and(eq(messages.conversationId, conversationId), eq(messages.clientId, clientId)));
-				if (duplicate) return { ok: true as const, duplicate: true as const };
-				if (conversation.generationId)
-					return fail(
-						'busy',
-						'The tutor is still answering. Stop it or wait for the answer to finish.'
-					);
-				// The provider call starts now, before the commit: its latency hides the writes below.
-				const history = await convos.history(tx, conversationId);
-				stream = this.#startStream(
-					{
-						history: [
-							...history
-								.filter((m) => m.content)
-								.map((m) => ({ role: m.role, content: m.content })),
-							{ role: 'user', content: text }
-						],
-						context: conversation.context as TutorContext | null,
-						passages
-					},
-					controller
-				);
-				const seq = conversation.lastSeq;
-				const [userMessage, answer] = await tx
-					.insert(messages)
-					.values([
-						{
-							conversationId,
-							role: 'user',
-							content: text,
-							status: 'complete',
-							clientId,
-							seq: seq + 1
-						},
-						{
-							conversationId,
-							role: 'assistant',
-							content: '',
-							status: 'streaming',
-							seq: seq + 2,
-							model: this.#provider.model
-						}
-					])
-					.returning({ id: messages.id });
-				const events: LogEvent[] = [
-					{ seq: seq + 1, type: 'user', messageId: userMessage!.id, text, clientId },
-					{ seq: seq + 2, type: 'start', messageId: answer!.id }
-				];
-				const generationId = crypto.randomUUID();
-				await this.#claim(tx, conversationId, generationId, seq + 2, {
-					title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : undefined
-				});
-				await log.append(tx, conversationId, events);
-				return {
-					ok: true as const,
-					generationId,
-					messageId: answer!.id,
-					events,
-					seq: seq + 2,
-					title: conversation.title === convos.DEFAULT_TITLE ? convos.titleFrom(text) : null
-				};
-			})
-			.catch((error: unknown) => {
-				controller.abort('cancelled');
-				throw error;
-			});
-		if (!started.ok || 'duplicate' in started) {
-			controller.abort('cancelled');
-			return started.ok ? { ok: true } : started;
-		}
-		if (started.title) this.#broadcastTitle(conversationId, started.title);
-		this.#launch(
-			conversationId,
-			started.generationId,
-			started.messageId,
-			started.seq,
-			started.events,
+		// A conversation opened from a lesson carries its place in the course; others skip this.
+		// Every conversation gets the student's level; one opened from a lesson or a practice
+		// answer also carries that place.
+		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}).catch(() => ({
+			context: null,
+			solution: null
+		}));
+		const stream = this.#startStream(
 			{
-				controller,
-				stream
-			}
+				history: [...begun.history.filter((m) => m.content), { role: 'user', content: text }],
+				context: resolved.context,
+				passages,
+				solution: resolved.solution
+			},
+			controller
 		);
+		if (begun.title) this.#broadcastTitle(conversationId, begun.title);
+		this.#launch(conversationId, begun.generationId, begun.answerId, begun.seq, begun.events, {
+			controller,
+			stream
+		});
 		return { ok: true };
+	}
+
+	/**
+	 * The database side of a question, as one statement: counts it against the student's rate
+	 * limit, locks the conversation, refuses a duplicate or a second generation, reads the history,
+	 * inserts the question and the empty answer, claims the conversation with a lease, logs both
+	 * events and notifies other replicas. Message ids are made here so the events can name them.
+	 */
+	async #begin(userId: string, conversationId: string, clientId: string, text: string) {
+		const generationId = crypto.randomUUID();
+		const userMessageId = crypto.randomUUID();
+		const answerId = crypto.randomUUID();
+		const { limit, windowSeconds } = this.#config.tutor.rateLimit;
+		const window = sql`make_interval(secs => ${windowSeconds})`;
+		const title = convos.titleFrom(text);
+		const result = await this.#db.execute(sql`
+			with rl as (
+				insert into rate_limits (key, window_start, count)
+				values (${`tutor:user:${userId}`}, now(), 1)
+				on conflict (key) do update set
+					count = case when rate_limits.window_start <= now() - ${window} then 1 else rate_limits.count + 1 end,
+					window_start = case when rate_limits.window_start <= now() - ${window} then now() else rate_limits.window_start end
+				returning count, extract(epoch from (window_start + ${window} - now())) as retry_after
+			),
+			c as (
+				select id, last_seq, generation_id, title, context from conversations
+				where id = ${conversationId} and user_id = ${userId} and (select count from rl) <= ${limit}
+				for update
+			),
+			dup as (
+				select 1 from messages where conversation_id = ${conversationId} and client_id = ${clientId}
+			),
+			ok as (
+				select * from c where generation_id is null and not exists (select 1 from dup)
+			),
+			hist as (
+				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
+				from messages m
+				where m.conversation_id = ${conversationId} and m.status <> 'superseded' and exists (select 1 from ok)
+			),
+			um as (
+				insert into messages (id, conversation_id, role, content, status, client_id, seq)
+				select ${userMessageId}::uuid, ok.id, 'user', ${text}, 'complete', ${clientId}, ok.last_seq + 1 from ok
+				returning id
+			),
+			am as (
+				insert into messages (id, conversation_id, role, content, status, seq, model)
+				select ${answerId}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${this.#provider.model} from ok
+				returning id
+			),
+			up as (
+				update conversations set
+					generation_id = ${generationId}::uuid,
+					lease_owner = ${this.replicaId},
+					lease_expires_at = now() + make_interval(secs => ${this.#config.tutor.leaseSeconds}),
+					last_seq = ok.last_seq + 2,
+					updated_at = now(),
+					title = case when ok.title = ${convos.DEFAULT_TITLE} then ${title} else conversations.title end
+				from ok where conversations.id = ok.id
+				returning conversations.id
+			),
+			ev as (
+				insert into conversation_events (conversation_id, seq, first_seq, type, data)
+				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
+					jsonb_build_object('messageId', ${userMessageId}::text, 'text', ${text}::text, 'clientId', ${clientId}::text)
+				from ok
+				union all
+				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${answerId}::text)
+				from ok
+				returning seq
+			)
+			select
+				(select count from rl) as rate_count,
+				(select retry_after from rl) as retry_after,
+				exists (select 1 from c) as found,
+				exists (select 1 from dup) as duplicate,
+				ok.last_seq, ok.title, ok.context,
+				(select h from hist) as history,
+				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written,
+				case when ok.id is not null then pg_notify(${EVENTS_CHANNEL}, ok.id || '|' || (ok.last_seq + 2) || '|' || ${this.replicaId}) end as notified
+			from (select 1) as one left join ok on true`);
+		const [row] = rowsOf<{
+			rate_count: number;
+			retry_after: string | number;
+			found: boolean;
+			duplicate: boolean;
+			last_seq: number | null;
+			title: string | null;
+			context: unknown;
+			history: { role: 'user' | 'assistant'; content: string }[] | string | null;
+			written: number | string;
+		}>(result);
+		if (!row) throw new Error('send statement returned no row');
+		if (Number(row.rate_count) > limit)
+			return {
+				status: 'rate_limited' as const,
+				retryAfterSeconds: Math.max(1, Math.ceil(Number(row.retry_after)))
+			};
+		if (!row.found) return { status: 'not_found' as const };
+		if (row.duplicate) return { status: 'duplicate' as const };
+		if (row.last_seq === null) return { status: 'busy' as const };
+		if (Number(row.written) !== 5) throw new Error('send statement wrote an unexpected row count');
+		const seq = Number(row.last_seq);
+		const history = (
+			typeof row.history === 'string' ? JSON.parse(row.history) : (row.history ?? [])
+		) as ChatMessage[];
+		const events: LogEvent[] = [
+			{ seq: seq + 1, type: 'user', messageId: userMessageId, text, clientId },
+			{ seq: seq + 2, type: 'start', messageId: answerId }
+		];
+		return {
+			status: 'ok' as const,
+			generationId,
+			answerId,
+			seq: seq + 2,
+			events,
+			history,
+			context: row.context,
+			title: row.title === convos.DEFAULT_TITLE ? title : null
+		};
 	}
 
 	/** Picks up a stopped, interrupted or failed answer where it ended. */
@@ -559,15 +637,26 @@ export class TutorEngine {
 
 	/** Builds the prompt and starts the provider call; the first event is already on its way. */
 	#startStream(
-		input: { history: ChatMessage[]; context: TutorContext | null; passages: retrieval.Passage[] },
+		input: {
+			history: ChatMessage[];
+			context: TutorContext | null;
+			passages: retrieval.Passage[];
+			/** An unsolved exercise's reference solution: code reproducing it is withheld. */
+			solution: string | null;
+		},
 		controller: AbortController
 	): Stream {
 		const prompt = buildPrompt({ ...input, budget: this.#config.llm.historyTokenBudget });
-		const events = this.#provider.stream({
+		const raw = this.#provider.stream({
 			...prompt,
 			maxTokens: this.#config.llm.maxOutputTokens,
 			signal: controller.signal
 		});
+		const events = input.solution
+			? guardSolution(raw, input.solution, () =>
+					logger().info('tutor answer withheld code reproducing an exercise solution')
+				)
+			: raw;
 		const iterator = events[Symbol.asyncIterator]();
 		const first = iterator.next();
 		first.catch(() => {}); // handled when the run loop awaits it
@@ -576,7 +665,7 @@ export class TutorEngine {
 
 	async #prepare(g: Generation, prefix: string, mode: 'answer' | 'continue'): Promise<Stream> {
 		const [conversation] = await this.#db
-			.select({ context: conversations.context })
+			.select({ context: conversations.context, userId: conversations.userId })
 			.from(conversations)
 			.where(eq(conversations.id, g.conversationId));
 		const rows = await convos.history(this.#db, g.conversationId);
@@ -589,9 +678,12 @@ export class TutorEngine {
 				{ role: 'user', content: CONTINUE_INSTRUCTION }
 			);
 		const question = [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
-		const passages = await retrieval.search(this.#db, question, 3).catch(() => []);
+		const passages = await this.#retrieve(question, 3).catch(() => []);
+		const resolved = conversation
+			? await resolveContext(this.#db, conversation.userId, conversation.context ?? {})
+			: { context: null, solution: null };
 		return this.#startStream(
-			{ history, context: conversation?.context as TutorContext | null, passages },
+			{ history, context: resolved.context, passages, solution: resolved.solution },
 			g.controller
 		);
 	}
@@ -713,36 +805,60 @@ export class TutorEngine {
 	async #flushOnce() {
 		const renewEvery = (this.#config.tutor.leaseSeconds * 1000) / 3;
 		const now = Date.now();
+		// Every flush logs the new events (that is what watchers and resuming clients read). Only a
+		// renewing flush, every third of a lease or at the end, also writes the conversation row
+		// (lease, last_seq) and the message text, and it writes them together: a snapshot's text
+		// always matches its last_seq, and the log holds everything after it.
 		const batch = [...this.#generations.values()]
 			.filter((g) => g.pending.length || g.release || now - g.lastRenewAt >= renewEvery)
-			.map((g) => ({ g, events: g.pending.splice(0), text: g.unsavedText, release: g.release }));
+			.map((g) => {
+				const renew = g.release || now - g.lastRenewAt >= renewEvery;
+				const text = renew ? g.unsavedText : '';
+				if (renew) g.unsavedText = '';
+				return { g, events: g.pending.splice(0), text, release: g.release, renew };
+			});
 		if (!batch.length) return;
-		for (const item of batch) item.g.unsavedText = '';
 		const lease = this.#config.tutor.leaseSeconds;
 		try {
 			const kept = await this.#db.transaction(async (tx) => {
-				const values = sql.join(
-					batch.map(
-						(b) =>
-							sql`(${b.g.conversationId}::uuid, ${b.g.id}::uuid, ${b.g.seq}::int, ${b.release}::boolean)`
-					),
-					sql`, `
-				);
-				const result = await tx.execute(sql`
-					update conversations c set
-						last_seq = greatest(c.last_seq, v.last_seq),
-						generation_id = case when v.release then null else c.generation_id end,
-						lease_owner = case when v.release then null else c.lease_owner end,
-						lease_expires_at = case when v.release then null else now() + make_interval(secs => ${lease}) end,
-						updated_at = now()
-					from (values ${values}) as v(id, generation_id, last_seq, release)
-					where c.id = v.id and c.generation_id = v.generation_id
-					returning c.id`);
-				const ids = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
+				const ids = new Set<string>();
+				const renewing = batch.filter((b) => b.renew);
+				if (renewing.length) {
+					const values = sql.join(
+						renewing.map(
+							(b) =>
+								sql`(${b.g.conversationId}::uuid, ${b.g.id}::uuid, ${b.g.seq}::int, ${b.release}::boolean)`
+						),
+						sql`, `
+					);
+					const result = await tx.execute(sql`
+						update conversations c set
+							last_seq = greatest(c.last_seq, v.last_seq),
+							generation_id = case when v.release then null else c.generation_id end,
+							lease_owner = case when v.release then null else c.lease_owner end,
+							lease_expires_at = case when v.release then null else now() + make_interval(secs => ${lease}) end,
+							updated_at = now()
+						from (values ${values}) as v(id, generation_id, last_seq, release)
+						where c.id = v.id and c.generation_id = v.generation_id
+						returning c.id`);
+					for (const r of rowsOf<{ id: string }>(result)) ids.add(r.id);
+				}
+				const logging = batch.filter((b) => !b.renew);
+				if (logging.length) {
+					// The fence without a write: the row lock holds off a takeover until this commits.
+					const result = await tx.execute(sql`
+						select c.id from conversations c
+						where (c.id, c.generation_id) in (values ${sql.join(
+							logging.map((b) => sql`(${b.g.conversationId}::uuid, ${b.g.id}::uuid)`),
+							sql`, `
+						)})
+						for share`);
+					for (const r of rowsOf<{ id: string }>(result)) ids.add(r.id);
+				}
 				const ok = batch.filter((b) => ids.has(b.g.conversationId));
 				const rows = ok.flatMap((b) => log.toRows(b.g.conversationId, b.events));
 				if (rows.length) await tx.insert(conversationEvents).values(rows);
-				const changed = ok.filter((b) => b.text || b.release || b.g.usage);
+				const changed = ok.filter((b) => b.renew && (b.text || b.release || b.g.usage));
 				if (changed.length) {
 					const mv = sql.join(
 						changed.map(
@@ -761,7 +877,9 @@ export class TutorEngine {
 						from (values ${mv}) as v(id, text, status, error_kind, usage)
 						where m.id = v.id`);
 				}
-				const notices = ok.map((b) => `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`);
+				const notices = ok
+					.filter((b) => b.events.length || b.release)
+					.map((b) => `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`);
 				if (notices.length)
 					await tx.execute(
 						sql`select pg_notify(${EVENTS_CHANNEL}, v.n) from (values ${sql.join(
@@ -774,7 +892,7 @@ export class TutorEngine {
 			for (const b of batch) {
 				if (kept.has(b.g.conversationId)) {
 					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
-					b.g.lastRenewAt = now;
+					if (b.renew) b.g.lastRenewAt = now;
 					if (b.release) this.#generations.delete(b.g.id);
 				} else {
 					logger().warn(
@@ -800,19 +918,40 @@ export class TutorEngine {
 	async recoverExpired() {
 		try {
 			const recovered = await this.#db.transaction(async (tx) => {
+				// The answer's text was saved up to the conversation's last_seq; the log holds the rest.
 				const result = await tx.execute(sql`
-					update conversations set
+					with expired as (
+						select id, last_seq as saved_seq from conversations
+						where generation_id is not null and lease_expires_at < now()
+						for update skip locked
+					)
+					update conversations c set
 						generation_id = null, lease_owner = null, lease_expires_at = null,
-						last_seq = last_seq + ${RECOVERY_GAP}, updated_at = now()
-					where generation_id is not null and lease_expires_at < now()
-					returning id, last_seq`);
-				const rows = rowsOf<{ id: string; last_seq: number }>(result);
+						last_seq = greatest(
+							c.last_seq,
+							coalesce((select max(e.seq) from conversation_events e where e.conversation_id = c.id), 0)
+						) + ${RECOVERY_GAP},
+						updated_at = now()
+					from expired where c.id = expired.id
+					returning c.id, c.last_seq, expired.saved_seq`);
+				const rows = rowsOf<{ id: string; last_seq: number; saved_seq: number }>(result);
 				for (const row of rows) {
-					const streaming = await tx
-						.update(messages)
-						.set({ status: 'interrupted', updatedAt: sql`now()` })
-						.where(and(eq(messages.conversationId, row.id), eq(messages.status, 'streaming')))
-						.returning({ id: messages.id });
+					const streaming = rowsOf<{ id: string }>(
+						await tx.execute(sql`
+							update messages m set
+								status = 'interrupted',
+								updated_at = now(),
+								content = m.content || coalesce((
+									select string_agg(x.part, '' order by e.first_seq, x.n)
+									from conversation_events e
+									cross join lateral jsonb_array_elements_text(e.data->'parts') with ordinality as x(part, n)
+									where e.conversation_id = m.conversation_id and e.type = 'delta'
+										and e.data->>'messageId' = m.id::text
+										and e.first_seq + x.n - 1 > ${row.saved_seq}
+								), '')
+							where m.conversation_id = ${row.id} and m.status = 'streaming'
+							returning m.id`)
+					);
 					const events: LogEvent[] = streaming.map((m, i) => ({
 						seq: Number(row.last_seq) - (streaming.length - 1 - i),
 						type: 'interrupted',

@@ -26,6 +26,15 @@ export interface TutorContext {
 	exercise?: { title: string; prompt: string; solved?: boolean };
 	code?: string;
 	lastError?: string;
+	/** A practice question the student answered and asks about ("ask the tutor why"). */
+	practice?: {
+		question: string;
+		options?: string[];
+		given: string;
+		expected: string;
+		wasRight: boolean;
+		explanation: string;
+	};
 }
 
 /** About four characters a token for English and code; good enough to stay under a budget. */
@@ -51,6 +60,17 @@ export function contextBlock(
 		parts.push(
 			`Current exercise (${context.exercise.solved ? 'solved by the student' : 'NOT solved yet: do not give its solution'}): ${context.exercise.title}\n${clip(context.exercise.prompt, 2000)}`
 		);
+	if (context?.practice) {
+		const p = context.practice;
+		parts.push(
+			`The student answered a practice question (${p.wasRight ? 'correctly' : 'incorrectly'}) and asks why. Explain the reasoning; the answer is already revealed, so you may discuss it.\n` +
+				`Question:\n${clip(p.question, 2500)}\n` +
+				(p.options?.length
+					? `Options:\n${p.options.map((o, i) => `${i + 1}. ${o}`).join('\n')}\n`
+					: '') +
+				`Student's answer: ${clip(p.given, 1500)}\nRight answer: ${clip(p.expected, 1500)}\nExplanation on file: ${clip(p.explanation, 1500)}`
+		);
+	}
 	if (context?.code)
 		parts.push(`The student's current code:\n\`\`\`python\n${clip(context.code, 4000)}\n\`\`\``);
 	if (context?.lastError)

@@ -2,6 +2,8 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as convos from '#lib/server/tutor/conversations.ts';
 import { readForm } from '#lib/server/http/forms.ts';
+import * as course from '#lib/server/learn/course.ts';
+import { StoredContext } from '#lib/server/learn/tutor-context.ts';
 import { runtime } from '#lib/server/runtime.ts';
 import { listQuery } from '../list-query.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -26,8 +28,14 @@ export const load: PageServerLoad = async ({ locals, params, url }) => {
 	if (!conversation) error(404, 'This conversation does not exist.');
 	const { q, page } = listQuery(url);
 	const list = await convos.list(db, locals.user!.id, { query: q, page });
+	const stored = v.safeParse(StoredContext, conversation.context ?? {});
+	const lesson =
+		stored.success && stored.output.lessonId
+			? await course.lessonLink(db, stored.output.lessonId)
+			: null;
 	return {
 		conversation: { id: conversation.id, title: conversation.title },
+		lesson,
 		list: {
 			q,
 			...list,

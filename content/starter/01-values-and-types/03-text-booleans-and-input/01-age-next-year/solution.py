@@ -1,0 +1,2 @@
+age = int(input("How old are you? "))
+print("Next year you will be " + str(age + 1) + ".")

@@ -1,0 +1,3 @@
+def greeting(name):
+    # TODO: build the greeting and return it
+    print("Hello")

@@ -1,0 +1,3 @@
+def is_palindrome(word):
+    lowered = word.lower()
+    return lowered == lowered[::-1]

@@ -1,0 +1,3 @@
+def is_palindrome(word):
+    # TODO: compare the word with its reverse, ignoring case
+    return False

@@ -1,0 +1,1 @@
+ALTER TABLE "exercises" ADD COLUMN "checks_verified_hash" text;

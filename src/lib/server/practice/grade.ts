@@ -1,0 +1,99 @@
+/**
+ * Server-side grading: what a student sent, checked against the key that never leaves the server.
+ * Write-code questions are the exception: their checks run in the student's browser, which reports
+ * whether they passed.
+ *
+ * @example
+ * const { correct } = grade(question, { choice: 2 });
+ */
+import * as v from 'valibot';
+import type { AnswerKey, Question } from '../db/schema';
+import { normalizeOutput, normalizeShort } from './bank';
+
+/** What the browser sends as an answer; which field is used depends on the question's kind. */
+export const Given = v.object({
+	choice: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
+	choices: v.optional(
+		v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))), v.maxLength(20))
+	),
+	text: v.optional(v.pipe(v.string(), v.maxLength(5000))),
+	/** Write-code questions: the code and whether every check passed in the browser. */
+	code: v.optional(v.pipe(v.string(), v.maxLength(20_000))),
+	passed: v.optional(v.boolean())
+});
+export type Given = v.InferOutput<typeof Given>;
+
+/** The question's answer key (server only). */
+export function keyOf(q: Question): AnswerKey | null {
+	return q.answer?.key ?? null;
+}
+
+export function grade(q: Question, given: Given): { correct: boolean } {
+	switch (q.kind) {
+		case 'single':
+			return { correct: given.choice !== undefined && given.choice === keyOf(q) };
+		case 'multiple': {
+			const key = [...((keyOf(q) as number[]) ?? [])].sort((a, b) => a - b);
+			const got = [...new Set(given.choices ?? [])].sort((a, b) => a - b);
+			return { correct: got.length === key.length && got.every((n, i) => n === key[i]) };
+		}
+		case 'short': {
+			const text = normalizeShort(given.text ?? '');
+			if (!text) return { correct: false };
+			const accepted = ((keyOf(q) as string[]) ?? []).map(normalizeShort);
+			if (accepted.includes(text)) return { correct: true };
+			if (q.pattern) {
+				try {
+					return { correct: new RegExp(`^(?:${q.pattern})$`).test(text) };
+				} catch {
+					return { correct: false };
+				}
+			}
+			return { correct: false };
+		}
+		case 'output':
+			return {
+				correct:
+					given.text !== undefined &&
+					normalizeOutput(given.text) === normalizeOutput(String(keyOf(q) ?? ''))
+			};
+		case 'code':
+			return { correct: given.passed === true };
+	}
+}
+
+/** The right answer, for showing after the student has answered (markdown-free text). */
+export function expectedText(q: Question): string {
+	switch (q.kind) {
+		case 'single':
+			return q.options[keyOf(q) as number] ?? '';
+		case 'multiple':
+			return ((keyOf(q) as number[]) ?? []).map((i) => q.options[i]).join('; ');
+		case 'short':
+			return ((keyOf(q) as string[]) ?? [])[0] ?? '';
+		case 'output':
+			return String(keyOf(q) ?? '');
+		case 'code':
+			return 'Code that passes every check.';
+	}
+}
+
+/** What the student answered, as text (for the tutor and the review). */
+export function givenText(q: Question, given: Given | null | undefined): string {
+	if (!given) return '(no answer)';
+	switch (q.kind) {
+		case 'single':
+			return given.choice === undefined
+				? '(no answer)'
+				: (q.options[given.choice] ?? '(no answer)');
+		case 'multiple':
+			return given.choices?.length
+				? given.choices.map((i) => q.options[i] ?? '?').join('; ')
+				: '(nothing selected)';
+		case 'short':
+		case 'output':
+			return given.text?.trim() ? given.text : '(no answer)';
+		case 'code':
+			return given.code ?? '(no code)';
+	}
+}

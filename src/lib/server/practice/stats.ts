@@ -1,0 +1,177 @@
+/**
+ * A student's practice statistics: accuracy per topic (overall and per week), the weakest topics,
+ * the streak of days with answers, and mock exam scores. Days and weeks are in UTC (weeks start on
+ * Monday), so every replica and every test agrees on them.
+ *
+ * @example
+ * const stats = await loadStats(db, userId);
+ */
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
+import type { Db } from '../db';
+import { answers, exams, mockExams, questions, topics } from '../db/schema';
+
+/** A topic needs this many answers before it can be called one of the weakest. */
+export const WEAKEST_MIN_ANSWERS = 3;
+export const WEAKEST_COUNT = 3;
+/** Weeks shown in the accuracy-over-time charts. */
+export const TIMELINE_WEEKS = 8;
+
+/** Answers grouped by UTC day and topic. */
+export interface DayTopicRow {
+	day: string;
+	topicId: string;
+	topic: string;
+	exam: string;
+	answered: number;
+	correct: number;
+}
+
+export interface TopicStats {
+	topicId: string;
+	topic: string;
+	exam: string;
+	answered: number;
+	correct: number;
+	accuracy: number;
+	/** Accuracy per week, oldest first, null for weeks without answers. */
+	weeks: (number | null)[];
+	weekAnswered: number[];
+}
+
+const DAY_MS = 86_400_000;
+const dayOf = (date: Date) => date.toISOString().slice(0, 10);
+const parseDay = (day: string) => Date.parse(`${day}T00:00:00Z`);
+
+/** Monday (UTC) of the week holding `day`. */
+export function weekStart(day: string) {
+	const t = parseDay(day);
+	const weekday = (new Date(t).getUTCDay() + 6) % 7;
+	return dayOf(new Date(t - weekday * DAY_MS));
+}
+
+/** Days in a row with at least one answer, ending today (or yesterday, so it is not lost at midnight). */
+export function streaks(days: string[], now: Date) {
+	const set = new Set(days);
+	let longest = 0;
+	let run = 0;
+	let previous: number | null = null;
+	for (const t of [...set].map(parseDay).sort((a, b) => a - b)) {
+		run = previous !== null && t - previous === DAY_MS ? run + 1 : 1;
+		longest = Math.max(longest, run);
+		previous = t;
+	}
+	let current = 0;
+	let cursor = parseDay(dayOf(now));
+	if (!set.has(dayOf(new Date(cursor)))) cursor -= DAY_MS;
+	while (set.has(dayOf(new Date(cursor)))) {
+		current++;
+		cursor -= DAY_MS;
+	}
+	return { current, longest, activeToday: set.has(dayOf(now)) };
+}
+
+export function computeStats(rows: DayTopicRow[], now: Date, weeks = TIMELINE_WEEKS) {
+	const thisWeek = parseDay(weekStart(dayOf(now)));
+	const weekStarts = Array.from({ length: weeks }, (_, i) =>
+		dayOf(new Date(thisWeek - (weeks - 1 - i) * 7 * DAY_MS))
+	);
+	const byTopic = new Map<string, TopicStats & { weekCorrect: number[] }>();
+	for (const r of rows) {
+		let t = byTopic.get(r.topicId);
+		if (!t) {
+			t = {
+				topicId: r.topicId,
+				topic: r.topic,
+				exam: r.exam,
+				answered: 0,
+				correct: 0,
+				accuracy: 0,
+				weeks: [],
+				weekAnswered: weekStarts.map(() => 0),
+				weekCorrect: weekStarts.map(() => 0)
+			};
+			byTopic.set(r.topicId, t);
+		}
+		t.answered += r.answered;
+		t.correct += r.correct;
+		const w = weekStarts.indexOf(weekStart(r.day));
+		if (w >= 0) {
+			t.weekAnswered[w]! += r.answered;
+			t.weekCorrect[w]! += r.correct;
+		}
+	}
+	const perTopic: TopicStats[] = [...byTopic.values()]
+		.map(({ weekCorrect, ...t }) => ({
+			...t,
+			accuracy: t.answered ? t.correct / t.answered : 0,
+			weeks: t.weekAnswered.map((n, i) => (n ? weekCorrect[i]! / n : null))
+		}))
+		.sort((a, b) => a.exam.localeCompare(b.exam) || a.topic.localeCompare(b.topic));
+	const weakest = perTopic
+		.filter((t) => t.answered >= WEAKEST_MIN_ANSWERS)
+		.sort((a, b) => a.accuracy - b.accuracy || b.answered - a.answered)
+		.slice(0, WEAKEST_COUNT);
+	const answered = rows.reduce((n, r) => n + r.answered, 0);
+	const correct = rows.reduce((n, r) => n + r.correct, 0);
+	return {
+		answered,
+		correct,
+		accuracy: answered ? correct / answered : 0,
+		perTopic,
+		weakest,
+		weekStarts,
+		streak: streaks(
+			rows.map((r) => r.day),
+			now
+		)
+	};
+}
+export type Stats = ReturnType<typeof computeStats>;
+
+export async function dayTopicRows(db: Db, userId: string): Promise<DayTopicRow[]> {
+	const day = sql<string>`to_char(${answers.answeredAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+	const rows = await db
+		.select({
+			day,
+			topicId: topics.id,
+			topic: topics.title,
+			exam: exams.title,
+			answered: sql<number>`count(*)::int`,
+			correct: sql<number>`count(*) filter (where ${answers.correct})::int`
+		})
+		.from(answers)
+		.innerJoin(questions, eq(questions.id, answers.questionId))
+		.innerJoin(topics, eq(topics.id, questions.topicId))
+		.innerJoin(exams, eq(exams.id, questions.examId))
+		.where(eq(answers.userId, userId))
+		.groupBy(day, topics.id, topics.title, exams.title);
+	return rows.map((r) => ({ ...r, answered: Number(r.answered), correct: Number(r.correct) }));
+}
+
+/** Submitted mock exams, oldest first (the last 50), for the score history chart. */
+export async function mockHistory(db: Db, userId: string) {
+	const rows = await db
+		.select({
+			id: mockExams.id,
+			exam: exams.title,
+			submittedAt: mockExams.submittedAt,
+			score: mockExams.score,
+			total: mockExams.total,
+			passPercent: exams.passPercent
+		})
+		.from(mockExams)
+		.innerJoin(exams, eq(exams.id, mockExams.examId))
+		.where(and(eq(mockExams.userId, userId), isNotNull(mockExams.submittedAt)))
+		.orderBy(asc(mockExams.submittedAt))
+		.limit(50);
+	return rows.map((r) => ({
+		...r,
+		submittedAt: r.submittedAt!,
+		percent: r.total ? Math.round(((r.score ?? 0) / r.total) * 100) : 0
+	}));
+}
+
+export async function loadStats(db: Db, userId: string, now = new Date()) {
+	const [rows, mocks] = await Promise.all([dayTopicRows(db, userId), mockHistory(db, userId)]);
+	return { ...computeStats(rows, now), mocks };
+}

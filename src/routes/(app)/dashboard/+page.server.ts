@@ -1,0 +1,36 @@
+import * as course from '#lib/server/learn/course.ts';
+import { runtime } from '#lib/server/runtime.ts';
+import { dueCount } from '#lib/server/practice/questions.ts';
+import { areaTitle, levelsOf } from '#lib/server/practice/diagnostic.ts';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals }) => {
+	const db = runtime().database.db;
+	const [modules, next, due, levels] = await Promise.all([
+		course.listModules(db, locals.user!.id),
+		course.continueLesson(db, locals.user!.id),
+		dueCount(db, locals.user!.id),
+		levelsOf(db, locals.user!.id)
+	]);
+	const total = (key: 'lessons' | 'lessonsDone' | 'exercises' | 'exercisesPassed') =>
+		modules.reduce((n, m) => n + m[key], 0);
+	return {
+		practice: {
+			due,
+			levels: levels.map((l) => ({ area: areaTitle(l.area), level: l.level }))
+		},
+		next,
+		modules: modules.map((m) => ({
+			slug: m.slug,
+			title: m.title,
+			lessons: m.lessons,
+			lessonsDone: m.lessonsDone
+		})),
+		totals: {
+			lessons: total('lessons'),
+			lessonsDone: total('lessonsDone'),
+			exercises: total('exercises'),
+			exercisesPassed: total('exercisesPassed')
+		}
+	};
+};

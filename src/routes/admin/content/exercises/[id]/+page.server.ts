@@ -1,0 +1,63 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import * as content from '#lib/server/admin/content.ts';
+import { audit } from '#lib/server/admin/audit-event.ts';
+import { readForm } from '#lib/server/http/forms.ts';
+import { runtime } from '#lib/server/runtime.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const FIELDS = ['title', 'slug', 'difficulty', 'prompt', 'starterCode', 'solutionCode', 'checks'];
+const isId = (id: string) => v.is(v.pipe(v.string(), v.uuid()), id);
+
+export const load: PageServerLoad = async ({ params }) => {
+	const found = isId(params.id)
+		? await content.getExercise(runtime().database.db, params.id)
+		: null;
+	if (!found) error(404, 'This exercise does not exist.');
+	const x = found.exercise;
+	return {
+		module: found.module,
+		lesson: found.lesson,
+		exercise: {
+			id: x.id,
+			title: x.title,
+			slug: x.slug,
+			difficulty: String(x.difficulty),
+			prompt: x.prompt,
+			starterCode: x.starterCode,
+			solutionCode: x.solutionCode,
+			checks: x.checks
+		},
+		verification: found.verification,
+		hash: found.hash
+	};
+};
+
+export const actions: Actions = {
+	save: async (event) => {
+		if (!isId(event.params.id)) error(404, 'This exercise does not exist.');
+		const form = await readForm(event.request);
+		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
+		const parsed = content.parse(content.ExerciseInput, FIELDS, form.data);
+		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
+		const saved = await content.updateExercise(
+			runtime().database.db,
+			event.params.id,
+			parsed.values
+		);
+		if (!saved.ok)
+			return fail(400, {
+				values: { ...parsed.values, difficulty: String(parsed.values.difficulty) },
+				errors: saved.errors
+			});
+		await audit(event, 'content.exercise.update', event.params.id, { slug: parsed.values.slug });
+		return { saved: true };
+	},
+	delete: async (event) => {
+		if (!isId(event.params.id)) error(404, 'This exercise does not exist.');
+		const found = await content.getExercise(runtime().database.db, event.params.id);
+		const gone = await content.remove(runtime().database.db, 'exercise', event.params.id);
+		if (gone) await audit(event, 'content.exercise.delete', event.params.id, { title: gone.title });
+		redirect(303, found ? `/admin/content/lessons/${found.lesson.id}` : '/admin/content');
+	}
+};

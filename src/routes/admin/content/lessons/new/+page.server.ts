@@ -1,0 +1,44 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import * as content from '#lib/server/admin/content.ts';
+import { audit } from '#lib/server/admin/audit-event.ts';
+import { readForm } from '#lib/server/http/forms.ts';
+import { runtime } from '#lib/server/runtime.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const FIELDS = ['title', 'slug', 'summary', 'minutes', 'body', 'status'];
+
+async function parent(url: URL) {
+	const id = url.searchParams.get('module') ?? '';
+	const module = v.is(v.pipe(v.string(), v.uuid()), id)
+		? await content.getModule(runtime().database.db, id)
+		: null;
+	if (!module) error(404, 'Choose a module to add the lesson to (from the content list).');
+	return module;
+}
+
+export const load: PageServerLoad = async ({ url }) => {
+	const module = await parent(url);
+	return { module: { id: module.id, title: module.title } };
+};
+
+export const actions: Actions = {
+	create: async (event) => {
+		const module = await parent(event.url);
+		const form = await readForm(event.request);
+		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
+		const parsed = content.parse(content.LessonInput, FIELDS, form.data);
+		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
+		const saved = await content.createLesson(runtime().database.db, module.id, parsed.values);
+		if (!saved.ok)
+			return fail(400, {
+				values: { ...parsed.values, minutes: String(parsed.values.minutes) },
+				errors: saved.errors
+			});
+		await audit(event, 'content.lesson.create', saved.id, {
+			module: module.id,
+			slug: parsed.values.slug
+		});
+		redirect(303, `/admin/content/lessons/${saved.id}?created=1`);
+	}
+};

@@ -1,0 +1,21 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as content from '#lib/server/admin/content.ts';
+import { audit } from '#lib/server/admin/audit-event.ts';
+import { readForm } from '#lib/server/http/forms.ts';
+import { runtime } from '#lib/server/runtime.ts';
+import type { Actions } from './$types';
+
+const FIELDS = ['title', 'slug', 'summary', 'body', 'status'];
+
+export const actions: Actions = {
+	create: async (event) => {
+		const form = await readForm(event.request);
+		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
+		const parsed = content.parse(content.ModuleInput, FIELDS, form.data);
+		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
+		const saved = await content.createModule(runtime().database.db, parsed.values);
+		if (!saved.ok) return fail(400, { values: parsed.values, errors: saved.errors });
+		await audit(event, 'content.module.create', saved.id, { slug: parsed.values.slug });
+		redirect(303, `/admin/content/modules/${saved.id}?created=1`);
+	}
+};
