@@ -334,3 +334,4 @@ export const lessonProgress = pgTable(
 export type LessonProgress = InferSelectModel<typeof lessonProgress>;
 export * from './schema-practice';
 export * from './schema-notebooks';
+export * from './schema-cost';
