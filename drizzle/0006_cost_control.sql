@@ -33,6 +33,8 @@ CREATE TABLE "llm_usage" (
 	"cache_write_tokens" integer DEFAULT 0 NOT NULL,
 	"cost_usd" double precision DEFAULT 0 NOT NULL,
 	"saved_usd" double precision DEFAULT 0 NOT NULL,
+	"saved_tokens" integer DEFAULT 0 NOT NULL,
+	"cache_eligible" boolean DEFAULT false NOT NULL,
 	"latency_ms" integer,
 	"first_token_ms" integer,
 	"outcome" text NOT NULL,
@@ -64,6 +66,14 @@ CREATE TABLE "response_cache" (
 	"last_hit_at" timestamp with time zone,
 	"expires_at" timestamp with time zone NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "spend_daily" (
+	"subject" text NOT NULL,
+	"day" date NOT NULL,
+	"usd" double precision DEFAULT 0 NOT NULL,
+	"calls" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "spend_daily_subject_day_pk" PRIMARY KEY("subject","day")
 );
 --> statement-breakpoint
 ALTER TABLE "app_settings" ADD CONSTRAINT "app_settings_updated_by_users_id_fk" FOREIGN KEY ("updated_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint

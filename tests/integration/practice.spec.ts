@@ -319,7 +319,7 @@ describe.each(drivers)('practice on %s', (driver) => {
 			expected: 'float',
 			wasRight: false
 		});
-		expect(contextBlock(own.context, [])).toMatch(/Student's answer: int\nRight answer: float/);
+		expect(contextBlock(own.context)).toMatch(/Student's answer: int\nRight answer: float/);
 		// Mock exams are scoped the same way.
 		const exam = (await questions.examBySlug(db, 'python-entry'))!;
 		const m = await mock.startMock(db, bo.id, exam, { questions: 3 });
@@ -388,7 +388,7 @@ describe.each(drivers)('practice on %s', (driver) => {
 		]);
 		// Every conversation, even one with no stored context, now carries the level.
 		expect((await resolveContext(db, ed.id, null)).context?.level).toBe('advanced');
-		expect(contextBlock((await resolveContext(db, ed.id, {})).context, [])).toContain(
+		expect(contextBlock((await resolveContext(db, ed.id, {})).context)).toContain(
 			'Student level: advanced.'
 		);
 		// Another area at beginner: the tutor gets the rounded-down average, intermediate.

@@ -49,6 +49,38 @@ const int = (fallback: number, min: number, max: number) =>
 		),
 		String(fallback)
 	);
+/** A whole number with no default: for old names kept as aliases of newer settings. */
+const optionalInt = (min: number, max: number) =>
+	v.optional(
+		v.pipe(
+			v.string(),
+			v.trim(),
+			v.regex(/^\d+$/, 'must be a whole number'),
+			v.transform(Number),
+			v.minValue(min, `must be at least ${min}`),
+			v.maxValue(max, `must be at most ${max}`)
+		)
+	);
+/** Dollars, like `0.5`; 0 turns the limit off. */
+const usd = (fallback: number) =>
+	v.optional(
+		v.pipe(
+			v.string(),
+			v.trim(),
+			v.regex(/^\d+(\.\d+)?$/, 'must be an amount in dollars, like 0.50'),
+			v.transform(Number),
+			v.maxValue(1_000_000, 'must be at most 1000000')
+		),
+		String(fallback)
+	);
+const bool = (fallback: boolean) =>
+	v.pipe(
+		v.optional(
+			v.picklist(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], 'must be true or false'),
+			String(fallback)
+		),
+		v.transform((s) => ['true', '1', 'yes', 'on'].includes(s))
+	);
 const list = v.pipe(
 	v.optional(v.string(), ''),
 	v.transform((s) =>
@@ -105,8 +137,18 @@ const EnvSchema = v.object({
 	TUTOR_HISTORY_TOKEN_BUDGET: int(6000, 256, 1_000_000),
 	TUTOR_LEASE_SECONDS: int(15, 2, 600),
 	TUTOR_FLUSH_MS: int(150, 10, 5000),
-	TUTOR_RATE_LIMIT: int(30, 1, 100_000),
-	TUTOR_RATE_WINDOW_SECONDS: int(60, 1, 86_400),
+	RATE_LIMIT_ENABLED: bool(true),
+	RATE_LIMIT_MAX: optionalInt(1, 100_000),
+	RATE_LIMIT_WINDOW: optionalInt(1000, 86_400_000),
+	TUTOR_RATE_LIMIT: optionalInt(1, 100_000),
+	TUTOR_RATE_WINDOW_SECONDS: optionalInt(1, 86_400),
+	API_RATE_LIMIT_READ: int(300, 1, 1_000_000),
+	API_RATE_LIMIT_WRITE: int(60, 1, 1_000_000),
+	API_RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+	WS_RATE_LIMIT_SUBSCRIBE: int(120, 1, 1_000_000),
+	WS_RATE_LIMIT_UNSUBSCRIBE: int(120, 1, 1_000_000),
+	WS_RATE_LIMIT_STOP: int(60, 1, 1_000_000),
+	WS_RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
 	WS_MAX_MESSAGES_PER_SECOND: int(20, 1, 10_000),
 	MOCK_TOKEN_DELAY_MS: int(20, 0, 10_000),
 	MOCK_TOKEN_COUNT: int(64, 1, 100_000),
@@ -115,11 +157,28 @@ const EnvSchema = v.object({
 	COHERE_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
 	VOYAGE_BASE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
 	EMBEDDING_MODEL: optionalString,
+	BUDGET_USER_DAILY_USD: usd(0.5),
+	BUDGET_GLOBAL_DAILY_USD: usd(20),
+	BUDGET_WARN_PERCENT: int(80, 1, 100),
+	CACHE_ENABLED: bool(true),
+	CACHE_TTL: int(86_400, 60, 90 * 86_400),
+	LLM_ROUTING: bool(true),
+	LLM_CHEAP_MODEL: optionalString,
+	LLM_PROMPT_CACHE: bool(true),
+	SMTP_HOST: optionalString,
+	SMTP_PORT: int(587, 1, 65535),
+	SMTP_USER: optionalString,
+	SMTP_PASSWORD: optionalString,
+	SMTP_SECURE: bool(false),
+	FROM_EMAIL: optionalString,
+	ALERT_EMAIL: list,
+	ALERT_WEBHOOK_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
 	LOG_LEVEL: v.optional(
 		v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 		'info'
 	),
 	SHUTDOWN_GRACE_SECONDS: int(10, 0, 600),
+	METRICS_TOKEN: optionalString,
 	WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024)
 });
 
@@ -145,6 +204,19 @@ export interface Config {
 	adminEmails: string[];
 	loginRateLimit: { limit: number; windowSeconds: number };
 	registerRateLimit: { limit: number; windowSeconds: number };
+	/**
+	 * Request limits with counters in the database (shared by every replica). With `enabled` false
+	 * none of these apply, and the tutor limit is lifted too; login and register limits always do.
+	 */
+	rateLimits: {
+		enabled: boolean;
+		/** GET, HEAD and OPTIONS on /api/**, per user (per client address when signed out). */
+		apiRead: { limit: number; windowSeconds: number };
+		/** Every other method on /api/** and every form action. */
+		apiWrite: { limit: number; windowSeconds: number };
+		/** WebSocket messages per user; send, continue and regenerate use `tutor.rateLimit`. */
+		ws: Record<'subscribe' | 'unsubscribe' | 'stop', { limit: number; windowSeconds: number }>;
+	};
 	llm: {
 		provider: LlmProvider;
 		/** The model the configured provider is asked for. */
@@ -175,6 +247,34 @@ export interface Config {
 		baseUrl: string;
 		model: string;
 	};
+	/** AI cost control: the environment's defaults for what admins can change at run time. */
+	cost: {
+		/** Daily spend per student and for the whole server, in dollars; 0 means no limit. */
+		userDailyUsd: number;
+		globalDailyUsd: number;
+		/** Students are warned (and the operator alerted) from this share of a limit. */
+		warnPercent: number;
+		cacheEnabled: boolean;
+		cacheTtlSeconds: number;
+		routingEnabled: boolean;
+		/** The cheaper model for simple questions ('' when the provider has none). */
+		cheapModel: string;
+		/** Anthropic cache breakpoints (OpenAI and Google cache stable prefixes on their own). */
+		promptCache: boolean;
+	};
+	/** Where budget alerts go. */
+	alerts: {
+		smtp: {
+			host: string;
+			port: number;
+			secure: boolean;
+			user?: string;
+			password?: string;
+			from: string;
+		} | null;
+		emails: string[];
+		webhookUrl?: string;
+	};
 	tutor: {
 		/** A generation's claim on its conversation; renewed while it runs, taken over when it lapses. */
 		leaseSeconds: number;
@@ -188,6 +288,8 @@ export interface Config {
 	logLevel: string;
 	shutdownGraceSeconds: number;
 	wsMaxPayloadBytes: number;
+	/** Bearer token for /metrics; without one, only private-network peers not behind the proxy. */
+	metricsToken: string | undefined;
 	/** Non-fatal findings for the operator, logged once at start. */
 	warnings: string[];
 }
@@ -218,6 +320,16 @@ export const DEFAULT_MODELS: Record<LlmProvider, string> = {
 	offline: 'course-search'
 };
 
+/** The cheaper model routing picks for simple questions; LLM_CHEAP_MODEL overrides it. */
+export const CHEAP_MODELS: Record<LlmProvider, string> = {
+	anthropic: 'claude-haiku-4-5',
+	openai: 'gpt-4.1-nano',
+	google: 'gemini-2.5-flash-lite',
+	'openai-compatible': '',
+	mock: 'mock-tutor-mini',
+	offline: ''
+};
+
 function modelFor(env: v.InferOutput<typeof EnvSchema>, provider: LlmProvider): string {
 	const own =
 		provider === 'anthropic'
@@ -228,6 +340,31 @@ function modelFor(env: v.InferOutput<typeof EnvSchema>, provider: LlmProvider): 
 					? env.GOOGLE_MODEL
 					: undefined;
 	return own ?? DEFAULT_MODELS[provider];
+}
+
+/** Counts never reach this, and it still fits the counter's integer column in comparisons. */
+export const UNLIMITED = 2_147_483_647;
+
+/**
+ * The tutor's limit: RATE_LIMIT_MAX per RATE_LIMIT_WINDOW (milliseconds, rounded up to whole
+ * seconds), else the older TUTOR_RATE_LIMIT and TUTOR_RATE_WINDOW_SECONDS, else 30 per minute.
+ * RATE_LIMIT_ENABLED=false lifts it: the engine checks it inside its own statement, so the limit is
+ * set out of reach rather than skipped.
+ */
+function tutorRateLimit(env: v.InferOutput<typeof EnvSchema>, warnings: string[]) {
+	for (const [name, alias] of [
+		['RATE_LIMIT_MAX', 'TUTOR_RATE_LIMIT'],
+		['RATE_LIMIT_WINDOW', 'TUTOR_RATE_WINDOW_SECONDS']
+	] as const)
+		if (env[name] !== undefined && env[alias] !== undefined)
+			warnings.push(`${name} and ${alias} are both set; using ${name}`);
+	const windowMs =
+		env.RATE_LIMIT_WINDOW ??
+		(env.TUTOR_RATE_WINDOW_SECONDS !== undefined ? env.TUTOR_RATE_WINDOW_SECONDS * 1000 : 60_000);
+	return {
+		limit: env.RATE_LIMIT_ENABLED ? (env.RATE_LIMIT_MAX ?? env.TUTOR_RATE_LIMIT ?? 30) : UNLIMITED,
+		windowSeconds: Math.ceil(windowMs / 1000)
+	};
 }
 
 /** Reads or creates the development signing secret so sessions survive restarts. */
@@ -316,6 +453,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			'no embedding key (COHERE_API_KEY or VOYAGE_API_KEY): retrieval uses full-text search only'
 		);
 
+	if (env.METRICS_TOKEN && (env.METRICS_TOKEN.length < 16 || isPlaceholder(env.METRICS_TOKEN)))
+		problems.push('METRICS_TOKEN is too guessable; generate one with `openssl rand -hex 32`');
+
 	if (problems.length) throw new ConfigError(problems);
 
 	const origin = env.ORIGIN ? new URL(env.ORIGIN).origin : undefined;
@@ -360,6 +500,25 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			limit: env.REGISTER_RATE_LIMIT,
 			windowSeconds: env.REGISTER_RATE_WINDOW_SECONDS
 		},
+		rateLimits: {
+			enabled: env.RATE_LIMIT_ENABLED,
+			apiRead: { limit: env.API_RATE_LIMIT_READ, windowSeconds: env.API_RATE_LIMIT_WINDOW_SECONDS },
+			apiWrite: {
+				limit: env.API_RATE_LIMIT_WRITE,
+				windowSeconds: env.API_RATE_LIMIT_WINDOW_SECONDS
+			},
+			ws: {
+				subscribe: {
+					limit: env.WS_RATE_LIMIT_SUBSCRIBE,
+					windowSeconds: env.WS_RATE_LIMIT_WINDOW_SECONDS
+				},
+				unsubscribe: {
+					limit: env.WS_RATE_LIMIT_UNSUBSCRIBE,
+					windowSeconds: env.WS_RATE_LIMIT_WINDOW_SECONDS
+				},
+				stop: { limit: env.WS_RATE_LIMIT_STOP, windowSeconds: env.WS_RATE_LIMIT_WINDOW_SECONDS }
+			}
+		},
 		llm: {
 			provider,
 			anthropicApiKey: env.ANTHROPIC_API_KEY,
@@ -393,15 +552,42 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 						model: env.EMBEDDING_MODEL ?? 'voyage-3.5'
 					}
 				: { provider: null, baseUrl: '', model: '' },
+		cost: {
+			userDailyUsd: env.BUDGET_USER_DAILY_USD,
+			globalDailyUsd: env.BUDGET_GLOBAL_DAILY_USD,
+			warnPercent: env.BUDGET_WARN_PERCENT,
+			cacheEnabled: env.CACHE_ENABLED,
+			cacheTtlSeconds: env.CACHE_TTL,
+			routingEnabled: env.LLM_ROUTING,
+			cheapModel: env.LLM_CHEAP_MODEL ?? CHEAP_MODELS[provider],
+			promptCache: env.LLM_PROMPT_CACHE
+		},
+		alerts: {
+			smtp: env.SMTP_HOST
+				? {
+						host: env.SMTP_HOST,
+						port: env.SMTP_PORT,
+						secure: env.SMTP_SECURE,
+						user: env.SMTP_USER,
+						password: env.SMTP_PASSWORD,
+						from: env.FROM_EMAIL ?? `AI Coding Tutor <${env.SMTP_USER ?? 'noreply@localhost'}>`
+					}
+				: null,
+			emails: (env.ALERT_EMAIL.length ? env.ALERT_EMAIL : env.ADMIN_EMAIL).map((e) =>
+				e.toLowerCase()
+			),
+			webhookUrl: env.ALERT_WEBHOOK_URL
+		},
 		tutor: {
 			leaseSeconds: env.TUTOR_LEASE_SECONDS,
 			flushMs: env.TUTOR_FLUSH_MS,
-			rateLimit: { limit: env.TUTOR_RATE_LIMIT, windowSeconds: env.TUTOR_RATE_WINDOW_SECONDS },
+			rateLimit: tutorRateLimit(env, warnings),
 			maxMessagesPerSecond: env.WS_MAX_MESSAGES_PER_SECOND
 		},
 		logLevel: env.LOG_LEVEL,
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
 		wsMaxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+		metricsToken: env.METRICS_TOKEN,
 		warnings
 	};
 }

@@ -38,7 +38,7 @@ describe('Anthropic provider against the fake Messages API', () => {
 		});
 	});
 
-	it('sends the system prompt as one cached block, the history, and no SDK retries', async () => {
+	it('sends the system prompt as a cached block, the history with a breakpoint on the last answer, and no SDK retries', async () => {
 		await collect(claude().stream(request({ maxTokens: 77 })));
 		const [sent] = fake.requests;
 		expect(sent && apiKeyOf(sent.headers)).toBe(KEY);
@@ -56,10 +56,51 @@ describe('Anthropic provider against the fake Messages API', () => {
 			],
 			messages: [
 				{ role: 'user', content: 'What is a loop?' },
-				{ role: 'assistant', content: 'A way to repeat code.' },
+				{
+					role: 'assistant',
+					content: [
+						{ type: 'text', text: 'A way to repeat code.', cache_control: { type: 'ephemeral' } }
+					]
+				},
 				{ role: 'user', content: 'Show me one.' }
 			]
 		});
+	});
+
+	it('puts a breakpoint after each system block, asks for the routed model, and counts cache writes', async () => {
+		fake.scenarios.push({
+			kind: 'stream',
+			chunks: ['ok'],
+			usage: { input: 20, output: 1, cacheRead: 0, cacheWrite: 700 }
+		});
+		const result = await collect(
+			claude().stream(
+				request({
+					model: 'claude-cheap',
+					systemBlocks: ['Instructions.', '# Context\nLesson: loops'],
+					messages: [{ role: 'user', content: 'Hi' }]
+				})
+			)
+		);
+		expect(fake.requests[0]?.body).toMatchObject({
+			model: 'claude-cheap',
+			system: [
+				{ type: 'text', text: 'Instructions.', cache_control: { type: 'ephemeral' } },
+				{ type: 'text', text: '# Context\nLesson: loops', cache_control: { type: 'ephemeral' } }
+			],
+			messages: [{ role: 'user', content: 'Hi' }]
+		});
+		expect(result.done?.usage).toEqual({
+			inputTokens: 720,
+			outputTokens: 1,
+			cachedInputTokens: 0,
+			cacheWriteTokens: 700
+		});
+	});
+
+	it('sends no breakpoints when prompt caching is off', async () => {
+		await collect(claude().stream(request({ promptCache: false })));
+		expect(JSON.stringify(fake.requests[0]?.body)).not.toContain('cache_control');
 	});
 
 	it.each([

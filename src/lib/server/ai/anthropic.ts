@@ -14,9 +14,11 @@ export interface AnthropicProviderOptions {
 }
 
 /**
- * A Provider for Claude models. The system prompt is one cached block: it is identical for every
- * question, so after the first call it is read from Anthropic's prompt cache at a tenth of the
- * price. The SDK never retries; withRetries decides, because only it knows whether text was shown.
+ * A Provider for Claude models. With `promptCache` (the default in the engine) the request carries
+ * cache breakpoints: after the instructions, after the conversation's course context, and on the
+ * last answer of the history, so the next question in the conversation reads all of that from
+ * Anthropic's prompt cache at a tenth of the input price. The SDK never retries; withRetries
+ * decides, because only it knows whether text was shown.
  *
  * `usage.inputTokens` is the whole prompt (uncached + cache writes + cache reads), matching what
  * OpenAI reports as `prompt_tokens`; `cachedInputTokens` is the part read from the cache.
@@ -51,10 +53,9 @@ async function* streamMessages(
 	try {
 		const stream = await client.messages.create(
 			{
-				model,
+				model: request.model ?? model,
 				max_tokens: request.maxTokens,
-				system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
-				messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+				...anthropicPrompt(request),
 				stream: true
 			},
 			{ signal, maxRetries: 0 }
@@ -78,6 +79,31 @@ async function* streamMessages(
 	if (signal.aborted) throw toProviderError(signal.reason, { signal });
 	if (!finished) throw streamEndedEarly(sawText);
 	yield { type: 'done', usage: usage.total(), stopReason };
+}
+
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+/**
+ * System blocks and messages with cache breakpoints (at most 4 are allowed; this uses up to 3).
+ * The history breakpoint sits on the answer before the new question: the next request repeats
+ * everything up to there.
+ */
+export function anthropicPrompt(request: GenerateRequest) {
+	const blocks = request.systemBlocks?.length ? request.systemBlocks : [request.system];
+	const cache = request.promptCache !== false;
+	const system = blocks
+		.filter((text) => text)
+		.map((text) => ({ type: 'text' as const, text, ...(cache ? { cache_control: EPHEMERAL } : {}) }));
+	const lastAnswer = cache ? request.messages.findLastIndex((m) => m.role === 'assistant') : -1;
+	const messages = request.messages.map((m, i) =>
+		i === lastAnswer
+			? {
+					role: m.role,
+					content: [{ type: 'text' as const, text: m.content, cache_control: EPHEMERAL }]
+				}
+			: { role: m.role, content: m.content }
+	);
+	return { system, messages };
 }
 
 /** message_start carries the input counts; message_delta carries cumulative output counts. */
@@ -105,7 +131,8 @@ class UsageTotals {
 		return {
 			inputTokens: this.input + this.cacheRead + this.cacheWrite,
 			outputTokens: this.output,
-			cachedInputTokens: this.cacheRead
+			cachedInputTokens: this.cacheRead,
+			...(this.cacheWrite ? { cacheWriteTokens: this.cacheWrite } : {})
 		};
 	}
 }

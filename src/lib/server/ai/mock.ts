@@ -21,6 +21,13 @@
  *   pieces: a stand-in for a model that writes something in particular, such as a solution.
  *
  * Aborting the signal ends the stream with ProviderError('aborted') at once, mid-pause included.
+ *
+ * Usage mirrors what Anthropic reports, so cost figures from tests and benchmarks are realistic:
+ * input tokens are estimated at four characters a token, and with `promptCache` the mock keeps
+ * Anthropic's prompt-cache rules (a breakpoint after each system block and on the last answer of
+ * the history; a prefix is cached only from 1024 tokens; entries live 5 minutes from last use):
+ * a repeated prefix is reported as `cachedInputTokens`, a new one as `cacheWriteTokens`. The
+ * question's `<tutor-notes>` block is never echoed.
  */
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -80,20 +87,25 @@ export function parseMockScript(message: string): MockScript {
 export function createMockProvider(options: MockProviderOptions): Provider {
 	// Failures already served per message, for `[mock:error:KIND:N]`.
 	const failures = new Map<string, number>();
+	const promptCache = new Map<string, number>();
 	return {
 		name: 'mock',
 		model: options.model ?? 'mock-tutor',
-		stream: (request) => streamMock(options, failures, request)
+		stream: (request) => streamMock(options, failures, promptCache, request)
 	};
 }
 
 async function* streamMock(
 	options: MockProviderOptions,
 	failures: Map<string, number>,
+	promptCache: Map<string, number>,
 	request: GenerateRequest
 ): AsyncGenerator<StreamEvent> {
 	const { signal } = request;
-	const last = request.messages.findLast((m) => m.role === 'user')?.content ?? '';
+	const last = (request.messages.findLast((m) => m.role === 'user')?.content ?? '').replace(
+		/^<tutor-notes>[\s\S]*?<\/tutor-notes>\n*/,
+		''
+	);
 	const script = parseMockScript(last);
 	if (signal.aborted) throw aborted();
 	if (script.error) {
@@ -117,7 +129,7 @@ async function* streamMock(
 	}
 	yield {
 		type: 'done',
-		usage: { inputTokens: estimateTokens(request), outputTokens: count, cachedInputTokens: 0 },
+		usage: { ...cacheUsage(promptCache, request), outputTokens: count },
 		stopReason: count < wanted ? 'max_tokens' : 'end_turn'
 	};
 }
@@ -140,4 +152,40 @@ function aborted(): ProviderError {
 function estimateTokens(request: GenerateRequest): number {
 	const chars = request.messages.reduce((sum, m) => sum + m.content.length, request.system.length);
 	return Math.ceil(chars / 4);
+}
+
+const CACHE_MIN_TOKENS = 1024;
+const CACHE_TTL_MS = 5 * 60_000;
+
+/** Input, cached and cache-write tokens of a request under Anthropic's prompt-cache rules. */
+function cacheUsage(cache: Map<string, number>, request: GenerateRequest) {
+	const inputTokens = estimateTokens(request);
+	if (!request.promptCache) return { inputTokens, cachedInputTokens: 0 };
+	const now = Date.now();
+	for (const [key, expires] of cache) if (expires < now) cache.delete(key);
+	// The prefixes ending at each breakpoint, shortest first.
+	const model = request.model ?? '';
+	const prefixes: { key: string; tokens: number }[] = [];
+	let text = model;
+	let chars = 0;
+	for (const block of request.systemBlocks ?? [request.system]) {
+		text += '\u0000' + block;
+		chars += block.length;
+		prefixes.push({ key: text, tokens: Math.ceil(chars / 4) });
+	}
+	const lastAnswer = request.messages.findLastIndex((m) => m.role === 'assistant');
+	if (lastAnswer >= 0) {
+		for (const m of request.messages.slice(0, lastAnswer + 1)) {
+			text += `\u0000${m.role}\u0000${m.content}`;
+			chars += m.content.length;
+		}
+		prefixes.push({ key: text, tokens: Math.ceil(chars / 4) });
+	}
+	const cacheable = prefixes.filter((p) => p.tokens >= CACHE_MIN_TOKENS);
+	const hit = cacheable.findLast((p) => cache.has(p.key));
+	const longest = cacheable.at(-1);
+	for (const p of cacheable) cache.set(p.key, now + CACHE_TTL_MS);
+	const cachedInputTokens = hit?.tokens ?? 0;
+	const cacheWriteTokens = longest && longest !== hit ? longest.tokens - cachedInputTokens : 0;
+	return { inputTokens, cachedInputTokens, ...(cacheWriteTokens ? { cacheWriteTokens } : {}) };
 }

@@ -81,7 +81,7 @@ async function* streamChat(
 	try {
 		const stream = await client.chat.completions.create(
 			{
-				model: options.model,
+				model: request.model ?? options.model,
 				messages: [
 					{ role: 'system', content: request.system },
 					...request.messages.map((m) => ({ role: m.role, content: m.content }))

@@ -17,7 +17,17 @@ export interface ChatMessage {
 export interface GenerateRequest {
 	/** Stable instructions first (cache-friendly), then per-conversation context. */
 	system: string;
+	/**
+	 * The same system prompt in blocks, most stable first (instructions, then the conversation's
+	 * course context, then anything that changes per question); `system` is their join. Providers
+	 * with explicit prompt caching put a cache breakpoint after each stable block.
+	 */
+	systemBlocks?: string[];
 	messages: ChatMessage[];
+	/** A model other than the provider's own (the cheaper model chosen by routing). */
+	model?: string;
+	/** Ask for explicit prompt caching where the provider has it (Anthropic cache breakpoints). */
+	promptCache?: boolean;
 	maxTokens: number;
 	/** Aborting stops the provider call: no more events, the HTTP request is cancelled. */
 	signal: AbortSignal;
@@ -27,6 +37,8 @@ export interface Usage {
 	inputTokens: number;
 	outputTokens: number;
 	cachedInputTokens?: number;
+	/** Part of inputTokens written to the prompt cache (Anthropic bills these at 1.25x). */
+	cacheWriteTokens?: number;
 }
 
 export type StreamEvent =

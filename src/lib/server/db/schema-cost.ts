@@ -13,7 +13,8 @@ import {
 	integer,
 	doublePrecision,
 	date,
-	boolean
+	boolean,
+	primaryKey
 } from 'drizzle-orm/pg-core';
 import type { InferSelectModel } from 'drizzle-orm';
 import { conversations, lessons, users } from './schema';
@@ -52,6 +53,10 @@ export const llmUsage = pgTable(
 		costUsd: doublePrecision('cost_usd').notNull().default(0),
 		/** What the call would have cost without the cost measures, minus what it cost. */
 		savedUsd: doublePrecision('saved_usd').notNull().default(0),
+		/** Tokens not sent to the provider thanks to the response cache. */
+		savedTokens: integer('saved_tokens').notNull().default(0),
+		/** The question could be answered from the response cache (nothing personal in it). */
+		cacheEligible: boolean('cache_eligible').notNull().default(false),
 		latencyMs: integer('latency_ms'),
 		firstTokenMs: integer('first_token_ms'),
 		/** reserved | complete | stopped | error | interrupted */
@@ -141,3 +146,20 @@ export const budgetAlerts = pgTable(
 	]
 );
 export type BudgetAlert = InferSelectModel<typeof budgetAlerts>;
+
+/**
+ * The budget ledger: dollars committed per subject ('global' or a user id) per UTC day. A call
+ * adds its worst-case cost here before it starts (refused if that would cross the limit) and
+ * corrects it to the real cost when it ends, so concurrent calls on any replica cannot overrun a
+ * budget together.
+ */
+export const spendDaily = pgTable(
+	'spend_daily',
+	{
+		subject: text('subject').notNull(),
+		day: date('day').notNull(),
+		usd: doublePrecision('usd').notNull().default(0),
+		calls: integer('calls').notNull().default(0)
+	},
+	(t) => [primaryKey({ columns: [t.subject, t.day] })]
+);

@@ -32,6 +32,10 @@ export interface ResolvedContext {
 	context: TutorContext | null;
 	/** The reference solution to guard, or null when there is nothing to hide. */
 	solution: string | null;
+	/** The lesson the conversation is about (response-cache entries go when it changes). */
+	lessonId?: string | null;
+	/** The exercise's starter code: code equal to it says nothing about the student. */
+	starterCode?: string | null;
 }
 
 export async function resolveContext(
@@ -75,10 +79,14 @@ export async function resolveContext(
 			context.lesson = { title: row.lesson.title, summary: row.lesson.summary };
 			context.exercise = { title: row.exercise.title, prompt: row.exercise.prompt, solved };
 			if (!solved) solution = row.exercise.solutionCode;
+			return { context, solution, lessonId: row.lesson.id, starterCode: row.exercise.starterCode };
 		}
 	} else if (s.lessonId) {
 		const [lesson] = await db.select().from(lessons).where(eq(lessons.id, s.lessonId));
-		if (lesson) context.lesson = { title: lesson.title, summary: lesson.summary };
+		if (lesson) {
+			context.lesson = { title: lesson.title, summary: lesson.summary };
+			return { context, solution, lessonId: lesson.id };
+		}
 	}
 	return { context, solution };
 }

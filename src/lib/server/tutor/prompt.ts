@@ -46,10 +46,11 @@ function clip(text: string, max: number) {
 	return text.length > max ? text.slice(0, max) + '\n…(truncated)' : text;
 }
 
-export function contextBlock(
-	context: TutorContext | null | undefined,
-	passages: Passage[]
-): string {
+/**
+ * The conversation's place in the course: the same for every question in it, so it sits in the
+ * system prompt right after the instructions and is cached with them.
+ */
+export function contextBlock(context: TutorContext | null | undefined): string {
 	const parts: string[] = [];
 	if (context?.level) parts.push(`Student level: ${context.level}.`);
 	if (context?.lesson)
@@ -71,6 +72,19 @@ export function contextBlock(
 				`Student's answer: ${clip(p.given, 1500)}\nRight answer: ${clip(p.expected, 1500)}\nExplanation on file: ${clip(p.explanation, 1500)}`
 		);
 	}
+	return parts.join('\n\n');
+}
+
+/**
+ * What changes from one question to the next: the student's code, their last error and the course
+ * passages found for this question. It travels with the question itself, after every cacheable
+ * part of the prompt, so it never breaks the provider's prompt cache.
+ */
+export function questionNotes(
+	context: TutorContext | null | undefined,
+	passages: Passage[]
+): string {
+	const parts: string[] = [];
 	if (context?.code)
 		parts.push(`The student's current code:\n\`\`\`python\n${clip(context.code, 4000)}\n\`\`\``);
 	if (context?.lastError)
@@ -81,6 +95,21 @@ export function contextBlock(
 				passages.map((p) => `## ${p.title}\n${clip(p.body, 1200)}`).join('\n\n')
 		);
 	return parts.join('\n\n');
+}
+
+export const NOTES_OPEN = '<tutor-notes>';
+export const NOTES_CLOSE = '</tutor-notes>';
+
+/** The question as sent: the notes (when there are any) in a marked block, then the question. */
+export function withNotes(question: string, notes: string): string {
+	return notes ? `${NOTES_OPEN}\n${notes}\n${NOTES_CLOSE}\n\n${question}` : question;
+}
+
+/** The student's own words of a question sent with `withNotes`. */
+export function withoutNotes(content: string): string {
+	if (!content.startsWith(NOTES_OPEN)) return content;
+	const end = content.indexOf(NOTES_CLOSE);
+	return end < 0 ? content : content.slice(end + NOTES_CLOSE.length).replace(/^\n+/, '');
 }
 
 /**
@@ -111,15 +140,22 @@ export function trimHistory(history: ChatMessage[], budget: number): ChatMessage
 	return kept;
 }
 
+/**
+ * The request for one answer. `systemBlocks` are the instructions and the conversation's context
+ * (stable, cacheable); the per-question notes go into the last user message.
+ */
 export function buildPrompt(input: {
 	history: ChatMessage[];
 	context?: TutorContext | null;
 	passages?: Passage[];
 	budget: number;
-}): { system: string; messages: ChatMessage[] } {
-	const extra = contextBlock(input.context, input.passages ?? []);
-	return {
-		system: extra ? `${SYSTEM_PROMPT}\n\n# Context\n${extra}` : SYSTEM_PROMPT,
-		messages: trimHistory(input.history, input.budget)
-	};
+}): { system: string; systemBlocks: string[]; messages: ChatMessage[] } {
+	const extra = contextBlock(input.context);
+	const systemBlocks = extra ? [SYSTEM_PROMPT, `# Context\n${extra}`] : [SYSTEM_PROMPT];
+	const notes = questionNotes(input.context, input.passages ?? []);
+	const messages = trimHistory(input.history, input.budget);
+	const last = messages.at(-1);
+	if (notes && last?.role === 'user')
+		messages[messages.length - 1] = { ...last, content: withNotes(last.content, notes) };
+	return { system: systemBlocks.join('\n\n'), systemBlocks, messages };
 }

@@ -1,0 +1,163 @@
+/**
+ * Daily budgets: per student and for the whole server, in dollars, per UTC day.
+ *
+ * Before a paid call, `reserve` adds the call's worst-case cost (its prompt at the plain input
+ * price plus the full output allowance) to the student's and the server's row of `spend_daily`,
+ * each with a conditional upsert that refuses to cross the limit. The row lock makes this exact
+ * across replicas: of two calls racing for the last cents, one is refused. When the call ends,
+ * `settle` replaces the estimate with the real cost. A call cut off by a crash keeps its estimate
+ * counted, which errs on the safe side.
+ *
+ * @example
+ * const r = await reserve(db, { userId, estimateUsd: 0.02, settings, alerts });
+ * if (!r.ok) useOfflineTutor(r.scope);
+ * ... await settle(db, r.reservation, actualUsd);
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Config } from '../config';
+import type { Db } from '../db';
+import { spendDaily, users } from '../db/schema';
+import { logger } from '../log';
+import { listAlerts, raiseAlert } from './alerts';
+import type { CostSettings } from './settings';
+
+export { listAlerts };
+
+export const GLOBAL = 'global';
+
+/** Today's UTC date as YYYY-MM-DD. */
+export function utcDay(at = new Date()): string {
+	return at.toISOString().slice(0, 10);
+}
+
+export interface Reservation {
+	day: string;
+	subjects: string[];
+	estimateUsd: number;
+}
+
+export type ReserveResult =
+	| {
+			ok: true;
+			reservation: Reservation;
+			/** The student's share of their limit after this call, when they passed the warning level. */
+			warning: { spentUsd: number; limitUsd: number } | null;
+	  }
+	| { ok: false; scope: 'user' | 'global'; spentUsd: number; limitUsd: number };
+
+function rowsOf<T>(result: unknown): T[] {
+	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit). Returns the
+ * new total, or null when refused.
+ */
+async function add(tx: Db, subject: string, day: string, amount: number, limit: number) {
+	const result = await tx.execute(sql`
+		insert into spend_daily (subject, day, usd, calls) values (${subject}, ${day}::date, ${amount}, 1)
+		on conflict (subject, day) do update set usd = spend_daily.usd + excluded.usd, calls = spend_daily.calls + 1
+		where ${limit} <= 0 or spend_daily.usd + excluded.usd <= ${limit}
+		returning usd`);
+	const [row] = rowsOf<{ usd: number | string }>(result);
+	return row ? Number(row.usd) : null;
+}
+
+async function spent(db: Db, subject: string, day: string) {
+	const [row] = await db
+		.select({ usd: spendDaily.usd })
+		.from(spendDaily)
+		.where(and(eq(spendDaily.subject, subject), eq(spendDaily.day, day)));
+	return row?.usd ?? 0;
+}
+
+/** Dollars committed today by one student, or by everyone. */
+export async function spentToday(db: Db, userId?: string): Promise<number> {
+	return spent(db, userId ?? GLOBAL, utcDay());
+}
+
+class Refused extends Error {
+	constructor(readonly scope: 'user' | 'global') {
+		super('budget');
+	}
+}
+
+async function emailOf(db: Db, userId: string) {
+	const [row] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId));
+	return row?.email;
+}
+
+/**
+ * Reserves a call's worst-case cost against the student's and the server's budgets, or refuses
+ * it. Crossing a warning level or a limit raises the operator alert (once per day and threshold).
+ */
+export async function reserve(
+	db: Db,
+	input: {
+		userId: string;
+		estimateUsd: number;
+		settings: CostSettings;
+		alerts: Config['alerts'];
+	}
+): Promise<ReserveResult> {
+	const { userId, estimateUsd, settings } = input;
+	const userLimit = settings.userDailyUsd;
+	const globalLimit = settings.globalDailyUsd;
+	const day = utcDay();
+	const raise = (subject: string, threshold: 'warning' | 'limit', spentUsd: number, limitUsd: number) =>
+		void (async () =>
+			raiseAlert(db, input.alerts, {
+				subject,
+				userId: subject === GLOBAL ? null : userId,
+				label: subject === GLOBAL ? undefined : await emailOf(db, userId),
+				threshold,
+				spentUsd,
+				limitUsd,
+				day
+			}))().catch((err) => logger().warn({ err }, 'budget alert failed'));
+
+	let totals: { user: number; global: number };
+	try {
+		totals = await db.transaction(async (tx) => {
+			if (userLimit > 0 && estimateUsd > userLimit) throw new Refused('user');
+			if (globalLimit > 0 && estimateUsd > globalLimit) throw new Refused('global');
+			const user = await add(tx, userId, day, estimateUsd, userLimit);
+			if (user === null) throw new Refused('user');
+			const global = await add(tx, GLOBAL, day, estimateUsd, globalLimit);
+			if (global === null) throw new Refused('global');
+			return { user, global };
+		});
+	} catch (err) {
+		if (!(err instanceof Refused)) throw err;
+		const subject = err.scope === 'user' ? userId : GLOBAL;
+		const limitUsd = err.scope === 'user' ? userLimit : globalLimit;
+		const spentUsd = await spent(db, subject, day);
+		raise(subject, 'limit', spentUsd, limitUsd);
+		return { ok: false, scope: err.scope, spentUsd, limitUsd };
+	}
+	const warnAt = settings.warnPercent / 100;
+	let warning: { spentUsd: number; limitUsd: number } | null = null;
+	if (userLimit > 0 && totals.user >= warnAt * userLimit) {
+		warning = { spentUsd: totals.user, limitUsd: userLimit };
+		raise(userId, 'warning', totals.user, userLimit);
+	}
+	if (globalLimit > 0 && totals.global >= warnAt * globalLimit)
+		raise(GLOBAL, 'warning', totals.global, globalLimit);
+	return {
+		ok: true,
+		reservation: { day, subjects: [userId, GLOBAL], estimateUsd },
+		warning
+	};
+}
+
+/** Replaces a reservation's estimate with what the call really cost. */
+export async function settle(db: Db, reservation: Reservation, actualUsd: number) {
+	const delta = actualUsd - reservation.estimateUsd;
+	if (delta === 0) return;
+	await db.execute(sql`
+		update spend_daily set usd = greatest(0, usd + ${delta})
+		where day = ${reservation.day}::date and subject in (${sql.join(
+			reservation.subjects.map((s) => sql`${s}`),
+			sql`, `
+		)})`);
+}

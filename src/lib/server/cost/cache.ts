@@ -1,0 +1,191 @@
+/**
+ * The response cache: answers to questions that carry nothing personal, served again to anyone
+ * who asks the same thing about the same course material.
+ *
+ * Eligible: the first question of a conversation (no history), whose context holds no personal
+ * work (no code other than the exercise's untouched starter code, no error message, no free-text
+ * practice answer). The key is a hash of everything the provider would see except who asks: the
+ * model, the system blocks (instructions, lesson, exercise, the student's level and whether they
+ * solved the exercise, which decides the solution guard), the per-question notes (course passages)
+ * and the normalized question. So a changed lesson or passage can never be answered from an old
+ * entry, and rows of a changed lesson are also deleted when it is saved.
+ *
+ * @example
+ * const key = cacheKey({ model, systemBlocks, notes, question });
+ * const hit = await lookup(db, key);
+ */
+import { createHash } from 'node:crypto';
+import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
+import type { Db } from '../db';
+import { llmUsage, responseCache } from '../db/schema';
+import type { TutorContext } from '../tutor/prompt';
+
+/** The same question however it is typed: case, spacing, quotes and closing punctuation. */
+export function normalizeQuestion(text: string): string {
+	return text
+		.normalize('NFKC')
+		.toLowerCase()
+		.replace(/[‘’`]/g, "'")
+		.replace(/[“”]/g, '"')
+		.replace(/\s+/g, ' ')
+		.replace(/^[\s,.!?;:]+|[\s,.!?;:]+$/g, '')
+		.trim();
+}
+
+const squash = (code: string) => code.replace(/\s+/g, '');
+
+/** The context carries the student's own work: code changed from the starter, or an error. */
+export function hasOwnWork(context: TutorContext | null, starterCode?: string | null): boolean {
+	if (!context) return false;
+	if (context.lastError) return true;
+	return Boolean(context.code && squash(context.code) !== squash(starterCode ?? ''));
+}
+
+/**
+ * Whether an answer to this question may come from, and go to, the cache. Only a conversation's
+ * first question, and only when nothing in its context belongs to the student.
+ */
+export function isCacheable(input: {
+	historyLength: number;
+	context: TutorContext | null;
+	starterCode?: string | null;
+}): boolean {
+	if (input.historyLength > 0) return false;
+	const c = input.context;
+	if (!c) return true;
+	if (hasOwnWork(c, input.starterCode)) return false;
+	// A practice answer is only shared when it is one of the question's options.
+	if (c.practice && !(c.practice.options ?? []).includes(c.practice.given)) return false;
+	return true;
+}
+
+export function cacheKey(input: {
+	model: string;
+	systemBlocks: string[];
+	notes: string;
+	question: string;
+}): string {
+	return createHash('sha256')
+		.update(
+			JSON.stringify([
+				1,
+				input.model,
+				input.systemBlocks,
+				input.notes,
+				normalizeQuestion(input.question)
+			])
+		)
+		.digest('hex');
+}
+
+export interface CachedAnswer {
+	key: string;
+	answer: string;
+	provider: string;
+	model: string;
+	inputTokens: number;
+	outputTokens: number;
+	costUsd: number;
+}
+
+/** A live entry for `key` (counted as a hit), or null. */
+export async function lookup(db: Db, key: string): Promise<CachedAnswer | null> {
+	const [row] = await db
+		.update(responseCache)
+		.set({ hits: sql`${responseCache.hits} + 1`, lastHitAt: sql`now()` })
+		.where(and(eq(responseCache.key, key), gt(responseCache.expiresAt, sql`now()`)))
+		.returning();
+	return row ?? null;
+}
+
+/** Keeps a complete answer for `ttlSeconds`. */
+export async function store(
+	db: Db,
+	entry: CachedAnswer & { lessonId: string | null; question: string; ttlSeconds: number }
+) {
+	const values = {
+		key: entry.key,
+		lessonId: entry.lessonId,
+		question: normalizeQuestion(entry.question).slice(0, 500),
+		answer: entry.answer,
+		provider: entry.provider,
+		model: entry.model,
+		inputTokens: entry.inputTokens,
+		outputTokens: entry.outputTokens,
+		costUsd: entry.costUsd,
+		expiresAt: sql`now() + make_interval(secs => ${entry.ttlSeconds})`
+	};
+	await db
+		.insert(responseCache)
+		.values(values)
+		.onConflictDoUpdate({
+			target: responseCache.key,
+			set: { ...values, hits: 0, lastHitAt: null, createdAt: sql`now()` }
+		});
+}
+
+/** Drops the answers about a lesson (called when it or its exercises change). */
+export async function invalidateLesson(db: Db, lessonId: string) {
+	await db.delete(responseCache).where(eq(responseCache.lessonId, lessonId));
+}
+
+/** Drops every answer (after a content pack import, or from the console). */
+export async function clear(db: Db) {
+	await db.delete(responseCache);
+}
+
+/** Drops expired entries. */
+export async function sweep(db: Db) {
+	await db.delete(responseCache).where(lt(responseCache.expiresAt, sql`now()`));
+}
+
+export interface CacheStats {
+	entries: number;
+	/** Tutor turns in the period, and how many could have come from the cache. */
+	turns: number;
+	eligibleTurns: number;
+	hits: number;
+	/** Hits among all turns, and among the eligible ones. */
+	hitRate: number;
+	eligibleHitRate: number;
+	tokensSaved: number;
+	dollarsSaved: number;
+	/** Dollars the turns actually cost. */
+	dollarsSpent: number;
+	sinceDays: number;
+}
+
+/** Cache figures over the last `days` days, from the usage log. */
+export async function stats(db: Db, days = 30): Promise<CacheStats> {
+	const since = sql`now() - make_interval(days => ${days})`;
+	const [usage] = await db
+		.select({
+			turns: count(),
+			eligible: sql<number>`count(*) filter (where ${llmUsage.cacheEligible})`,
+			hits: sql<number>`count(*) filter (where ${llmUsage.source} = 'cache')`,
+			tokensSaved: sql<number>`coalesce(sum(${llmUsage.savedTokens}) filter (where ${llmUsage.source} = 'cache'), 0)`,
+			dollarsSaved: sql<number>`coalesce(sum(${llmUsage.savedUsd}) filter (where ${llmUsage.source} = 'cache'), 0)`,
+			spent: sum(llmUsage.costUsd)
+		})
+		.from(llmUsage)
+		.where(and(eq(llmUsage.purpose, 'tutor'), gt(llmUsage.createdAt, since)));
+	const [entries] = await db
+		.select({ n: count() })
+		.from(responseCache)
+		.where(gt(responseCache.expiresAt, sql`now()`));
+	const turns = Number(usage?.turns ?? 0);
+	const eligible = Number(usage?.eligible ?? 0);
+	const hits = Number(usage?.hits ?? 0);
+	return {
+		entries: Number(entries?.n ?? 0),
+		turns,
+		eligibleTurns: eligible,
+		hits,
+		hitRate: turns ? hits / turns : 0,
+		eligibleHitRate: eligible ? hits / eligible : 0,
+		tokensSaved: Number(usage?.tokensSaved ?? 0),
+		dollarsSaved: Number(usage?.dollarsSaved ?? 0),
+		dollarsSpent: Number(usage?.spent ?? 0),
+		sinceDays: days
+	};
+}
