@@ -58,6 +58,16 @@ describe('checkProvider', () => {
 		expect(requests).toHaveLength(2);
 	});
 
+	it('checks again when asked for a fresh result, sharing a call already in flight', async () => {
+		const { provider, requests } = counting(createMockProvider({ tokenDelayMs: 0, tokenCount: 1 }));
+		const first = await checkProvider(provider);
+		const fresh = checkProvider(provider, { fresh: true });
+		expect(checkProvider(provider, { fresh: true })).toBe(fresh);
+		expect(await fresh).not.toBe(first);
+		expect(requests).toHaveLength(2);
+		expect(await checkProvider(provider)).toBe(await fresh);
+	});
+
 	it('shares one call between concurrent checks', async () => {
 		const { provider, requests } = counting(createMockProvider({ tokenDelayMs: 5, tokenCount: 2 }));
 		const results = await Promise.all([1, 2, 3].map(() => checkProvider(provider)));

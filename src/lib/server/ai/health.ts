@@ -28,6 +28,8 @@ export type HealthResult =
 export interface CheckProviderOptions {
 	/** How long a result is reused; 30 s unless told. */
 	cacheMs?: number;
+	/** Check again even if a finished result is cached ("Check now"); a call in flight is still shared. */
+	fresh?: boolean;
 	/** Longest the probe may take; 10 s unless told. */
 	timeoutMs?: number;
 	now?: () => number;
@@ -49,7 +51,8 @@ export function checkProvider(
 ): Promise<HealthResult> {
 	const now = options.now ?? Date.now;
 	const cached = cache.get(provider);
-	if (cached && now() < cached.expiresAt) return cached.result;
+	const inFlight = cached?.expiresAt === Infinity;
+	if (cached && now() < cached.expiresAt && (!options.fresh || inFlight)) return cached.result;
 	const result = probe(provider, options.timeoutMs ?? 10_000, now);
 	// In flight: every caller shares this call; the cache window starts when it finishes.
 	cache.set(provider, { expiresAt: Infinity, result });
