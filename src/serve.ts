@@ -7,6 +7,7 @@ import { ConfigError } from '#lib/server/config.ts';
 import { loadEnvFile } from '#lib/server/env-file.ts';
 import { ISOLATION_HEADERS, labCacheControl, needsIsolation } from '#lib/server/http/isolation.ts';
 import { logger } from '#lib/server/log.ts';
+import { observeHttpRequest, routeOf } from '#lib/server/metrics.ts';
 import * as rateLimit from '#lib/server/rate-limit.ts';
 import { startRuntime, stopRuntime } from '#lib/server/runtime.ts';
 import { attachWebSockets } from '#lib/server/ws/attach.ts';
@@ -42,6 +43,16 @@ const { handler } = (await import(new URL('./handler.js', import.meta.url).href)
 };
 
 const server = http.createServer((req, res) => {
+	// Every request, static files and errors included, labelled with the route SvelteKit noted.
+	const started = performance.now();
+	res.once('close', () =>
+		observeHttpRequest(
+			req.method ?? 'GET',
+			routeOf(req),
+			res.statusCode,
+			(performance.now() - started) / 1000
+		)
+	);
 	if (ownProtocol) req.headers[OWN_PROTOCOL_HEADER] = 'http';
 	// Static files never reach SvelteKit's hooks, so the lab's isolation headers are set here.
 	if (needsIsolation(req.url)) {

@@ -152,6 +152,18 @@ describe.runIf(haveCaddy || process.env.CI)('Caddy in front of the built app', (
 		expect(page.headers.get('cross-origin-embedder-policy')).toBeNull();
 	});
 
+	it('never serves /metrics on the public site, while a scraper on the host still reads it', async () => {
+		for (const pathname of ['/metrics', '/metrics/', '/metrics?format=text']) {
+			const res = await fetch(`${base}${pathname}`);
+			// 404 from Caddy itself: the app would answer a proxied request with 403.
+			expect(res.status, pathname).toBe(404);
+			expect(await res.text()).not.toContain('tutor_');
+		}
+		const direct = await fetch(`${app.url}/metrics`);
+		expect(direct.status).toBe(200);
+		expect(await direct.text()).toContain('tutor_http_request_duration_seconds');
+	});
+
 	it('streams a tutor answer over wss:// through the proxy, token by token', async () => {
 		const student = new Client(base);
 		const registered = await student.post('/register', {

@@ -15,6 +15,7 @@ import type { Provider } from './ai/types';
 import { seedStarterContent } from './learn/content';
 import { seedQuestionBank } from './practice/bank';
 import { createEmbedder, startEmbedding, type Embedder } from './learn/embeddings';
+import { setActiveGenerationsSource } from './metrics';
 import { TutorEngine } from './tutor/engine';
 import { createOfflineProvider } from './tutor/offline';
 import * as retrieval from './tutor/retrieval';
@@ -64,6 +65,7 @@ export function startRuntime(env: Record<string, string | undefined>): Promise<R
 		const embedder = createEmbedder(config.embeddings);
 		if (embedder) stopEmbedding = startEmbedding(database.db, embedder);
 		const { provider, tutor } = await startTutor(config, database, embedder);
+		setActiveGenerationsSource(() => tutor.activeGenerations);
 		return { config, database, provider, tutor };
 	})();
 	return globals[KEY].then((r) => (globals[CURRENT] = r));
@@ -73,6 +75,7 @@ export function startRuntime(env: Record<string, string | undefined>): Promise<R
 export function setRuntime(runtime: Runtime) {
 	globals[KEY] = Promise.resolve(runtime);
 	globals[CURRENT] = runtime;
+	setActiveGenerationsSource(() => runtime.tutor.activeGenerations);
 }
 
 /** The started runtime; throws if called before start-up finished. */
@@ -90,6 +93,7 @@ export async function stopRuntime(graceMs?: number) {
 	globals[CURRENT] = undefined;
 	stopEmbedding?.();
 	stopEmbedding = null;
+	setActiveGenerationsSource(() => 0);
 	await started.tutor.close(graceMs ?? started.config.shutdownGraceSeconds * 1000);
 	await started.database.close();
 }

@@ -11,16 +11,21 @@ import {
 	setSessionCookies
 } from '../auth/cookies';
 import { logger, requestContext, requestIdFrom, withRequestContext } from '../log';
+import { tagRoute } from '../metrics';
 import { runtime } from '../runtime';
 import { clientOf } from './forms';
 
 const THEMES = new Set(['light', 'dark', 'system']);
+/** Probes polled every few seconds: no access-log line and no session lookup for them. */
+const PROBES = new Set(['/health', '/metrics']);
 
 /** Request id on every log line and in the `x-request-id` header; one access-log line per request. */
 export const requestHandle: Handle = ({ event, resolve }) => {
 	const requestId = requestIdFrom(event.request.headers.get('x-request-id'));
 	event.locals.requestId = requestId;
 	event.locals.user = null;
+	// The server entry times every request and labels it with this route id.
+	if (event.platform) tagRoute(event.platform.req, event.route.id);
 	const started = performance.now();
 	return withRequestContext({ requestId }, async () => {
 		const theme = event.cookies.get('theme');
@@ -33,7 +38,7 @@ export const requestHandle: Handle = ({ event, resolve }) => {
 		} catch {
 			// Immutable headers (a fetched Response passed through): the log line still has the id.
 		}
-		if (event.url.pathname !== '/health')
+		if (!PROBES.has(event.url.pathname))
 			logger().info(
 				{
 					method: event.request.method,
@@ -49,7 +54,7 @@ export const requestHandle: Handle = ({ event, resolve }) => {
 
 /** Resolves the user from the access cookie, rotating the refresh token when the access token lapsed. */
 export const authHandle: Handle = async ({ event, resolve }) => {
-	if (event.url.pathname === '/health') return resolve(event);
+	if (PROBES.has(event.url.pathname)) return resolve(event);
 	const { config, database } = runtime();
 	const deps = { db: database.db, config };
 	const access = event.cookies.get(ACCESS_COOKIE);

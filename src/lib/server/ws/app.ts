@@ -20,6 +20,7 @@ import type { Failure } from '../tutor/engine';
 import type { Socket, Subscription } from '../tutor/fanout';
 import * as accounts from '../auth/accounts';
 import { logger, requestIdFrom, withRequestContext } from '../log';
+import * as metrics from '../metrics';
 import { runtime } from '../runtime';
 import { cookieAuth, originGuard, type WsEnv } from './guards';
 
@@ -46,10 +47,15 @@ export function createWsApp() {
 	const app = new Hono<WsEnv>().basePath('/ws');
 
 	app.use(async (c, next) => {
+		const started = performance.now();
 		const requestId = requestIdFrom(c.req.header('x-request-id'));
 		c.set('requestId', requestId);
 		await withRequestContext({ requestId }, next);
 		c.header('x-request-id', requestId);
+		// An accepted upgrade leaves no response here (the adaptor answers 101 itself).
+		const status = c.get('upgrading') ? 101 : c.res.status;
+		const seconds = (performance.now() - started) / 1000;
+		metrics.observeHttpRequest(c.req.method, metrics.ROUTE.websocket, status, seconds);
 	});
 	app.use('/v1', originGuard({ allowed: () => runtime().config.allowedOrigins }));
 	app.use(
@@ -60,6 +66,7 @@ export function createWsApp() {
 	app.get(
 		'/v1',
 		upgradeWebSocket((c) => {
+			c.set('upgrading', c.req.header('upgrade')?.toLowerCase() === 'websocket');
 			const user = c.get('user');
 			const requestId = c.get('requestId');
 			const { config, tutor } = runtime();
@@ -132,6 +139,7 @@ export function createWsApp() {
 						send: (m) => send(ws, m),
 						bufferedAmount: () => raw?.bufferedAmount ?? 0
 					};
+					metrics.websocketOpened();
 					logger().info({ reqId: requestId, userId: user.id }, 'websocket open');
 					send(ws, {
 						v: PROTOCOL_VERSION,
@@ -180,6 +188,7 @@ export function createWsApp() {
 					);
 				},
 				onClose() {
+					metrics.websocketClosed();
 					for (const sub of subscriptions.values()) tutor.fanout.remove(sub);
 					subscriptions.clear();
 					logger().debug({ reqId: requestId, userId: user.id }, 'websocket closed');

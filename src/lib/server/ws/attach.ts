@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
+import { observeHttpRequest, ROUTE } from '../metrics';
 
 interface FetchApp {
 	fetch: (request: Request, env: never) => Response | Promise<Response>;
@@ -39,6 +40,7 @@ export function attachWebSockets(
 				() => socket.destroy()
 			);
 		} else if (options.exclusive) {
+			observeHttpRequest(req.method ?? 'GET', ROUTE.websocket, 404, 0);
 			socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 		}
 	});

@@ -8,7 +8,10 @@ import { HTTPException } from 'hono/http-exception';
 import type { SessionUser } from '../auth/accounts';
 import { ACCESS_COOKIE } from '../auth/cookies';
 
-export type WsEnv = { Variables: { user: SessionUser; requestId: string } };
+export type WsEnv = {
+	/** `upgrading`: the request reached the WebSocket handler asking to upgrade (for metrics). */
+	Variables: { user: SessionUser; requestId: string; upgrading?: boolean };
+};
 
 /**
  * Refuses a request whose Origin header is not one of `allowed()`. Compared with the configured
