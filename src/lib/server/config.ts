@@ -75,10 +75,10 @@ const usd = (fallback: number) =>
 	);
 const bool = (fallback: boolean) =>
 	v.pipe(
-		v.optional(
-			v.picklist(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], 'must be true or false'),
-			String(fallback)
-		),
+		v.optional(v.string(), String(fallback)),
+		v.trim(),
+		v.toLowerCase(),
+		v.regex(/^(true|false|1|0|yes|no|on|off)$/, 'must be true or false'),
 		v.transform((s) => ['true', '1', 'yes', 'on'].includes(s))
 	);
 const list = v.pipe(

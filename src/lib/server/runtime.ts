@@ -17,7 +17,7 @@ import { seedQuestionBank } from './practice/bank';
 import { createEmbedder, startEmbedding, type Embedder } from './learn/embeddings';
 import { setActiveGenerationsSource } from './metrics';
 import { TutorEngine } from './tutor/engine';
-import { createOfflineProvider } from './tutor/offline';
+import { createOfflineProvider, FALLBACK_LABEL } from './tutor/offline';
 import * as retrieval from './tutor/retrieval';
 
 export interface Runtime {
@@ -34,10 +34,11 @@ export async function startTutor(
 	embedder: Embedder | null = createEmbedder(config.embeddings)
 ) {
 	const retrieve = retrieval.createRetriever(database.db, embedder);
-	const provider = createProvider(config.llm, {
-		offline: createOfflineProvider((question) => retrieve(question, 3))
-	});
-	const tutor = new TutorEngine({ database, config, provider, retrieve });
+	const search = (question: string) => retrieve(question, 3);
+	const provider = createProvider(config.llm, { offline: createOfflineProvider(search) });
+	// When a budget is reached, the offline tutor answers until the day ends.
+	const fallback = createOfflineProvider(search, { label: FALLBACK_LABEL });
+	const tutor = new TutorEngine({ database, config, provider, retrieve, fallback });
 	await tutor.start();
 	return { provider, tutor };
 }

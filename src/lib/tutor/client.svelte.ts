@@ -107,6 +107,11 @@ export class ConversationState {
 				this.generating = false;
 				break;
 			}
+			case 'notice': {
+				const m = find(event.messageId);
+				if (m) m.notice = event.notice;
+				break;
+			}
 			case 'error': {
 				const m = find(event.messageId);
 				if (m) {
@@ -147,6 +152,7 @@ export class TutorSocket {
 	#queue: ClientMessage[] = [];
 	#attempt = 0;
 	#timer: ReturnType<typeof setTimeout> | undefined;
+	#resubscribe: ReturnType<typeof setTimeout> | undefined;
 	#closed = false;
 	#everOpened = false;
 
@@ -166,6 +172,7 @@ export class TutorSocket {
 	close() {
 		this.#closed = true;
 		clearTimeout(this.#timer);
+		clearTimeout(this.#resubscribe);
 		this.#ws?.close(1000, 'page closed');
 		this.#ws = null;
 	}
@@ -290,6 +297,14 @@ export class TutorSocket {
 				if (c && (!message.conversationId || message.conversationId === c.id)) {
 					if (message.code === 'not_found') c.notice = message.message;
 					else c.failPending(message.message);
+					// A refused subscribe leaves the conversation unloaded: ask again when allowed.
+					if (message.code === 'rate_limited' && !c.loaded && message.retryAfterSeconds) {
+						clearTimeout(this.#resubscribe);
+						this.#resubscribe = setTimeout(() => {
+							if (this.#conversation === c && !c.loaded && this.#ws?.readyState === WebSocket.OPEN)
+								this.#subscribe();
+						}, message.retryAfterSeconds * 1000);
+					}
 				}
 				break;
 		}

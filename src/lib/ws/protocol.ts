@@ -65,6 +65,20 @@ export const MessageStatus = v.picklist([
 ]);
 export type MessageStatus = v.InferOutput<typeof MessageStatus>;
 
+/** Why an answer is not the usual one; the text is shown above it. */
+export const NOTICES = {
+	budget_warning:
+		'You have used most of today’s AI tutor allowance. After that, answers come from a search of the course material until midnight UTC.',
+	budget_user:
+		'You have reached today’s AI tutor allowance, so this answer comes from a search of the course material. The full tutor is back after midnight UTC.',
+	budget_global:
+		'The tutor has reached today’s AI budget for this server, so this answer comes from a search of the course material. The full tutor is back after midnight UTC.'
+} as const;
+export const NoticeCode = v.picklist(
+	Object.keys(NOTICES) as [keyof typeof NOTICES, ...(keyof typeof NOTICES)[]]
+);
+export type NoticeCode = v.InferOutput<typeof NoticeCode>;
+
 export const ChatMessageView = v.object({
 	id: MessageId,
 	role: v.picklist(['user', 'assistant']),
@@ -72,6 +86,7 @@ export const ChatMessageView = v.object({
 	status: MessageStatus,
 	errorKind: v.nullish(v.string()),
 	errorMessage: v.nullish(v.string()),
+	notice: v.nullish(NoticeCode),
 	seq: Seq
 });
 export type ChatMessageView = v.InferOutput<typeof ChatMessageView>;
@@ -105,7 +120,9 @@ export const LogEvent = v.variant('type', [
 		message: v.string(),
 		retryable: v.boolean()
 	}),
-	v.object({ seq: Seq, type: v.literal('interrupted'), messageId: MessageId })
+	v.object({ seq: Seq, type: v.literal('interrupted'), messageId: MessageId }),
+	/** Said about the answer before its text (a budget warning, the offline fallback). */
+	v.object({ seq: Seq, type: v.literal('notice'), messageId: MessageId, notice: NoticeCode })
 ]);
 export type LogEvent = v.InferOutput<typeof LogEvent>;
 /** A log event before it has been numbered. */

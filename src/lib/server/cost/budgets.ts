@@ -55,9 +55,9 @@ function rowsOf<T>(result: unknown): T[] {
  */
 async function add(tx: Db, subject: string, day: string, amount: number, limit: number) {
 	const result = await tx.execute(sql`
-		insert into spend_daily (subject, day, usd, calls) values (${subject}, ${day}::date, ${amount}, 1)
+		insert into spend_daily (subject, day, usd, calls) values (${subject}, ${day}::date, ${amount}::float8, 1)
 		on conflict (subject, day) do update set usd = spend_daily.usd + excluded.usd, calls = spend_daily.calls + 1
-		where ${limit} <= 0 or spend_daily.usd + excluded.usd <= ${limit}
+		where ${limit}::float8 <= 0 or spend_daily.usd + excluded.usd <= ${limit}::float8
 		returning usd`);
 	const [row] = rowsOf<{ usd: number | string }>(result);
 	return row ? Number(row.usd) : null;
@@ -155,7 +155,7 @@ export async function settle(db: Db, reservation: Reservation, actualUsd: number
 	const delta = actualUsd - reservation.estimateUsd;
 	if (delta === 0) return;
 	await db.execute(sql`
-		update spend_daily set usd = greatest(0, usd + ${delta})
+		update spend_daily set usd = greatest(0, usd + ${delta}::float8)
 		where day = ${reservation.day}::date and subject in (${sql.join(
 			reservation.subjects.map((s) => sql`${s}`),
 			sql`, `

@@ -146,6 +146,8 @@ export const messages = pgTable(
 		seq: integer('seq').notNull(),
 		model: text('model'),
 		usage: jsonb('usage').$type<Record<string, number>>(),
+		/** Why the answer is not the usual one (see NOTICES in the protocol), shown above it. */
+		notice: text('notice'),
 		createdAt: createdAt(),
 		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
 	},

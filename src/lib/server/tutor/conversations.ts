@@ -6,7 +6,7 @@
  * const page = await conversations.list(db, userId, { query: 'loops', page: 1 });
  */
 import { and, asc, count, desc, eq, ilike, ne, sql } from 'drizzle-orm';
-import type { ChatMessageView } from '#lib/ws/protocol.ts';
+import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
 import { userMessageFor } from '../ai/types';
 import type { Db } from '../db';
 import { conversations, messages, type Conversation } from '../db/schema';
@@ -96,6 +96,7 @@ export function toView(m: typeof messages.$inferSelect): ChatMessageView {
 		status: m.status === 'superseded' ? 'complete' : m.status,
 		errorKind: m.errorKind,
 		errorMessage: m.errorKind ? userMessageFor(m.errorKind) : null,
+		notice: m.notice && m.notice in NOTICES ? (m.notice as NoticeCode) : null,
 		seq: m.seq
 	};
 }

@@ -41,7 +41,8 @@ import * as rateLimit from '../rate-limit';
 import * as convos from './conversations';
 import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
-import { buildPrompt, type TutorContext } from './prompt';
+import { buildPrompt, questionNotes, type TutorContext } from './prompt';
+import { BudgetReached, CostControl, type TurnPlan } from '../cost/control';
 import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
 import { resolveContext } from '../learn/tutor-context';
@@ -65,6 +66,22 @@ interface Stream {
 	first: Promise<IteratorResult<StreamEvent>>;
 }
 
+/** An answer under way and the cost decision behind it. */
+interface Started {
+	plan: TurnPlan;
+	stream: Stream;
+}
+
+/** A cached answer streamed like a live one (in short pieces, so Stop still works). */
+async function* replay(text: string, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+	for (const piece of text.match(/[\s\S]{1,48}/g) ?? []) {
+		if (signal.aborted) throw new ProviderError('aborted', 'stopped');
+		yield { type: 'text', text: piece };
+		await new Promise((r) => setImmediate(r));
+	}
+	yield { type: 'done' };
+}
+
 interface Generation {
 	id: string;
 	conversationId: string;
@@ -82,6 +99,11 @@ interface Generation {
 	status: 'streaming' | 'complete' | 'stopped' | 'error' | 'interrupted';
 	errorKind: string | null;
 	usage: Usage | null;
+	/** The cost decision for this answer (null until it is made). */
+	plan: TurnPlan | null;
+	/** Everything this generation streamed (for the usage log and the response cache). */
+	text: string;
+	firstTokenAt: number | null;
 	release: boolean;
 	lastRenewAt: number;
 	done: Promise<void>;
@@ -119,6 +141,7 @@ export class TutorEngine {
 	readonly #config: Config;
 	readonly #provider: Provider;
 	readonly #retrieve: retrieval.Retrieve;
+	readonly #cost: CostControl;
 	readonly #generations = new Map<string, Generation>();
 	#flushTimer: ReturnType<typeof setInterval> | undefined;
 	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
@@ -133,6 +156,8 @@ export class TutorEngine {
 		provider: Provider;
 		/** Course retrieval; full-text search when not given. */
 		retrieve?: retrieval.Retrieve;
+		/** Answers from the course material when a budget is reached (the offline tutor). */
+		fallback?: Provider;
 	}) {
 		this.#database = options.database;
 		this.#config = options.config;
@@ -140,6 +165,12 @@ export class TutorEngine {
 		this.#retrieve =
 			options.retrieve ?? ((question, limit) => retrieval.search(this.#db, question, limit));
 		this.fanout = new Fanout({ read: (id, since) => this.#read(id, since) });
+		this.#cost = new CostControl({
+			db: () => this.#db,
+			config: options.config,
+			provider: options.provider,
+			fallback: options.fallback
+		});
 	}
 
 	get #db(): Db {
@@ -331,23 +362,28 @@ export class TutorEngine {
 		// A conversation opened from a lesson carries its place in the course; others skip this.
 		// Every conversation gets the student's level; one opened from a lesson or a practice
 		// answer also carries that place.
-		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}).catch(() => ({
-			context: null,
-			solution: null
-		}));
-		const stream = this.#startStream(
+		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}).catch(
+			(): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null })
+		);
+		const history = begun.history.filter((m) => m.content);
+		const started = await this.#startStream(
 			{
-				history: [...begun.history.filter((m) => m.content), { role: 'user', content: text }],
+				userId,
+				question: text,
+				fresh: true,
+				history: [...history, { role: 'user', content: text }],
 				context: resolved.context,
 				passages,
-				solution: resolved.solution
+				solution: resolved.solution,
+				lessonId: resolved.lessonId,
+				starterCode: resolved.starterCode
 			},
 			controller
-		);
+		).catch((error: unknown) => ({ error }));
 		if (begun.title) this.#broadcastTitle(conversationId, begun.title);
 		this.#launch(conversationId, begun.generationId, begun.answerId, begun.seq, begun.events, {
 			controller,
-			stream
+			started
 		});
 		return { ok: true };
 	}
@@ -608,7 +644,7 @@ export class TutorEngine {
 		seq: number,
 		events: LogEvent[],
 		how:
-			| { controller: AbortController; stream: Stream | undefined }
+			| { controller: AbortController; started: Started | { error: unknown } }
 			| { prefix: string; mode: 'answer' | 'continue' }
 	) {
 		let resolveDone!: () => void;
@@ -625,6 +661,9 @@ export class TutorEngine {
 			status: 'streaming',
 			errorKind: null,
 			usage: null,
+			plan: null,
+			text: '',
+			firstTokenAt: null,
 			release: false,
 			lastRenewAt: Date.now(),
 			done: new Promise<void>((r) => (resolveDone = r)),
@@ -632,38 +671,67 @@ export class TutorEngine {
 		};
 		this.#generations.set(generationId, g);
 		for (const e of events) this.fanout.publish(conversationId, e);
-		void this.#run(g, 'stream' in how ? how.stream : undefined, 'mode' in how ? how : {});
+		void this.#run(g, 'started' in how ? how.started : undefined, 'mode' in how ? how : {});
 	}
 
-	/** Builds the prompt and starts the provider call; the first event is already on its way. */
-	#startStream(
+	/**
+	 * Builds the prompt, makes the cost decision (cache, model, budget) and starts the answer: the
+	 * provider call, the offline tutor, or a replay of a cached answer. The first event is already
+	 * on its way when this returns.
+	 */
+	async #startStream(
 		input: {
+			userId: string;
+			/** The student's words (without the per-question notes). */
+			question: string;
+			/** A new question, rather than a continue or a regenerate. */
+			fresh: boolean;
 			history: ChatMessage[];
 			context: TutorContext | null;
 			passages: retrieval.Passage[];
 			/** An unsolved exercise's reference solution: code reproducing it is withheld. */
 			solution: string | null;
+			lessonId?: string | null;
+			starterCode?: string | null;
 		},
 		controller: AbortController
-	): Stream {
+	): Promise<Started> {
 		const prompt = buildPrompt({ ...input, budget: this.#config.llm.historyTokenBudget });
-		const raw = this.#provider.stream({
-			...prompt,
-			maxTokens: this.#config.llm.maxOutputTokens,
-			signal: controller.signal
+		const plan = await this.#cost.plan({
+			userId: input.userId,
+			question: input.question,
+			fresh: input.fresh,
+			historyLength: input.history.length - 1,
+			prompt,
+			notes: questionNotes(input.context, input.passages),
+			context: input.context,
+			lessonId: input.lessonId,
+			starterCode: input.starterCode
 		});
-		const events = input.solution
-			? guardSolution(raw, input.solution, () =>
-					logger().info('tutor answer withheld code reproducing an exercise solution')
-				)
-			: raw;
+		let events: AsyncIterable<StreamEvent>;
+		if (plan.cached) {
+			events = replay(plan.cached.answer, controller.signal);
+		} else {
+			const raw = plan.provider.stream({
+				...prompt,
+				maxTokens: this.#config.llm.maxOutputTokens,
+				signal: controller.signal,
+				promptCache: this.#config.cost.promptCache,
+				...(plan.model !== plan.provider.model ? { model: plan.model } : {})
+			});
+			events = input.solution
+				? guardSolution(raw, input.solution, () =>
+						logger().info('tutor answer withheld code reproducing an exercise solution')
+					)
+				: raw;
+		}
 		const iterator = events[Symbol.asyncIterator]();
 		const first = iterator.next();
 		first.catch(() => {}); // handled when the run loop awaits it
-		return { iterator, first };
+		return { plan, stream: { iterator, first } };
 	}
 
-	async #prepare(g: Generation, prefix: string, mode: 'answer' | 'continue'): Promise<Stream> {
+	async #prepare(g: Generation, prefix: string, mode: 'answer' | 'continue'): Promise<Started> {
 		const [conversation] = await this.#db
 			.select({ context: conversations.context, userId: conversations.userId })
 			.from(conversations)
@@ -683,22 +751,39 @@ export class TutorEngine {
 			? await resolveContext(this.#db, conversation.userId, conversation.context ?? {})
 			: { context: null, solution: null };
 		return this.#startStream(
-			{ history, context: resolved.context, passages, solution: resolved.solution },
+			{
+				userId: conversation?.userId ?? '',
+				question,
+				fresh: false,
+				history,
+				context: resolved.context,
+				passages,
+				solution: resolved.solution,
+				lessonId: resolved.lessonId,
+				starterCode: resolved.starterCode
+			},
 			g.controller
 		);
 	}
 
 	async #run(
 		g: Generation,
-		prepared: Stream | undefined,
+		prepared: Started | { error: unknown } | undefined,
 		how: { prefix?: string; mode?: 'answer' | 'continue' }
 	) {
 		try {
-			const stream = prepared ?? (await this.#prepare(g, how.prefix ?? '', how.mode ?? 'answer'));
+			const started =
+				prepared ?? (await this.#prepare(g, how.prefix ?? '', how.mode ?? 'answer'));
+			if ('error' in started) throw started.error;
+			const { stream, plan } = started;
+			g.plan = plan;
+			if (plan.notice) this.#emit(g, { type: 'notice', messageId: g.messageId, notice: plan.notice });
 			for (let step = await stream.first; !step.done; step = await stream.iterator.next()) {
 				const event = step.value;
 				if (g.controller.signal.aborted) break;
 				if (event.type === 'text' && event.text) {
+					g.firstTokenAt ??= Date.now();
+					g.text += event.text;
 					g.unsavedText += event.text;
 					this.#emit(g, { type: 'delta', messageId: g.messageId, text: event.text });
 				} else if (event.type === 'done') {
@@ -719,8 +804,10 @@ export class TutorEngine {
 				const pe =
 					error instanceof ProviderError
 						? error
-						: new ProviderError('server_error', String(error), { cause: error });
-				if (!(error instanceof ProviderError))
+						: error instanceof BudgetReached
+							? new ProviderError('rate_limited', 'budget reached', { cause: error })
+							: new ProviderError('server_error', String(error), { cause: error });
+				if (!(error instanceof ProviderError) && !(error instanceof BudgetReached))
 					logger().error(
 						{ err: error, conversationId: g.conversationId },
 						'tutor generation failed'
@@ -772,7 +859,28 @@ export class TutorEngine {
 			if (this.#generations.has(g.id))
 				await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
 		}
+		await this.#recordUsage(g);
 		g.resolveDone();
+	}
+
+	async #recordUsage(g: Generation) {
+		if (!g.plan) return;
+		const [row] = await this.#db
+			.select({ userId: conversations.userId })
+			.from(conversations)
+			.where(eq(conversations.id, g.conversationId))
+			.catch(() => []);
+		if (!row) return;
+		await this.#cost.record(g.plan, {
+			userId: row.userId,
+			conversationId: g.conversationId,
+			messageId: g.messageId,
+			outcome: g.status,
+			errorKind: g.errorKind,
+			usage: g.usage,
+			text: g.text,
+			firstTokenAt: g.firstTokenAt
+		});
 	}
 
 	#drop(g: Generation) {
@@ -863,7 +971,7 @@ export class TutorEngine {
 					const mv = sql.join(
 						changed.map(
 							(b) =>
-								sql`(${b.g.messageId}::uuid, ${b.text}::text, ${b.g.status}::text, ${b.g.errorKind}::text, ${b.g.usage ? JSON.stringify(b.g.usage) : null}::jsonb)`
+								sql`(${b.g.messageId}::uuid, ${b.text}::text, ${b.g.status}::text, ${b.g.errorKind}::text, ${b.g.usage ? JSON.stringify(b.g.usage) : null}::jsonb, ${b.g.plan?.notice ?? null}::text, ${b.g.plan?.model ?? null}::text)`
 						),
 						sql`, `
 					);
@@ -873,8 +981,10 @@ export class TutorEngine {
 							status = v.status,
 							error_kind = v.error_kind,
 							usage = coalesce(v.usage, m.usage),
+							notice = coalesce(v.notice, m.notice),
+							model = coalesce(v.model, m.model),
 							updated_at = now()
-						from (values ${mv}) as v(id, text, status, error_kind, usage)
+						from (values ${mv}) as v(id, text, status, error_kind, usage, notice, model)
 						where m.id = v.id`);
 				}
 				const notices = ok

@@ -7,10 +7,14 @@
  */
 import type { Provider, StreamEvent } from '../ai/types';
 import { ProviderError } from '../ai/types';
+import { withoutNotes } from './prompt';
 import type { Passage } from './retrieval';
 
 export const OFFLINE_LABEL =
 	'**Offline tutor**: no AI model is configured on this server, so this answer is built from the course material only.';
+/** The label when the offline tutor stands in for the AI tutor (a budget was reached). */
+export const FALLBACK_LABEL =
+	'**Offline tutor**: this answer is built from the course material only.';
 
 function excerpt(body: string, max = 600) {
 	if (body.length <= max) return body;
@@ -18,14 +22,18 @@ function excerpt(body: string, max = 600) {
 	return cut.slice(0, Math.max(cut.lastIndexOf('\n'), cut.lastIndexOf('. ') + 1, 300)) + ' …';
 }
 
-export function offlineAnswer(question: string, passages: Passage[]): string {
+export function offlineAnswer(
+	question: string,
+	passages: Passage[],
+	label = OFFLINE_LABEL
+): string {
 	if (!passages.length)
-		return `${OFFLINE_LABEL}\n\nI could not find anything about that in the course material yet. Try asking with the words your lesson uses (for example *loop*, *list*, *function*), or look at the lesson text next to your code.\n\nWhile you look: what do you expect your code to do, step by step, and where does it first do something different?`;
+		return `${label}\n\nI could not find anything about that in the course material yet. Try asking with the words your lesson uses (for example *loop*, *list*, *function*), or look at the lesson text next to your code.\n\nWhile you look: what do you expect your code to do, step by step, and where does it first do something different?`;
 	const [best, ...rest] = passages;
 	const more = rest.length
 		? `\n\nAlso related: ${rest.map((p) => `*${p.title}*`).join(', ')}.`
 		: '';
-	return `${OFFLINE_LABEL}\n\nThe course covers this in **${best!.title}**:\n\n${excerpt(best!.body)
+	return `${label}\n\nThe course covers this in **${best!.title}**:\n\n${excerpt(best!.body)
 		.split('\n')
 		.map((line) => `> ${line}`)
 		.join(
@@ -35,16 +43,17 @@ export function offlineAnswer(question: string, passages: Passage[]): string {
 
 export function createOfflineProvider(
 	search: (question: string) => Promise<Passage[]>,
-	options: { chunkDelayMs?: number } = {}
+	options: { chunkDelayMs?: number; label?: string } = {}
 ): Provider {
 	const delay = options.chunkDelayMs ?? 15;
 	return {
 		name: 'offline',
 		model: 'course-search',
 		async *stream(request): AsyncIterable<StreamEvent> {
-			const question =
-				[...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-			const answer = offlineAnswer(question, await search(question));
+			const question = withoutNotes(
+				[...request.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
+			);
+			const answer = offlineAnswer(question, await search(question), options.label);
 			// Stream by words so the offline tutor feels like the others and can be stopped.
 			const pieces = answer.match(/\S+\s*/g) ?? [answer];
 			for (const piece of pieces) {

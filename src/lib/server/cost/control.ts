@@ -1,0 +1,300 @@
+/**
+ * The tutor's cost control, one decision per answer: serve it from the response cache, send it to
+ * the main or the cheaper model within the budgets, or (a budget reached) let the offline tutor
+ * answer from the course material; then log what it cost.
+ *
+ * @example
+ * const plan = await cost.plan({ userId, question, fresh: true, historyLength, prompt, notes, resolved });
+ * ... stream with plan.provider / plan.model, or replay plan.cached ...
+ * await cost.record(plan, { userId, conversationId, messageId, outcome: 'complete', usage, ... });
+ */
+import type { Config } from '../config';
+import type { Db } from '../db';
+import { llmUsage } from '../db/schema';
+import type { ChatMessage, Provider, Usage } from '../ai/types';
+import type { NoticeCode } from '#lib/ws/protocol.ts';
+import { logger } from '../log';
+import { recordCacheLookup, recordLlmCall } from '../metrics';
+import type { TutorContext } from '../tutor/prompt';
+import { reserve, settle, type Reservation } from './budgets';
+import * as cache from './cache';
+import { costOf, loadPrices, uncachedCostOf, type Price } from './pricing';
+import { chooseModel } from './routing';
+import { getCostSettings, type CostSettings } from './settings';
+
+export interface TurnPlan {
+	/** provider: a paid (or local) call · cache: replay a cached answer · offline: course search */
+	kind: 'provider' | 'cache' | 'offline';
+	provider: Provider;
+	model: string;
+	routed: boolean;
+	notice: NoticeCode | null;
+	cached: cache.CachedAnswer | null;
+	/** Store the answer under this key when it completes. */
+	cacheKey: string | null;
+	eligible: boolean;
+	reservation: Reservation | null;
+	price: Price;
+	/** The main model's price: what the turn would have cost without the cost measures. */
+	basePrice: Price;
+	lessonId: string | null;
+	question: string;
+	/** Prompt size, for estimating a call that ended without a usage report. */
+	promptChars: number;
+	startedAt: number;
+}
+
+export interface TurnOutcome {
+	userId: string;
+	conversationId: string;
+	messageId: string;
+	/** complete | stopped | error | interrupted */
+	outcome: string;
+	errorKind?: string | null;
+	usage: Usage | null;
+	/** The answer's text (stored in the cache when eligible and complete). */
+	text: string;
+	firstTokenAt: number | null;
+}
+
+const estimateTokens = (chars: number) => Math.ceil(chars / 4);
+
+export class CostControl {
+	readonly #db: () => Db;
+	readonly #config: Config;
+	readonly #provider: Provider;
+	readonly #fallback: Provider | undefined;
+
+	constructor(options: {
+		db: () => Db;
+		config: Config;
+		provider: Provider;
+		/** Answers when a budget is reached (the offline tutor); without it the call is refused. */
+		fallback?: Provider;
+	}) {
+		this.#db = options.db;
+		this.#config = options.config;
+		this.#provider = options.provider;
+		this.#fallback = options.fallback;
+	}
+
+	settings(): Promise<CostSettings> {
+		return getCostSettings(this.#db(), { base: this.#config.cost });
+	}
+
+	async plan(input: {
+		userId: string;
+		/** The student's words. */
+		question: string;
+		/** A new question (not a continue or regenerate). */
+		fresh: boolean;
+		/** Messages before this question. */
+		historyLength: number;
+		prompt: { systemBlocks: string[]; messages: ChatMessage[] };
+		/** The per-question notes sent with the question. */
+		notes: string;
+		context: TutorContext | null;
+		lessonId?: string | null;
+		starterCode?: string | null;
+	}): Promise<TurnPlan> {
+		const db = this.#db();
+		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
+		const main = this.#provider;
+		const promptChars =
+			input.prompt.systemBlocks.reduce((n, b) => n + b.length, 0) +
+			input.prompt.messages.reduce((n, m) => n + m.content.length, 0);
+		const base = {
+			provider: main,
+			routed: false,
+			notice: null,
+			cached: null,
+			cacheKey: null,
+			eligible: false,
+			reservation: null,
+			basePrice: prices.find(main.model, main.name),
+			lessonId: input.lessonId ?? null,
+			question: input.question,
+			promptChars,
+			startedAt: Date.now()
+		} satisfies Partial<TurnPlan>;
+		if (main.name === 'offline')
+			return { ...base, kind: 'offline', model: main.model, price: base.basePrice };
+
+		const ownWork = cache.hasOwnWork(input.context, input.starterCode);
+		const { model, routed } = chooseModel({
+			question: input.question,
+			ownWork,
+			settings,
+			mainModel: main.model,
+			fresh: input.fresh
+		});
+		const price = prices.find(model, main.name);
+		const eligible =
+			settings.cacheEnabled &&
+			input.fresh &&
+			cache.isCacheable({
+				historyLength: input.historyLength,
+				context: input.context,
+				starterCode: input.starterCode
+			});
+		let cacheKey: string | null = null;
+		if (eligible) {
+			cacheKey = cache.cacheKey({
+				model,
+				systemBlocks: input.prompt.systemBlocks,
+				notes: input.notes,
+				question: input.question
+			});
+			const hit = await cache.lookup(db, cacheKey).catch((err) => {
+				logger().warn({ err }, 'response cache lookup failed');
+				return null;
+			});
+			recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
+			if (hit)
+				return {
+					...base,
+					kind: 'cache',
+					model: hit.model,
+					routed,
+					cached: hit,
+					cacheKey: null,
+					eligible,
+					price
+				};
+		}
+
+		const budgeted = settings.userDailyUsd > 0 || settings.globalDailyUsd > 0;
+		let reservation: Reservation | null = null;
+		let notice: NoticeCode | null = null;
+		if (budgeted) {
+			// The worst case: the whole prompt at the plain input price and the full output allowance.
+			const estimateUsd = uncachedCostOf(price, {
+				inputTokens: estimateTokens(promptChars),
+				outputTokens: this.#config.llm.maxOutputTokens
+			});
+			const r = await reserve(db, {
+				userId: input.userId,
+				estimateUsd,
+				settings,
+				alerts: this.#config.alerts
+			});
+			if (!r.ok) {
+				const fallback = this.#fallback;
+				const code: NoticeCode = r.scope === 'user' ? 'budget_user' : 'budget_global';
+				if (!fallback) throw new BudgetReached(code);
+				return {
+					...base,
+					kind: 'offline',
+					provider: fallback,
+					model: fallback.model,
+					notice: code,
+					eligible,
+					price: prices.find(fallback.model, 'offline')
+				};
+			}
+			reservation = r.reservation;
+			if (r.warning) notice = 'budget_warning';
+		}
+		return {
+			...base,
+			kind: 'provider',
+			model,
+			routed,
+			notice,
+			cacheKey,
+			eligible,
+			reservation,
+			price
+		};
+	}
+
+	/** Logs the turn's usage and cost, settles its reservation and fills the cache. Never throws. */
+	async record(plan: TurnPlan, out: TurnOutcome): Promise<void> {
+		const db = this.#db();
+		try {
+			const now = Date.now();
+			const latencyMs = now - plan.startedAt;
+			const firstTokenMs = out.firstTokenAt ? out.firstTokenAt - plan.startedAt : null;
+			const row = {
+				userId: out.userId,
+				conversationId: out.conversationId,
+				messageId: out.messageId,
+				purpose: 'tutor',
+				routed: plan.routed,
+				cacheEligible: plan.eligible,
+				outcome: out.outcome,
+				errorKind: out.errorKind ?? null,
+				latencyMs,
+				firstTokenMs
+			};
+			if (plan.kind === 'cache' && plan.cached) {
+				const c = plan.cached;
+				await db.insert(llmUsage).values({
+					...row,
+					provider: c.provider,
+					model: c.model,
+					source: 'cache',
+					costUsd: 0,
+					savedUsd: c.costUsd,
+					savedTokens: c.inputTokens + c.outputTokens
+				});
+				return;
+			}
+			// Without a usage report (a stopped or failed call), estimate what the provider billed.
+			const usage: Usage = out.usage ?? {
+				inputTokens: out.text || out.outcome === 'complete' ? estimateTokens(plan.promptChars) : 0,
+				outputTokens: estimateTokens(out.text.length)
+			};
+			const costUsd = costOf(plan.price, usage);
+			const savedUsd = Math.max(0, uncachedCostOf(plan.basePrice, usage) - costUsd);
+			if (plan.reservation) await settle(db, plan.reservation, costUsd);
+			await db.insert(llmUsage).values({
+				...row,
+				provider: plan.provider.name,
+				model: plan.model,
+				source: plan.kind === 'offline' ? 'offline' : 'provider',
+				inputTokens: usage.inputTokens,
+				outputTokens: usage.outputTokens,
+				cachedInputTokens: usage.cachedInputTokens ?? 0,
+				cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+				costUsd,
+				savedUsd: plan.kind === 'offline' ? 0 : savedUsd
+			});
+			recordLlmCall({
+				provider: plan.provider.name,
+				model: plan.model,
+				outcome: out.outcome,
+				latencyMs,
+				firstTokenMs,
+				inputTokens: usage.inputTokens,
+				outputTokens: usage.outputTokens,
+				cachedInputTokens: usage.cachedInputTokens ?? 0,
+				costUsd
+			});
+			if (plan.cacheKey && out.outcome === 'complete' && out.text.trim()) {
+				const settings = await this.settings();
+				await cache.store(db, {
+					key: plan.cacheKey,
+					lessonId: plan.lessonId,
+					question: plan.question,
+					answer: out.text,
+					provider: plan.provider.name,
+					model: plan.model,
+					inputTokens: usage.inputTokens,
+					outputTokens: usage.outputTokens,
+					costUsd: uncachedCostOf(plan.price, usage),
+					ttlSeconds: settings.cacheTtlSeconds
+				});
+			}
+		} catch (err) {
+			logger().warn({ err, conversationId: out.conversationId }, 'recording AI usage failed');
+		}
+	}
+}
+
+/** A budget was reached and there is no offline tutor to fall back on. */
+export class BudgetReached extends Error {
+	constructor(readonly notice: NoticeCode) {
+		super(notice);
+	}
+}
