@@ -9,13 +9,20 @@ import {
 	requestHandle,
 	securityHeadersHandle
 } from '#lib/server/http/handles.ts';
+import { rateLimitHandle } from '#lib/server/http/rate-limits.ts';
 
 export const init: ServerInit = async () => {
 	loadEnvFile();
 	await startRuntime(process.env);
 };
 
-export const handle = sequence(requestHandle, securityHeadersHandle, authHandle, guardHandle);
+export const handle = sequence(
+	requestHandle,
+	securityHeadersHandle,
+	authHandle,
+	rateLimitHandle,
+	guardHandle
+);
 
 export const handleError: HandleServerError = (caught) => {
 	const requestId = caught.event.locals.requestId;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, UNLIMITED } from './config.ts';
 
 const good = {
 	NODE_ENV: 'production',
@@ -105,5 +105,47 @@ describe('development defaults', () => {
 		});
 		expect(config.adminEmails).toEqual(['boss@example.com', 'ops@example.com']);
 		expect(config.allowedOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+	});
+});
+
+describe('rate limit settings', () => {
+	const base = { ...good, NODE_ENV: 'development' };
+
+	it('defaults: tutor 30 a minute, API 300 reads and 60 writes, generous WebSocket limits', () => {
+		const config = loadConfig(base);
+		expect(config.tutor.rateLimit).toEqual({ limit: 30, windowSeconds: 60 });
+		expect(config.rateLimits).toEqual({
+			enabled: true,
+			apiRead: { limit: 300, windowSeconds: 60 },
+			apiWrite: { limit: 60, windowSeconds: 60 },
+			ws: {
+				subscribe: { limit: 120, windowSeconds: 60 },
+				unsubscribe: { limit: 120, windowSeconds: 60 },
+				stop: { limit: 60, windowSeconds: 60 }
+			}
+		});
+	});
+
+	it('takes the tutor limit from RATE_LIMIT_MAX and RATE_LIMIT_WINDOW (ms), else the old names', () => {
+		const current = loadConfig({ ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '1500' });
+		expect(current.tutor.rateLimit).toEqual({ limit: 5, windowSeconds: 2 });
+		const old = loadConfig({ ...base, TUTOR_RATE_LIMIT: '7', TUTOR_RATE_WINDOW_SECONDS: '90' });
+		expect(old.tutor.rateLimit).toEqual({ limit: 7, windowSeconds: 90 });
+		const both = loadConfig({ ...base, RATE_LIMIT_MAX: '5', TUTOR_RATE_LIMIT: '7' });
+		expect(both.tutor.rateLimit.limit).toBe(5);
+		expect(both.warnings.join()).toMatch(/RATE_LIMIT_MAX and TUTOR_RATE_LIMIT are both set/);
+		expect(problems({ ...base, RATE_LIMIT_WINDOW: '999' }).join()).toMatch(
+			/RATE_LIMIT_WINDOW must be at least 1000/
+		);
+	});
+
+	it('RATE_LIMIT_ENABLED=false turns the limits off and lifts the tutor limit out of reach', () => {
+		const config = loadConfig({ ...base, RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_MAX: '5' });
+		expect(config.rateLimits.enabled).toBe(false);
+		expect(config.tutor.rateLimit.limit).toBe(UNLIMITED);
+		expect(config.loginRateLimit.limit).toBe(10);
+		expect(problems({ ...base, RATE_LIMIT_ENABLED: 'maybe' }).join()).toMatch(
+			/RATE_LIMIT_ENABLED must be true or false/
+		);
 	});
 });

@@ -23,6 +23,7 @@ import { logger, requestIdFrom, withRequestContext } from '../log';
 import * as metrics from '../metrics';
 import { runtime } from '../runtime';
 import { cookieAuth, originGuard, type WsEnv } from './guards';
+import { messageLimit } from './limits';
 
 function send(ws: { send(data: string): void }, message: ServerMessage) {
 	ws.send(JSON.stringify(message));
@@ -87,6 +88,15 @@ export function createWsApp() {
 							...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {})
 						});
 				};
+				// send, continue and regenerate are counted by the engine; ping only by allowFrame.
+				if (
+					message.type === 'subscribe' ||
+					message.type === 'unsubscribe' ||
+					message.type === 'stop'
+				) {
+					const refused = await messageLimit(deps().db, config, user.id, message.type);
+					if (refused) return reply(refused, message.conversationId);
+				}
 				switch (message.type) {
 					case 'ping':
 						return send(ws, { v: PROTOCOL_VERSION, type: 'pong', id: message.id });

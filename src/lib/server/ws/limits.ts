@@ -1,0 +1,47 @@
+/**
+ * Per-user limits on WebSocket messages, counted in the database so they hold across replicas.
+ *
+ * - `send`, `continue`, `regenerate`: counted by the tutor engine inside the statement that starts
+ *   the answer (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW), so they are not counted again here.
+ * - `subscribe`, `unsubscribe`, `stop`: counted here, one upsert each (WS_RATE_LIMIT_*).
+ * - `ping`: only the per-socket frame limit (WS_MAX_MESSAGES_PER_SECOND). A pong touches neither
+ *   the database nor a provider, so a database write per ping would cost more than the ping itself;
+ *   the frame limit already bounds what one socket can send, and opening sockets needs a session.
+ *
+ * @example
+ * const refused = await messageLimit(db, config, user.id, 'subscribe');
+ * if (refused) return reply(refused, message.conversationId);
+ */
+import type { Config } from '../config';
+import type { Db } from '../db';
+import * as metrics from '../metrics';
+import * as rateLimit from '../rate-limit';
+import type { Failure } from '../tutor/engine';
+
+export type CountedMessage = keyof Config['rateLimits']['ws'];
+
+const WHAT: Record<CountedMessage, string> = {
+	subscribe: 'You are opening conversations very fast.',
+	unsubscribe: 'You are leaving conversations very fast.',
+	stop: 'You are pressing Stop very fast.'
+};
+
+/** Counts one message of `type` for the user; a Failure (code `rate_limited`) once over the limit. */
+export async function messageLimit(
+	db: Db,
+	config: Config,
+	userId: string,
+	type: CountedMessage
+): Promise<Failure | null> {
+	if (!config.rateLimits.enabled) return null;
+	const r = await rateLimit.hit(db, `ws:${type}:user:${userId}`, config.rateLimits.ws[type]);
+	if (r.allowed) return null;
+	metrics.recordRateLimited(`ws_${type}`);
+	const unit = r.retryAfterSeconds === 1 ? 'second' : 'seconds';
+	return {
+		ok: false,
+		code: 'rate_limited',
+		message: `${WHAT[type]} Try again in ${r.retryAfterSeconds} ${unit}.`,
+		retryAfterSeconds: r.retryAfterSeconds
+	};
+}
