@@ -21,6 +21,7 @@ import {
 import { indexLesson } from '../learn/content';
 import { PACK_LIMITS } from '../learn/pack';
 import { checksHash, verification } from '../learn/verification';
+import { invalidateLesson } from '../cost/cache';
 
 export type Kind = 'module' | 'lesson' | 'exercise';
 
@@ -390,8 +391,10 @@ export async function updateExercise(db: Db, id: string, values: ExerciseValues)
 			.update(exercises)
 			.set({ ...values, updatedAt: new Date() })
 			.where(eq(exercises.id, id))
-			.returning({ id: exercises.id });
+			.returning({ id: exercises.id, lessonId: exercises.lessonId });
 		if (!updated.length) return { ok: false, errors: { form: 'This exercise no longer exists.' } };
+		// Cached tutor answers about the lesson were written for the old exercise.
+		await invalidateLesson(db, updated[0]!.lessonId);
 		return { ok: true, id };
 	} catch (error) {
 		if (isUniqueViolation(error))

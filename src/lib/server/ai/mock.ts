@@ -163,29 +163,32 @@ function cacheUsage(cache: Map<string, number>, request: GenerateRequest) {
 	if (!request.promptCache) return { inputTokens, cachedInputTokens: 0 };
 	const now = Date.now();
 	for (const [key, expires] of cache) if (expires < now) cache.delete(key);
-	// The prefixes ending at each breakpoint, shortest first.
+	// Prefixes ending at each system block and at each message up to the last answer, shortest
+	// first. The breakpoints (written to the cache) are the system blocks and the last answer; a hit
+	// may be any earlier prefix, as Anthropic looks back from a breakpoint for an entry.
 	const model = request.model ?? '';
-	const prefixes: { key: string; tokens: number }[] = [];
+	const prefixes: { key: string; tokens: number; breakpoint: boolean }[] = [];
 	let text = model;
 	let chars = 0;
 	for (const block of request.systemBlocks ?? [request.system]) {
 		text += '\u0000' + block;
 		chars += block.length;
-		prefixes.push({ key: text, tokens: Math.ceil(chars / 4) });
+		prefixes.push({ key: text, tokens: Math.ceil(chars / 4), breakpoint: true });
 	}
 	const lastAnswer = request.messages.findLastIndex((m) => m.role === 'assistant');
-	if (lastAnswer >= 0) {
-		for (const m of request.messages.slice(0, lastAnswer + 1)) {
-			text += `\u0000${m.role}\u0000${m.content}`;
-			chars += m.content.length;
-		}
-		prefixes.push({ key: text, tokens: Math.ceil(chars / 4) });
-	}
+	request.messages.slice(0, lastAnswer + 1).forEach((m, i) => {
+		text += `\u0000${m.role}\u0000${m.content}`;
+		chars += m.content.length;
+		prefixes.push({ key: text, tokens: Math.ceil(chars / 4), breakpoint: i === lastAnswer });
+	});
 	const cacheable = prefixes.filter((p) => p.tokens >= CACHE_MIN_TOKENS);
 	const hit = cacheable.findLast((p) => cache.has(p.key));
-	const longest = cacheable.at(-1);
-	for (const p of cacheable) cache.set(p.key, now + CACHE_TTL_MS);
+	const written = cacheable.filter((p) => p.breakpoint);
+	const longest = written.at(-1);
+	for (const p of written) cache.set(p.key, now + CACHE_TTL_MS);
+	if (hit) cache.set(hit.key, now + CACHE_TTL_MS);
 	const cachedInputTokens = hit?.tokens ?? 0;
-	const cacheWriteTokens = longest && longest !== hit ? longest.tokens - cachedInputTokens : 0;
+	const cacheWriteTokens =
+		longest && longest.tokens > cachedInputTokens ? longest.tokens - cachedInputTokens : 0;
 	return { inputTokens, cachedInputTokens, ...(cacheWriteTokens ? { cacheWriteTokens } : {}) };
 }

@@ -33,7 +33,7 @@ function describe(a: AlertInput) {
 		a.threshold === 'limit'
 			? 'reached the daily AI budget; the tutor now answers from course material only until midnight UTC'
 			: 'is close to the daily AI budget';
-	const subject = `AI Coding Tutor: ${a.subject === 'global' ? 'daily AI budget' : 'a student’s AI budget'} ${a.threshold === 'limit' ? 'reached' : 'nearly used'}`;
+	const subject = `AI Coding Tutor: ${a.subject === 'global' ? 'daily' : 'student'} AI budget ${a.threshold === 'limit' ? 'reached' : 'nearly used'}`;
 	const text = `${who} ${what}.\n\nSpent on ${a.day} (UTC): $${a.spentUsd.toFixed(4)} of $${a.limitUsd.toFixed(2)}.\n\nChange the budgets in the admin console under Budgets.`;
 	return { subject, text };
 }

@@ -104,7 +104,12 @@ export async function reserve(
 	const userLimit = settings.userDailyUsd;
 	const globalLimit = settings.globalDailyUsd;
 	const day = utcDay();
-	const raise = (subject: string, threshold: 'warning' | 'limit', spentUsd: number, limitUsd: number) =>
+	const raise = (
+		subject: string,
+		threshold: 'warning' | 'limit',
+		spentUsd: number,
+		limitUsd: number
+	) =>
 		void (async () =>
 			raiseAlert(db, input.alerts, {
 				subject,

@@ -248,6 +248,24 @@ export class CostControl {
 			const costUsd = costOf(plan.price, usage);
 			const savedUsd = Math.max(0, uncachedCostOf(plan.basePrice, usage) - costUsd);
 			if (plan.reservation) await settle(db, plan.reservation, costUsd);
+			// The cache entry is written before the usage row: a logged turn is a finished one.
+			if (plan.cacheKey && out.outcome === 'complete' && out.text.trim()) {
+				const settings = await this.settings();
+				await cache
+					.store(db, {
+						key: plan.cacheKey,
+						lessonId: plan.lessonId,
+						question: plan.question,
+						answer: out.text,
+						provider: plan.provider.name,
+						model: plan.model,
+						inputTokens: usage.inputTokens,
+						outputTokens: usage.outputTokens,
+						costUsd: uncachedCostOf(plan.price, usage),
+						ttlSeconds: settings.cacheTtlSeconds
+					})
+					.catch((err) => logger().warn({ err }, 'storing a cached answer failed'));
+			}
 			await db.insert(llmUsage).values({
 				...row,
 				provider: plan.provider.name,
@@ -271,21 +289,6 @@ export class CostControl {
 				cachedInputTokens: usage.cachedInputTokens ?? 0,
 				costUsd
 			});
-			if (plan.cacheKey && out.outcome === 'complete' && out.text.trim()) {
-				const settings = await this.settings();
-				await cache.store(db, {
-					key: plan.cacheKey,
-					lessonId: plan.lessonId,
-					question: plan.question,
-					answer: out.text,
-					provider: plan.provider.name,
-					model: plan.model,
-					inputTokens: usage.inputTokens,
-					outputTokens: usage.outputTokens,
-					costUsd: uncachedCostOf(plan.price, usage),
-					ttlSeconds: settings.cacheTtlSeconds
-				});
-			}
 		} catch (err) {
 			logger().warn({ err, conversationId: out.conversationId }, 'recording AI usage failed');
 		}

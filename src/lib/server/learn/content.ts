@@ -14,6 +14,7 @@ import { logger } from '../log';
 import { moduleNotebooksById, setModuleNotebook } from './notebooks';
 import { parsePack, readPackDir, type Pack, type PackError } from './pack';
 import { checksHash, PACK_PREFIX } from './verification';
+import { invalidateLesson } from '../cost/cache';
 
 export interface ImportSummary {
 	modules: number;
@@ -63,6 +64,8 @@ export function splitPassages(title: string, body: string, max = 1400) {
 /** Replaces a lesson's passages (call inside the transaction that changed the lesson). */
 export async function indexLesson(db: Db, lesson: { id: string; title: string; body: string }) {
 	const source = `lesson:${lesson.id}`;
+	// Cached tutor answers about the lesson were written for its old text.
+	await invalidateLesson(db, lesson.id);
 	await db.delete(coursePassages).where(eq(coursePassages.source, source));
 	const passages = splitPassages(lesson.title, lesson.body);
 	if (passages.length)

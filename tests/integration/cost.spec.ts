@@ -1,0 +1,426 @@
+/**
+ * AI cost control through the real engine, on each database driver, with the mock provider (priced
+ * like Claude Sonnet, its cheaper model like Haiku): the usage log, budgets that refuse the call
+ * that would cross them and alert once (by email and webhook), the response cache and its privacy
+ * rules, cheaper-model routing and prompt caching.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { and, eq } from 'drizzle-orm';
+import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
+import { schema } from '../../src/lib/server/db/index.ts';
+import * as cache from '../../src/lib/server/cost/cache.ts';
+import { updateCostSettings } from '../../src/lib/server/cost/settings.ts';
+import * as convos from '../../src/lib/server/tutor/conversations.ts';
+import { TutorEngine } from '../../src/lib/server/tutor/engine.ts';
+import { createOfflineProvider, FALLBACK_LABEL } from '../../src/lib/server/tutor/offline.ts';
+import type { LogEvent, ServerMessage } from '../../src/lib/ws/protocol.ts';
+import { testConfig } from '../helpers/config.ts';
+import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+class FakeSocket {
+	messages: ServerMessage[] = [];
+	send(message: ServerMessage) {
+		this.messages.push(message);
+	}
+	bufferedAmount() {
+		return 0;
+	}
+	events(conversationId: string): LogEvent[] {
+		return this.messages.flatMap((m) =>
+			m.type === 'event' && m.conversationId === conversationId ? [m.event] : []
+		);
+	}
+	text(conversationId: string) {
+		return this.events(conversationId)
+			.map((e) => (e.type === 'delta' ? e.text : ''))
+			.join('');
+	}
+}
+
+const until = async (check: () => boolean | Promise<boolean>, ms = 10_000) => {
+	const end = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > end) throw new Error('timed out waiting');
+		await new Promise((r) => setTimeout(r, 10));
+	}
+};
+
+/** Collects budget alerts sent to a webhook and by SMTP. */
+async function startAlertSinks() {
+	const hooks: Record<string, unknown>[] = [];
+	const mails: string[] = [];
+	const web: Server = createServer((req, res) => {
+		let body = '';
+		req.on('data', (c) => (body += c));
+		req.on('end', () => {
+			hooks.push(JSON.parse(body));
+			res.writeHead(204).end();
+		});
+	});
+	await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+	const smtp = new SMTPServer({
+		authOptional: true,
+		disabledCommands: ['STARTTLS', 'AUTH'],
+		onData(stream, _session, done) {
+			let data = '';
+			stream.on('data', (c: Buffer) => (data += c.toString()));
+			stream.on('end', () => {
+				mails.push(data);
+				done();
+			});
+		}
+	});
+	await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+	return {
+		hooks,
+		mails,
+		webhookUrl: `http://127.0.0.1:${(web.address() as AddressInfo).port}/alerts`,
+		smtpPort: (smtp.server.address() as AddressInfo).port,
+		close: async () => {
+			web.close();
+			await new Promise<void>((r) => smtp.close(() => r()));
+		}
+	};
+}
+
+describe.each(drivers)('AI cost control on %s', (driver) => {
+	let t: TestDatabase;
+	let engine: TutorEngine;
+	let sinks: Awaited<ReturnType<typeof startAlertSinks>>;
+	let config: ReturnType<typeof testConfig>;
+	const ids: string[] = [];
+	const db = () => t.database.db;
+
+	beforeAll(async () => {
+		t = await openTestDatabase(driver);
+		sinks = await startAlertSinks();
+		config = testConfig({
+			LLM_PROVIDER: 'mock',
+			TUTOR_FLUSH_MS: '40',
+			TUTOR_RATE_LIMIT: '1000',
+			// A large output allowance makes each call's worst case 0.15 $ (10 000 tokens at 15 $/M).
+			LLM_MAX_OUTPUT_TOKENS: '10000',
+			ALERT_WEBHOOK_URL: sinks.webhookUrl,
+			SMTP_HOST: '127.0.0.1',
+			SMTP_PORT: String(sinks.smtpPort),
+			FROM_EMAIL: 'tutor@example.com',
+			ALERT_EMAIL: 'ops@example.com'
+		});
+		const rows = await db()
+			.insert(schema.users)
+			.values(
+				['a', 'b', 'c', 'd'].map((n) => ({
+					email: `${n}@example.com`,
+					displayName: n,
+					passwordHash: 'x'
+				}))
+			)
+			.returning();
+		ids.push(...rows.map((r) => r.id));
+		const search = async () => [];
+		engine = new TutorEngine({
+			database: t.database,
+			config,
+			provider: createMockProvider({ tokenDelayMs: 10, tokenCount: 30 }),
+			fallback: createOfflineProvider(search, { chunkDelayMs: 0, label: FALLBACK_LABEL })
+		});
+		await engine.start();
+	});
+	afterAll(async () => {
+		await engine?.close(1000);
+		await sinks?.close();
+		await t?.drop();
+	});
+	beforeEach(async () => {
+		// Each test starts from a clean day, with the budgets off unless it sets them.
+		await db().delete(schema.spendDaily);
+		await db().delete(schema.budgetAlerts);
+		await db().delete(schema.llmUsage);
+		await db().delete(schema.responseCache);
+		sinks.hooks.length = 0;
+		sinks.mails.length = 0;
+		await updateCostSettings(
+			db(),
+			{ userDailyUsd: 0, globalDailyUsd: 0, routingEnabled: false, cacheEnabled: true },
+			null,
+			config.cost
+		);
+	});
+
+	/** Opens a conversation for `userId`, asks `text`, waits for the end; returns what was seen. */
+	async function ask(userId: string, text: string, context?: Record<string, unknown>) {
+		const c = await convos.create(db(), userId);
+		if (context)
+			await db()
+				.update(schema.conversations)
+				.set({ context })
+				.where(eq(schema.conversations.id, c.id));
+		const socket = new FakeSocket();
+		await engine.subscribe(socket, userId, c.id, undefined);
+		expect(await engine.send(userId, c.id, crypto.randomUUID(), text)).toEqual({ ok: true });
+		await until(() =>
+			socket.events(c.id).some((e) => ['done', 'error', 'stopped'].includes(e.type))
+		);
+		await until(async () => (await usageOf(c.id)).length > 0);
+		return { conversationId: c.id, socket, text: socket.text(c.id), events: socket.events(c.id) };
+	}
+	const usageOf = (conversationId: string) =>
+		db().select().from(schema.llmUsage).where(eq(schema.llmUsage.conversationId, conversationId));
+
+	it('logs every call with tokens, cost from the price table, latency and outcome', async () => {
+		const { conversationId } = await ask(ids[0]!, 'How do loops work? [mock:tokens:40]');
+		const [row] = await usageOf(conversationId);
+		expect(row).toMatchObject({
+			userId: ids[0],
+			provider: 'mock',
+			model: 'mock-tutor',
+			source: 'provider',
+			outcome: 'complete',
+			outputTokens: 40
+		});
+		expect(row!.inputTokens).toBeGreaterThan(100);
+		// mock-tutor is priced like Claude Sonnet: 3 $ in, 15 $ out per million tokens.
+		expect(row!.costUsd).toBeCloseTo((row!.inputTokens * 3 + 40 * 15) / 1e6, 9);
+		expect(row!.latencyMs).toBeGreaterThan(0);
+		expect(row!.firstTokenMs).toBeGreaterThan(0);
+		expect(row!.firstTokenMs!).toBeLessThanOrEqual(row!.latencyMs!);
+	});
+
+	it('refuses the call that would cross a student’s budget, falls back to the offline tutor and alerts once', async () => {
+		// Worst case per call ≈ 0.15 $: two fit in 0.35 $, the third would cross it.
+		await updateCostSettings(db(), { userDailyUsd: 0.35, warnPercent: 80 }, null, config.cost);
+		const results = await Promise.all(
+			Array.from({ length: 5 }, () => ask(ids[1]!, 'Tell me about lists [mock:tokens:30]'))
+		);
+		const answered = results.filter((r) => r.text.startsWith('Mock answer'));
+		const fallback = results.filter((r) => r.text.startsWith(FALLBACK_LABEL));
+		expect(answered).toHaveLength(2);
+		expect(fallback).toHaveLength(3);
+		for (const r of fallback)
+			expect(r.events).toContainEqual(
+				expect.objectContaining({ type: 'notice', notice: 'budget_user' })
+			);
+		// The saved message keeps the notice for a reload.
+		const [saved] = await db()
+			.select()
+			.from(schema.messages)
+			.where(
+				and(
+					eq(schema.messages.conversationId, fallback[0]!.conversationId),
+					eq(schema.messages.role, 'assistant')
+				)
+			);
+		expect(saved?.notice).toBe('budget_user');
+		expect(saved?.model).toBe('course-search');
+
+		// Once the answers are settled at their real cost (far below the worst case), there is room
+		// again: the next question goes to the model.
+		const later = await ask(ids[1]!, 'And dictionaries?');
+		expect(later.text).toMatch(/^Mock answer/);
+		// Three refusals, one alert per threshold.
+		await until(() => sinks.hooks.filter((h) => h.threshold === 'limit').length >= 1);
+		await new Promise((r) => setTimeout(r, 300));
+		const alerts = await db().select().from(schema.budgetAlerts);
+		expect(alerts.filter((a) => a.threshold === 'limit')).toHaveLength(1);
+		expect(sinks.hooks.filter((h) => h.threshold === 'limit')).toHaveLength(1);
+		expect(sinks.hooks.filter((h) => h.threshold === 'warning')).toHaveLength(1);
+		await until(() => sinks.mails.length >= 2);
+		expect(sinks.mails.some((m) => /AI budget reached/.test(m) && /ops@example.com/.test(m))).toBe(
+			true
+		);
+		const limit = alerts.find((a) => a.threshold === 'limit')!;
+		expect(limit).toMatchObject({ subject: ids[1], limitUsd: 0.35 });
+		await until(async () => {
+			const [row] = await db()
+				.select()
+				.from(schema.budgetAlerts)
+				.where(eq(schema.budgetAlerts.id, limit.id));
+			return (row?.delivery.length ?? 0) === 2;
+		});
+
+		// The ledger holds the real cost of the two answered calls, not their estimates.
+		const usage = await db()
+			.select()
+			.from(schema.llmUsage)
+			.where(eq(schema.llmUsage.userId, ids[1]!));
+		const paid = usage.filter((u) => u.source === 'provider');
+		expect(paid).toHaveLength(3);
+		const [ledger] = await db()
+			.select()
+			.from(schema.spendDaily)
+			.where(eq(schema.spendDaily.subject, ids[1]!));
+		expect(ledger!.usd).toBeCloseTo(
+			paid.reduce((n, u) => n + u.costUsd, 0),
+			9
+		);
+		expect(usage.filter((u) => u.source === 'offline').every((u) => u.costUsd === 0)).toBe(true);
+	});
+
+	it('holds the global budget across students and warns near a student’s limit', async () => {
+		await updateCostSettings(
+			db(),
+			{ userDailyUsd: 10, globalDailyUsd: 0.35, warnPercent: 1 },
+			null,
+			config.cost
+		);
+		const results = await Promise.all(
+			[ids[0]!, ids[2]!, ids[3]!].map((id) => ask(id, 'What is a tuple? [mock:tokens:30]'))
+		);
+		expect(results.filter((r) => r.text.startsWith('Mock answer'))).toHaveLength(2);
+		const refused = results.filter((r) => r.text.startsWith(FALLBACK_LABEL));
+		expect(refused).toHaveLength(1);
+		expect(refused[0]!.events).toContainEqual(
+			expect.objectContaining({ type: 'notice', notice: 'budget_global' })
+		);
+		// Above 1 % of their own limit, each answered student was warned with the answer.
+		for (const r of results.filter((x) => x.text.startsWith('Mock answer')))
+			expect(r.events).toContainEqual(
+				expect.objectContaining({ type: 'notice', notice: 'budget_warning' })
+			);
+		await until(async () =>
+			(await db().select().from(schema.budgetAlerts)).some(
+				(a) => a.subject === 'global' && a.threshold === 'limit'
+			)
+		);
+	});
+
+	it('serves a repeated question from the cache to another student, with the saving computed', async () => {
+		const first = await ask(ids[0]!, 'What is a list?');
+		const again = await ask(ids[2]!, '  what is a LIST  ');
+		expect(again.text).toBe(first.text);
+		const [paid] = await usageOf(first.conversationId);
+		const [hit] = await usageOf(again.conversationId);
+		expect(paid).toMatchObject({ source: 'provider', cacheEligible: true });
+		expect(hit).toMatchObject({ source: 'cache', costUsd: 0, cacheEligible: true, userId: ids[2] });
+		expect(hit!.savedUsd).toBeCloseTo(paid!.costUsd, 9);
+		expect(hit!.savedTokens).toBe(paid!.inputTokens + paid!.outputTokens);
+		const stats = await cache.stats(db());
+		expect(stats).toMatchObject({ hits: 1, turns: 2, eligibleTurns: 2, entries: 1 });
+		expect(stats.hitRate).toBeCloseTo(0.5);
+		expect(stats.dollarsSaved).toBeCloseTo(paid!.costUsd, 9);
+		// A cached answer is not billed to the student's budget either.
+		expect(
+			(await db().select().from(schema.spendDaily)).find((r) => r.subject === ids[2])
+		).toBeUndefined();
+	});
+
+	it('never serves or stores personal context: own code, errors, follow-ups', async () => {
+		const lessonContext = (code: string) => ({ code, lastError: undefined });
+		// A question with the student's own code is answered by the provider and not stored.
+		const mine = await ask(
+			ids[0]!,
+			'What is a loop?',
+			lessonContext('secret_a = 41\nprint(secret_a)')
+		);
+		expect((await usageOf(mine.conversationId))[0]).toMatchObject({
+			source: 'provider',
+			cacheEligible: false
+		});
+		expect(await db().select().from(schema.responseCache)).toHaveLength(0);
+		// Another student asking the same words with other code gets a fresh answer.
+		const theirs = await ask(ids[2]!, 'What is a loop?', lessonContext('print("b")'));
+		expect((await usageOf(theirs.conversationId))[0]).toMatchObject({ source: 'provider' });
+		// An error message is personal too.
+		const failing = await ask(ids[2]!, 'What is a loop?', { lastError: 'NameError: secret_b' });
+		expect((await usageOf(failing.conversationId))[0]).toMatchObject({ cacheEligible: false });
+		expect(await db().select().from(schema.responseCache)).toHaveLength(0);
+
+		// A follow-up depends on the conversation so far: never cached.
+		const plain = await ask(ids[0]!, 'What is a set?');
+		expect(await db().select().from(schema.responseCache)).toHaveLength(1);
+		const socket = new FakeSocket();
+		await engine.subscribe(socket, ids[0]!, plain.conversationId, undefined);
+		await engine.send(ids[0]!, plain.conversationId, crypto.randomUUID(), 'What is a set?');
+		await until(async () => (await usageOf(plain.conversationId)).length === 2);
+		const rows = await usageOf(plain.conversationId);
+		expect(rows.map((r) => r.source)).toEqual(['provider', 'provider']);
+		expect(rows.map((r) => r.cacheEligible)).toEqual([true, false]);
+
+		// Keys carry no identity: the same question from two students maps to one key.
+		expect(
+			cache.cacheKey({ model: 'm', systemBlocks: ['s'], notes: '', question: 'What is a set?' })
+		).toBe(
+			cache.cacheKey({ model: 'm', systemBlocks: ['s'], notes: '', question: 'what is a set' })
+		);
+	});
+
+	it('drops a lesson’s cached answers when the lesson changes', async () => {
+		const [mod] = await db()
+			.insert(schema.modules)
+			.values({ slug: `m-${driver}`, title: 'M', position: 1, status: 'published' })
+			.returning();
+		const [lesson] = await db()
+			.insert(schema.lessons)
+			.values({
+				moduleId: mod!.id,
+				slug: 'l',
+				title: 'Loops',
+				body: '# Loops\nA loop repeats.',
+				position: 1,
+				status: 'published'
+			})
+			.returning();
+		await ask(ids[0]!, 'What is iteration?', { lessonId: lesson!.id });
+		const [entry] = await db().select().from(schema.responseCache);
+		expect(entry?.lessonId).toBe(lesson!.id);
+		const { indexLesson } = await import('../../src/lib/server/learn/content.ts');
+		await indexLesson(db(), { id: lesson!.id, title: 'Loops', body: '# Loops\nChanged.' });
+		expect(await db().select().from(schema.responseCache)).toHaveLength(0);
+	});
+
+	it('routes simple questions to the cheaper model and the rest to the main one', async () => {
+		await updateCostSettings(
+			db(),
+			{ routingEnabled: true, cacheEnabled: false },
+			null,
+			config.cost
+		);
+		const simple = await ask(ids[0]!, 'What is a dictionary?');
+		const debugging = await ask(ids[0]!, 'Why does my loop give an error?');
+		const code = await ask(ids[0]!, 'Is `for i in range(3): print(i)` right?');
+		const [s] = await usageOf(simple.conversationId);
+		const [d] = await usageOf(debugging.conversationId);
+		const [c] = await usageOf(code.conversationId);
+		expect(s).toMatchObject({ model: 'mock-tutor-mini', routed: true });
+		expect(d).toMatchObject({ model: 'mock-tutor', routed: false });
+		expect(c).toMatchObject({ model: 'mock-tutor', routed: false });
+		// Haiku-priced: a third of the main model's price, and the difference is the saving.
+		expect(s!.costUsd).toBeCloseTo((s!.inputTokens * 1 + s!.outputTokens * 5) / 1e6, 9);
+		expect(s!.savedUsd).toBeCloseTo(2 * s!.costUsd, 9);
+		await updateCostSettings(db(), { routingEnabled: false }, null, config.cost);
+		const off = await ask(ids[0]!, 'What is a dictionary?');
+		expect((await usageOf(off.conversationId))[0]).toMatchObject({ model: 'mock-tutor' });
+	});
+
+	it('reads the conversation so far from the prompt cache on the next question', async () => {
+		await updateCostSettings(db(), { cacheEnabled: false }, null, config.cost);
+		const c = await convos.create(db(), ids[3]!);
+		const socket = new FakeSocket();
+		await engine.subscribe(socket, ids[3]!, c.id, undefined);
+		for (const [i, q] of [
+			'Explain loops [mock:tokens:700]',
+			'More please',
+			'And again'
+		].entries()) {
+			await engine.send(ids[3]!, c.id, `prompt-cache-${i}`, q);
+			await until(async () => (await usageOf(c.id)).length === i + 1);
+			await until(async () => (await convos.get(db(), ids[3]!, c.id))?.generationId === null);
+		}
+		const rows = (await usageOf(c.id)).sort((a, b) => +a.createdAt - +b.createdAt);
+		expect(rows[0]).toMatchObject({ cachedInputTokens: 0, cacheWriteTokens: 0 });
+		expect(rows[1]!.cacheWriteTokens).toBeGreaterThan(1000);
+		expect(rows[2]!.cachedInputTokens).toBeGreaterThanOrEqual(rows[1]!.cacheWriteTokens);
+		// Cached input is billed at a tenth of the input price.
+		const r = rows[2]!;
+		const plain = r.inputTokens - r.cachedInputTokens - r.cacheWriteTokens;
+		expect(r.costUsd).toBeCloseTo(
+			(plain * 3 + r.cachedInputTokens * 0.3 + r.cacheWriteTokens * 3.75 + r.outputTokens * 15) /
+				1e6,
+			9
+		);
+		expect(r.savedUsd).toBeGreaterThan(0);
+	});
+});
