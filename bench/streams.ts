@@ -8,53 +8,18 @@
  *
  * Uses PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, else embedded PGlite.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { start } from './lib.ts';
 
 const STREAMS = Number(process.argv[2] ?? 500);
 const IDLE = Number(process.argv[3] ?? 500);
 const TOKENS = 64;
 const DELAY = 20;
 const STALL_MS = 250;
-const root = path.resolve(import.meta.dirname, '..');
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-
-/** Starts a server; ready when it prints its port, or when `healthUrl` answers. */
-function start(
-	command: string[],
-	env: Record<string, string>,
-	healthUrl?: (port: number) => string
-): Promise<{ child: ChildProcess; port: number }> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, command, {
-			cwd: root,
-			env: { PATH: process.env.PATH ?? '', ...env },
-			stdio: ['ignore', 'pipe', 'inherit']
-		});
-		let out = '';
-		child.stdout!.on('data', (d) => {
-			out += d;
-			const m = out.match(/listening on (?:http:\/\/[^:]+:)?(\d+)/);
-			if (m) resolve({ child, port: Number(m[1]) });
-		});
-		if (healthUrl) {
-			const port = Number(env.PORT);
-			const poll = async () => {
-				try {
-					if ((await fetch(healthUrl(port))).ok) return resolve({ child, port });
-				} catch {
-					// not up yet
-				}
-				setTimeout(poll, 200);
-			};
-			void poll();
-		}
-		child.once('exit', (code) => reject(new Error(`exited ${code}: ${out.slice(-2000)}`)));
-	});
-}
 
 function rssKb(pid: number) {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');

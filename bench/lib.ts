@@ -1,0 +1,41 @@
+/**
+ * What the benchmarks share: starting a server process and waiting until it serves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const root = path.resolve(import.meta.dirname, '..');
+
+/** Starts a server; ready when it prints its port, or when `healthUrl` answers. */
+export function start(
+	command: string[],
+	env: Record<string, string>,
+	healthUrl?: (port: number) => string
+): Promise<{ child: ChildProcess; port: number }> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, command, {
+			cwd: root,
+			env: { PATH: process.env.PATH ?? '', ...env },
+			stdio: ['ignore', 'pipe', 'inherit']
+		});
+		let out = '';
+		child.stdout!.on('data', (d) => {
+			out += d;
+			const m = out.match(/listening on (?:http:\/\/[^:]+:)?(\d+)/);
+			if (m) resolve({ child, port: Number(m[1]) });
+		});
+		if (healthUrl) {
+			const port = Number(env.PORT);
+			const poll = async () => {
+				try {
+					if ((await fetch(healthUrl(port))).ok) return resolve({ child, port });
+				} catch {
+					// not up yet
+				}
+				setTimeout(poll, 200);
+			};
+			void poll();
+		}
+		child.once('exit', (code) => reject(new Error(`exited ${code}: ${out.slice(-2000)}`)));
+	});
+}
