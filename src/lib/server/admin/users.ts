@@ -1,8 +1,56 @@
-import { count, desc, ilike, or } from 'drizzle-orm';
+/**
+ * Account administration: list and read users, change a role, disable or enable an account, delete
+ * it with everything it owns, and export everything stored about it. Every change that could lock
+ * the acting admin out (demoting, disabling or deleting themself) is refused here, as is demoting,
+ * disabling or deleting an account that ADMIN_EMAIL makes an administrator.
+ *
+ * @example
+ * const result = await users.setDisabled({ db, config }, actor.id, userId, true);
+ * if (!result.ok) return fail(result.status, { message: result.message });
+ */
+import { and, asc, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
+import type { Config } from '../config';
 import type { Db } from '../db';
-import { users } from '../db/schema';
+import {
+	answers,
+	auditLog,
+	budgetAlerts,
+	conversations,
+	exerciseProgress,
+	lessonProgress,
+	llmUsage,
+	messages,
+	mockExams,
+	refreshTokens,
+	reviewCards,
+	skillAssessments,
+	skillLevels,
+	studentNotebooks,
+	users
+} from '../db/schema';
+import { isAdminEmail } from './roles';
 
 export const PAGE_SIZE = 25;
+
+export interface Deps {
+	db: Db;
+	config: Config;
+}
+
+export type Role = 'student' | 'admin';
+
+export type Refusal = { ok: false; status: 400 | 403 | 404 | 409; message: string };
+export type Outcome<T = object> = ({ ok: true } & T) | Refusal;
+
+const profileColumns = {
+	id: users.id,
+	email: users.email,
+	displayName: users.displayName,
+	role: users.role,
+	disabledAt: users.disabledAt,
+	createdAt: users.createdAt,
+	updatedAt: users.updatedAt
+};
 
 /** One page of users, newest first, optionally filtered by email or name. */
 export async function list(db: Db, options: { query?: string; page: number }) {
@@ -29,4 +77,256 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 		db.select({ n: count() }).from(users).where(where)
 	]);
 	return { rows, total: total?.n ?? 0, page: options.page, pageSize: PAGE_SIZE };
+}
+
+/** The account as the admin pages show it (never the password hash), or null. */
+export async function get(db: Db, id: string) {
+	const [row] = await db.select(profileColumns).from(users).where(eq(users.id, id));
+	return row ?? null;
+}
+
+/** The role the app treats the account as having: ADMIN_EMAIL accounts are always admins. */
+export function effectiveRole(config: Config, user: { email: string; role: Role }): Role {
+	return user.role === 'admin' || isAdminEmail(config, user.email) ? 'admin' : 'student';
+}
+
+/** Sets the stored role. The account's next request already sees it (roles are read per request). */
+export async function setRole(
+	{ db, config }: Deps,
+	actorId: string,
+	id: string,
+	role: Role
+): Promise<Outcome<{ email: string; from: Role; changed: boolean }>> {
+	const user = await get(db, id);
+	if (!user) return gone();
+	if (role === 'student' && id === actorId)
+		return { ok: false, status: 403, message: 'You cannot remove your own administrator role.' };
+	if (role === 'student' && isAdminEmail(config, user.email))
+		return {
+			ok: false,
+			status: 409,
+			message: `${user.email} is an administrator through the server's ADMIN_EMAIL setting; change that setting to demote it.`
+		};
+	const from = effectiveRole(config, user);
+	if (user.role !== role)
+		await db
+			.update(users)
+			.set({ role, updatedAt: sql`now()` })
+			.where(eq(users.id, id));
+	return { ok: true, email: user.email, from, changed: from !== role };
+}
+
+/**
+ * Disables or enables an account. Disabling also ends every session at once: the token version
+ * is bumped (issued access tokens stop working) and every refresh token is revoked.
+ */
+export async function setDisabled(
+	{ db, config }: Deps,
+	actorId: string,
+	id: string,
+	disabled: boolean
+): Promise<Outcome<{ email: string; changed: boolean }>> {
+	const user = await get(db, id);
+	if (!user) return gone();
+	if (disabled && id === actorId)
+		return { ok: false, status: 403, message: 'You cannot disable your own account.' };
+	if (disabled && isAdminEmail(config, user.email))
+		return {
+			ok: false,
+			status: 409,
+			message: `${user.email} is an administrator through the server's ADMIN_EMAIL setting and cannot be disabled here.`
+		};
+	if (Boolean(user.disabledAt) === disabled) return { ok: true, email: user.email, changed: false };
+	if (!disabled) {
+		await db
+			.update(users)
+			.set({ disabledAt: null, updatedAt: sql`now()` })
+			.where(eq(users.id, id));
+		return { ok: true, email: user.email, changed: true };
+	}
+	await db.transaction(async (tx) => {
+		await tx
+			.update(users)
+			.set({
+				disabledAt: sql`now()`,
+				tokenVersion: sql`${users.tokenVersion} + 1`,
+				updatedAt: sql`now()`
+			})
+			.where(eq(users.id, id));
+		await tx
+			.update(refreshTokens)
+			.set({ revokedAt: sql`now()` })
+			.where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
+	});
+	return { ok: true, email: user.email, changed: true };
+}
+
+/**
+ * Deletes the account once `confirmEmail` repeats its email. The schema's cascades remove its
+ * sessions, conversations and messages, progress, notebooks, answers, mock exams, review cards,
+ * assessments, levels and budget alerts; its usage rows and audit entries stay, without the link.
+ */
+export async function remove(
+	{ db, config }: Deps,
+	actorId: string,
+	id: string,
+	confirmEmail: string
+): Promise<Outcome<{ email: string; displayName: string }>> {
+	const user = await get(db, id);
+	if (!user) return gone();
+	if (id === actorId)
+		return { ok: false, status: 403, message: 'You cannot delete your own account here.' };
+	if (isAdminEmail(config, user.email))
+		return {
+			ok: false,
+			status: 409,
+			message: `${user.email} is an administrator through the server's ADMIN_EMAIL setting and cannot be deleted here.`
+		};
+	if (confirmEmail.trim().toLowerCase() !== user.email)
+		return {
+			ok: false,
+			status: 400,
+			message: `Type the account's email (${user.email}) to confirm.`
+		};
+	const [deleted] = await db
+		.delete(users)
+		.where(eq(users.id, id))
+		.returning({ email: users.email, displayName: users.displayName });
+	if (!deleted) return gone();
+	return { ok: true, ...deleted };
+}
+
+/**
+ * Everything stored about one user, as plain data for a JSON download: the profile (no password
+ * hash or token version), sessions (no token hashes), conversations with their messages, progress,
+ * notebooks, practice answers, mock exams, review cards, assessments, levels, AI usage, budget
+ * alerts, and the audit entries they made or that concern them.
+ */
+export async function exportData(db: Db, id: string) {
+	const profile = await get(db, id);
+	if (!profile) return null;
+	const [
+		sessions,
+		convs,
+		msgs,
+		exercises,
+		lessons,
+		notebooks,
+		answered,
+		mocks,
+		cards,
+		assessments,
+		levels,
+		usage,
+		alerts,
+		audit
+	] = await Promise.all([
+		db
+			.select({
+				id: refreshTokens.id,
+				familyId: refreshTokens.familyId,
+				userAgent: refreshTokens.userAgent,
+				createdAt: refreshTokens.createdAt,
+				expiresAt: refreshTokens.expiresAt,
+				usedAt: refreshTokens.usedAt,
+				revokedAt: refreshTokens.revokedAt
+			})
+			.from(refreshTokens)
+			.where(eq(refreshTokens.userId, id))
+			.orderBy(asc(refreshTokens.createdAt)),
+		db
+			.select({
+				id: conversations.id,
+				title: conversations.title,
+				context: conversations.context,
+				createdAt: conversations.createdAt,
+				updatedAt: conversations.updatedAt
+			})
+			.from(conversations)
+			.where(eq(conversations.userId, id))
+			.orderBy(asc(conversations.createdAt)),
+		db
+			.select({
+				id: messages.id,
+				conversationId: messages.conversationId,
+				role: messages.role,
+				content: messages.content,
+				status: messages.status,
+				errorKind: messages.errorKind,
+				model: messages.model,
+				usage: messages.usage,
+				createdAt: messages.createdAt,
+				updatedAt: messages.updatedAt
+			})
+			.from(messages)
+			.innerJoin(conversations, eq(conversations.id, messages.conversationId))
+			.where(eq(conversations.userId, id))
+			.orderBy(asc(messages.conversationId), asc(messages.seq)),
+		db.select().from(exerciseProgress).where(eq(exerciseProgress.userId, id)),
+		db.select().from(lessonProgress).where(eq(lessonProgress.userId, id)),
+		db.select().from(studentNotebooks).where(eq(studentNotebooks.userId, id)),
+		db.select().from(answers).where(eq(answers.userId, id)).orderBy(asc(answers.answeredAt)),
+		db.select().from(mockExams).where(eq(mockExams.userId, id)).orderBy(asc(mockExams.startedAt)),
+		db.select().from(reviewCards).where(eq(reviewCards.userId, id)),
+		db
+			.select()
+			.from(skillAssessments)
+			.where(eq(skillAssessments.userId, id))
+			.orderBy(asc(skillAssessments.startedAt)),
+		db.select().from(skillLevels).where(eq(skillLevels.userId, id)),
+		db.select().from(llmUsage).where(eq(llmUsage.userId, id)).orderBy(asc(llmUsage.createdAt)),
+		db
+			.select()
+			.from(budgetAlerts)
+			.where(eq(budgetAlerts.userId, id))
+			.orderBy(asc(budgetAlerts.createdAt)),
+		db
+			.select()
+			.from(auditLog)
+			.where(or(eq(auditLog.actorId, id), eq(auditLog.targetId, id)))
+			.orderBy(asc(auditLog.id))
+	]);
+	const byConversation = Map.groupBy(msgs, (m) => m.conversationId);
+	return {
+		format: 'ai-coding-tutor.user-export',
+		version: 1,
+		exportedAt: new Date().toISOString(),
+		profile,
+		sessions,
+		conversations: convs.map((c) => ({
+			...c,
+			messages: (byConversation.get(c.id) ?? []).map(({ conversationId: _, ...m }) => m)
+		})),
+		exerciseProgress: exercises,
+		lessonProgress: lessons,
+		notebooks,
+		practiceAnswers: answered,
+		mockExams: mocks,
+		reviewCards: cards,
+		skillAssessments: assessments,
+		skillLevels: levels,
+		aiUsage: usage,
+		budgetAlerts: alerts,
+		auditLog: audit
+	};
+}
+export type UserExport = NonNullable<Awaited<ReturnType<typeof exportData>>>;
+
+/** The user's most recent conversations: titles and dates only, never their content. */
+export async function recentConversations(db: Db, id: string, limit = 10) {
+	return db
+		.select({
+			id: conversations.id,
+			title: conversations.title,
+			updatedAt: conversations.updatedAt,
+			messages: sql<number>`(select count(*)::int from ${messages} where ${messages.conversationId} = ${conversations.id})`
+		})
+		.from(conversations)
+		.where(eq(conversations.userId, id))
+		.orderBy(desc(conversations.updatedAt))
+		.limit(limit);
+}
+
+function gone(): Refusal {
+	return { ok: false, status: 404, message: 'That account no longer exists.' };
 }

@@ -1,0 +1,37 @@
+/**
+ * Number formatting shared by the admin console. Dollar amounts of AI calls are often fractions of
+ * a cent, so small amounts keep more digits.
+ *
+ * @example
+ * usd(0.00042) // "$0.00042"; usd(12.5) // "$12.50"
+ */
+const whole = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const small = new Intl.NumberFormat('en-US', {
+	style: 'currency',
+	currency: 'USD',
+	maximumSignificantDigits: 2
+});
+const integer = new Intl.NumberFormat('en-US');
+
+/** Dollars: cents from one cent up, two significant digits below it, "$0.00" for nothing. */
+export function usd(amount: number): string {
+	if (amount === 0) return '$0.00';
+	return Math.abs(amount) < 0.01 ? small.format(amount) : whole.format(amount);
+}
+
+/** A share from 0 to 1 as a percentage; a dash when there is nothing to divide. */
+export function percent(share: number | null, digits = 1): string {
+	if (share === null) return '—';
+	return `${(share * 100).toFixed(digits).replace(/\.0+$/, '')}%`;
+}
+
+/** An integer with thousands separators. */
+export function count(n: number): string {
+	return integer.format(n);
+}
+
+/** Milliseconds, or seconds from one second up; a dash when unknown. */
+export function duration(ms: number | null): string {
+	if (ms === null) return '—';
+	return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,124 @@
+/**
+ * Form actions of the budgets page: change the cost settings, set a model's price, and drop an
+ * admin's price so the built-in one applies again. A bad form answers 400 with a message per
+ * field and keeps what was typed; each change writes an audit entry with what changed.
+ */
+import { fail, type RequestEvent } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { readForm } from '../http/forms';
+import { runtime } from '../runtime';
+import * as pricing from '../cost/pricing';
+import {
+	CostSettingsForm,
+	fromForm,
+	getCostSettings,
+	updateCostSettings,
+	type CostSettings
+} from '../cost/settings';
+import { audit } from './audit-event';
+
+/** The first message per field of a failed parse. */
+function fieldErrors(issues: v.BaseIssue<unknown>[]) {
+	const errors: Record<string, string> = {};
+	for (const issue of issues) {
+		const key = v.getDotPath(issue) ?? 'form';
+		errors[key] ??= issue.message;
+	}
+	return errors;
+}
+
+const text = (form: FormData, name: string) => {
+	const value = form.get(name);
+	return typeof value === 'string' ? value : undefined;
+};
+
+export async function settings(event: RequestEvent) {
+	const form = await readForm(event.request);
+	if (!form.ok) return fail(form.status, { form: 'settings', message: form.message });
+	const names = Object.keys(CostSettingsForm.entries) as (keyof typeof CostSettingsForm.entries)[];
+	const raw = Object.fromEntries(names.map((n) => [n, text(form.data, n)]));
+	const parsed = v.safeParse(CostSettingsForm, raw);
+	if (!parsed.success)
+		return fail(400, {
+			form: 'settings',
+			message: 'Some settings need fixing.',
+			errors: fieldErrors(parsed.issues),
+			values: raw
+		});
+	const db = runtime().database.db;
+	const before = await getCostSettings(db, { fresh: true });
+	const after = await updateCostSettings(db, fromForm(parsed.output), event.locals.user!.id);
+	const changed = (Object.keys(after) as (keyof CostSettings)[]).filter(
+		(k) => before[k] !== after[k]
+	);
+	if (changed.length)
+		await audit(event, 'cost.settings_update', null, {
+			changed: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: after[k] }]))
+		});
+	return {
+		form: 'settings',
+		done: changed.length
+			? 'Settings saved. Every server uses them within seconds.'
+			: 'Nothing changed.'
+	};
+}
+
+const perMTok = (label: string) =>
+	v.pipe(
+		v.string(),
+		v.trim(),
+		v.regex(/^\d+(\.\d{1,6})?$/, `${label}: dollars per million tokens, like 0.15`),
+		v.transform(Number),
+		v.maxValue(10_000, `${label} must be at most 10000`)
+	);
+
+const PriceForm = v.object({
+	model: v.pipe(
+		v.string(),
+		v.trim(),
+		v.toLowerCase(),
+		v.regex(/^[a-z0-9][a-z0-9._:/@-]{0,99}$/, 'A model id: letters, digits and . _ : / @ -')
+	),
+	inputPerMTok: perMTok('Input'),
+	outputPerMTok: perMTok('Output'),
+	cachedInputPerMTok: perMTok('Cached input'),
+	cacheWritePerMTok: perMTok('Cache write')
+});
+
+export async function price(event: RequestEvent) {
+	const form = await readForm(event.request);
+	if (!form.ok) return fail(form.status, { form: 'price', message: form.message });
+	const names = Object.keys(PriceForm.entries) as (keyof typeof PriceForm.entries)[];
+	const raw = Object.fromEntries(names.map((n) => [n, text(form.data, n)]));
+	const parsed = v.safeParse(PriceForm, raw);
+	if (!parsed.success) {
+		const errors = fieldErrors(parsed.issues);
+		return fail(400, {
+			form: 'price',
+			model: raw.model ?? '',
+			message: Object.values(errors).join(' '),
+			errors,
+			values: raw
+		});
+	}
+	const { model, ...rates } = parsed.output;
+	await pricing.setPrice(runtime().database.db, parsed.output, event.locals.user!.id);
+	await audit(event, 'cost.price_set', model, rates);
+	return { form: 'price', model, done: `Saved the price of ${model}.` };
+}
+
+export async function resetPrice(event: RequestEvent) {
+	const form = await readForm(event.request);
+	if (!form.ok) return fail(form.status, { form: 'price', message: form.message });
+	const model = v.safeParse(PriceForm.entries.model, text(form.data, 'model'));
+	if (!model.success) return fail(400, { form: 'price', message: 'That request named no model.' });
+	await pricing.resetPrice(runtime().database.db, model.output);
+	await audit(event, 'cost.price_reset', model.output);
+	return {
+		form: 'price',
+		model: model.output,
+		done: `${model.output} uses the built-in price again (or the default for unknown models).`
+	};
+}
+
+export const actions = { settings, price, resetPrice };
