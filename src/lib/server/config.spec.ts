@@ -149,3 +149,54 @@ describe('rate limit settings', () => {
 		);
 	});
 });
+
+describe('cost control settings', () => {
+	const dev = (env: Record<string, string> = {}) =>
+		loadConfig({ DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cfg-')), ...env });
+
+	it('defaults: budgets on, cache, routing to the provider’s cheaper model and prompt caching on', () => {
+		const c = dev({ ANTHROPIC_API_KEY: 'sk-ant-x' });
+		expect(c.cost).toEqual({
+			userDailyUsd: 0.5,
+			globalDailyUsd: 20,
+			warnPercent: 80,
+			cacheEnabled: true,
+			cacheTtlSeconds: 86_400,
+			routingEnabled: true,
+			cheapModel: 'claude-haiku-4-5',
+			promptCache: true
+		});
+		expect(c.alerts).toEqual({ smtp: null, emails: [], webhookUrl: undefined });
+		expect(dev({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' }).cost.cheapModel).toBe('');
+	});
+
+	it('reads dollars, switches, mail and webhook settings', () => {
+		const c = dev({
+			BUDGET_USER_DAILY_USD: '1.25',
+			BUDGET_GLOBAL_DAILY_USD: '0',
+			CACHE_ENABLED: 'false',
+			LLM_ROUTING: 'off',
+			LLM_CHEAP_MODEL: 'gpt-4.1-nano',
+			SMTP_HOST: 'smtp.example.com',
+			SMTP_USER: 'bot@example.com',
+			ADMIN_EMAIL: 'Boss@Example.com',
+			ALERT_WEBHOOK_URL: 'https://hooks.example.com/x'
+		});
+		expect(c.cost).toMatchObject({
+			userDailyUsd: 1.25,
+			globalDailyUsd: 0,
+			cacheEnabled: false,
+			routingEnabled: false,
+			cheapModel: 'gpt-4.1-nano'
+		});
+		expect(c.alerts.smtp).toMatchObject({ host: 'smtp.example.com', port: 587, secure: false });
+		expect(c.alerts.smtp?.from).toContain('bot@example.com');
+		expect(c.alerts.emails).toEqual(['boss@example.com']);
+		expect(c.alerts.webhookUrl).toBe('https://hooks.example.com/x');
+	});
+
+	it('names a malformed amount or switch', () => {
+		expect(() => dev({ BUDGET_USER_DAILY_USD: 'five' })).toThrow(/BUDGET_USER_DAILY_USD/);
+		expect(() => dev({ CACHE_ENABLED: 'maybe' })).toThrow(/CACHE_ENABLED/);
+	});
+});
