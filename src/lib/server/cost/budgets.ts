@@ -13,7 +13,7 @@
  * if (!r.ok) useOfflineTutor(r.scope);
  * ... await settle(db, r.reservation, actualUsd);
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db } from '../db';
 import { spendDaily, users } from '../db/schema';
@@ -50,17 +50,16 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit). Returns the
- * new total, or null when refused.
+ * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit) and `when`
+ * holds; returns the new total (no row when refused). The row lock orders concurrent calls.
  */
-async function add(tx: Db, subject: string, day: string, amount: number, limit: number) {
-	const result = await tx.execute(sql`
-		insert into spend_daily (subject, day, usd, calls) values (${subject}, ${day}::date, ${amount}::float8, 1)
+function upsert(subject: string, day: string, amount: number, limit: number, when?: SQL) {
+	return sql`
+		insert into spend_daily (subject, day, usd, calls)
+		select ${subject}, ${day}::date, ${amount}::float8, 1 ${when ? sql`where ${when}` : sql``}
 		on conflict (subject, day) do update set usd = spend_daily.usd + excluded.usd, calls = spend_daily.calls + 1
 		where ${limit}::float8 <= 0 or spend_daily.usd + excluded.usd <= ${limit}::float8
-		returning usd`);
-	const [row] = rowsOf<{ usd: number | string }>(result);
-	return row ? Number(row.usd) : null;
+		returning usd`;
 }
 
 async function spent(db: Db, subject: string, day: string) {
@@ -74,12 +73,6 @@ async function spent(db: Db, subject: string, day: string) {
 /** Dollars committed today by one student, or by everyone. */
 export async function spentToday(db: Db, userId?: string): Promise<number> {
 	return spent(db, userId ?? GLOBAL, utcDay());
-}
-
-class Refused extends Error {
-	constructor(readonly scope: 'user' | 'global') {
-		super('budget');
-	}
 }
 
 async function emailOf(db: Db, userId: string) {
@@ -121,24 +114,33 @@ export async function reserve(
 				day
 			}))().catch((err) => logger().warn({ err }, 'budget alert failed'));
 
-	let totals: { user: number; global: number };
-	try {
-		totals = await db.transaction(async (tx) => {
-			if (userLimit > 0 && estimateUsd > userLimit) throw new Refused('user');
-			if (globalLimit > 0 && estimateUsd > globalLimit) throw new Refused('global');
-			const user = await add(tx, userId, day, estimateUsd, userLimit);
-			if (user === null) throw new Refused('user');
-			const global = await add(tx, GLOBAL, day, estimateUsd, globalLimit);
-			if (global === null) throw new Refused('global');
-			return { user, global };
-		});
-	} catch (err) {
-		if (!(err instanceof Refused)) throw err;
-		const subject = err.scope === 'user' ? userId : GLOBAL;
-		const limitUsd = err.scope === 'user' ? userLimit : globalLimit;
+	// One statement for the usual case: the student's row, then (only if that was admitted) the
+	// server's. Refused by the server's budget after the student's was counted: take it back.
+	let refused: 'user' | 'global' | null = null;
+	let totals = { user: 0, global: 0 };
+	if (userLimit > 0 && estimateUsd > userLimit) refused = 'user';
+	else if (globalLimit > 0 && estimateUsd > globalLimit) refused = 'global';
+	else {
+		const [row] = rowsOf<{ user: number | string | null; global: number | string | null }>(
+			await db.execute(sql`
+				with u as (${upsert(userId, day, estimateUsd, userLimit)}),
+				g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`exists (select 1 from u)`)})
+				select (select usd from u) as user, (select usd from g) as global`)
+		);
+		if (row?.user == null) refused = 'user';
+		else if (row.global == null) {
+			refused = 'global';
+			await db.execute(sql`
+				update spend_daily set usd = greatest(0, usd - ${estimateUsd}::float8), calls = calls - 1
+				where subject = ${userId} and day = ${day}::date`);
+		} else totals = { user: Number(row.user), global: Number(row.global) };
+	}
+	if (refused) {
+		const subject = refused === 'user' ? userId : GLOBAL;
+		const limitUsd = refused === 'user' ? userLimit : globalLimit;
 		const spentUsd = await spent(db, subject, day);
 		raise(subject, 'limit', spentUsd, limitUsd);
-		return { ok: false, scope: err.scope, spentUsd, limitUsd };
+		return { ok: false, scope: refused, spentUsd, limitUsd };
 	}
 	const warnAt = settings.warnPercent / 100;
 	let warning: { spentUsd: number; limitUsd: number } | null = null;

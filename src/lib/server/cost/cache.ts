@@ -2,13 +2,17 @@
  * The response cache: answers to questions that carry nothing personal, served again to anyone
  * who asks the same thing about the same course material.
  *
- * Eligible: the first question of a conversation (no history), whose context holds no personal
- * work (no code other than the exercise's untouched starter code, no error message, no free-text
- * practice answer). The key is a hash of everything the provider would see except who asks: the
- * model, the system blocks (instructions, lesson, exercise, the student's level and whether they
- * solved the exercise, which decides the solution guard), the per-question notes (course passages)
- * and the normalized question. So a changed lesson or passage can never be answered from an old
- * entry, and rows of a changed lesson are also deleted when it is saved.
+ * Eligible: a new question (not a continue or regenerate) early in a conversation (at most
+ * CACHE_MAX_HISTORY messages before it) whose context holds no personal work: no code other than
+ * the exercise's untouched starter code, no error message, no free-text practice answer. The key
+ * is a hash of everything the provider would see except who asks: the model, the system blocks
+ * (instructions, lesson, exercise, the student's level and whether they solved the exercise, which
+ * decides the solution guard), the per-question notes (course passages), the conversation so far
+ * (questions normalized, answers exact) and the normalized question. An entry can only be found by
+ * someone who sent exactly the same content, so nothing one student wrote reaches another; in a
+ * class that is typically the common first question on a lesson and the follow-up clicked after
+ * its (cached) answer. A changed lesson or passage can never be answered from an old entry, and
+ * rows of a changed lesson are also deleted when it is saved.
  *
  * @example
  * const key = cacheKey({ model, systemBlocks, notes, question });
@@ -18,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
 import type { Db } from '../db';
 import { llmUsage, responseCache } from '../db/schema';
+import type { ChatMessage } from '../ai/types';
 import type { TutorContext } from '../tutor/prompt';
 
 /** The same question however it is typed: case, spacing, quotes and closing punctuation. */
@@ -41,16 +46,19 @@ export function hasOwnWork(context: TutorContext | null, starterCode?: string | 
 	return Boolean(context.code && squash(context.code) !== squash(starterCode ?? ''));
 }
 
+/** Longest conversation (messages before the question) whose next answer may be cached. */
+export const CACHE_MAX_HISTORY = 6;
+
 /**
- * Whether an answer to this question may come from, and go to, the cache. Only a conversation's
- * first question, and only when nothing in its context belongs to the student.
+ * Whether an answer to this question may come from, and go to, the cache: early in a
+ * conversation, and only when nothing in its context is the student's own work.
  */
 export function isCacheable(input: {
 	historyLength: number;
 	context: TutorContext | null;
 	starterCode?: string | null;
 }): boolean {
-	if (input.historyLength > 0) return false;
+	if (input.historyLength > CACHE_MAX_HISTORY) return false;
 	const c = input.context;
 	if (!c) return true;
 	if (hasOwnWork(c, input.starterCode)) return false;
@@ -63,15 +71,21 @@ export function cacheKey(input: {
 	model: string;
 	systemBlocks: string[];
 	notes: string;
+	/** The conversation before the question. */
+	history?: ChatMessage[];
 	question: string;
 }): string {
+	const history = (input.history ?? []).map((m) =>
+		m.role === 'user' ? ['u', normalizeQuestion(m.content)] : ['a', m.content]
+	);
 	return createHash('sha256')
 		.update(
 			JSON.stringify([
-				1,
+				2,
 				input.model,
 				input.systemBlocks,
 				input.notes,
+				history,
 				normalizeQuestion(input.question)
 			])
 		)

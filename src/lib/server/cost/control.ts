@@ -4,7 +4,7 @@
  * answer from the course material; then log what it cost.
  *
  * @example
- * const plan = await cost.plan({ userId, question, fresh: true, historyLength, prompt, notes, resolved });
+ * const plan = await cost.plan({ userId, question, fresh: true, history, prompt, notes, context });
  * ... stream with plan.provider / plan.model, or replay plan.cached ...
  * await cost.record(plan, { userId, conversationId, messageId, outcome: 'complete', usage, ... });
  */
@@ -23,6 +23,7 @@ import { chooseModel } from './routing';
 import { getCostSettings, type CostSettings } from './settings';
 
 export interface TurnPlan {
+	userId: string;
 	/** provider: a paid (or local) call · cache: replay a cached answer · offline: course search */
 	kind: 'provider' | 'cache' | 'offline';
 	provider: Provider;
@@ -45,7 +46,6 @@ export interface TurnPlan {
 }
 
 export interface TurnOutcome {
-	userId: string;
 	conversationId: string;
 	messageId: string;
 	/** complete | stopped | error | interrupted */
@@ -88,8 +88,8 @@ export class CostControl {
 		question: string;
 		/** A new question (not a continue or regenerate). */
 		fresh: boolean;
-		/** Messages before this question. */
-		historyLength: number;
+		/** The conversation before this question. */
+		history: ChatMessage[];
 		prompt: { systemBlocks: string[]; messages: ChatMessage[] };
 		/** The per-question notes sent with the question. */
 		notes: string;
@@ -104,6 +104,7 @@ export class CostControl {
 			input.prompt.systemBlocks.reduce((n, b) => n + b.length, 0) +
 			input.prompt.messages.reduce((n, m) => n + m.content.length, 0);
 		const base = {
+			userId: input.userId,
 			provider: main,
 			routed: false,
 			notice: null,
@@ -133,7 +134,7 @@ export class CostControl {
 			settings.cacheEnabled &&
 			input.fresh &&
 			cache.isCacheable({
-				historyLength: input.historyLength,
+				historyLength: input.history.length,
 				context: input.context,
 				starterCode: input.starterCode
 			});
@@ -143,6 +144,7 @@ export class CostControl {
 				model,
 				systemBlocks: input.prompt.systemBlocks,
 				notes: input.notes,
+				history: input.history,
 				question: input.question
 			});
 			const hit = await cache.lookup(db, cacheKey).catch((err) => {
@@ -216,7 +218,7 @@ export class CostControl {
 			const latencyMs = now - plan.startedAt;
 			const firstTokenMs = out.firstTokenAt ? out.firstTokenAt - plan.startedAt : null;
 			const row = {
-				userId: out.userId,
+				userId: plan.userId,
 				conversationId: out.conversationId,
 				messageId: out.messageId,
 				purpose: 'tutor',
@@ -247,7 +249,7 @@ export class CostControl {
 			};
 			const costUsd = costOf(plan.price, usage);
 			const savedUsd = Math.max(0, uncachedCostOf(plan.basePrice, usage) - costUsd);
-			if (plan.reservation) await settle(db, plan.reservation, costUsd);
+			const settled = plan.reservation ? settle(db, plan.reservation, costUsd) : null;
 			// The cache entry is written before the usage row: a logged turn is a finished one.
 			if (plan.cacheKey && out.outcome === 'complete' && out.text.trim()) {
 				const settings = await this.settings();
@@ -266,6 +268,7 @@ export class CostControl {
 					})
 					.catch((err) => logger().warn({ err }, 'storing a cached answer failed'));
 			}
+			await settled;
 			await db.insert(llmUsage).values({
 				...row,
 				provider: plan.provider.name,

@@ -701,7 +701,7 @@ export class TutorEngine {
 			userId: input.userId,
 			question: input.question,
 			fresh: input.fresh,
-			historyLength: input.history.length - 1,
+			history: input.history.slice(0, -1),
 			prompt,
 			notes: questionNotes(input.context, input.passages),
 			context: input.context,
@@ -772,12 +772,12 @@ export class TutorEngine {
 		how: { prefix?: string; mode?: 'answer' | 'continue' }
 	) {
 		try {
-			const started =
-				prepared ?? (await this.#prepare(g, how.prefix ?? '', how.mode ?? 'answer'));
+			const started = prepared ?? (await this.#prepare(g, how.prefix ?? '', how.mode ?? 'answer'));
 			if ('error' in started) throw started.error;
 			const { stream, plan } = started;
 			g.plan = plan;
-			if (plan.notice) this.#emit(g, { type: 'notice', messageId: g.messageId, notice: plan.notice });
+			if (plan.notice)
+				this.#emit(g, { type: 'notice', messageId: g.messageId, notice: plan.notice });
 			for (let step = await stream.first; !step.done; step = await stream.iterator.next()) {
 				const event = step.value;
 				if (g.controller.signal.aborted) break;
@@ -865,14 +865,7 @@ export class TutorEngine {
 
 	async #recordUsage(g: Generation) {
 		if (!g.plan) return;
-		const [row] = await this.#db
-			.select({ userId: conversations.userId })
-			.from(conversations)
-			.where(eq(conversations.id, g.conversationId))
-			.catch(() => []);
-		if (!row) return;
 		await this.#cost.record(g.plan, {
-			userId: row.userId,
 			conversationId: g.conversationId,
 			messageId: g.messageId,
 			outcome: g.status,
