@@ -190,8 +190,10 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 	});
 
 	it('refuses the call that would cross a student’s budget, falls back to the offline tutor and alerts once', async () => {
-		// Worst case per call ≈ 0.15 $: two fit in 0.35 $, the third would cross it.
-		await updateCostSettings(db(), { userDailyUsd: 0.35, warnPercent: 80 }, null, config.cost);
+		// A question reserves its worst case before its prompt is known: the largest prompt (6000
+		// history + 6000 other tokens at 3 $/M) and 10 000 output tokens at 15 $/M, 0.186 $. Two fit
+		// in 0.40 $, the third would cross it.
+		await updateCostSettings(db(), { userDailyUsd: 0.4, warnPercent: 80 }, null, config.cost);
 		const results = await Promise.all(
 			Array.from({ length: 5 }, () => ask(ids[1]!, 'Tell me about lists [mock:tokens:30]'))
 		);
@@ -232,7 +234,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			true
 		);
 		const limit = alerts.find((a) => a.threshold === 'limit')!;
-		expect(limit).toMatchObject({ subject: ids[1], limitUsd: 0.35 });
+		expect(limit).toMatchObject({ subject: ids[1], limitUsd: 0.4 });
 		await until(async () => {
 			const [row] = await db()
 				.select()
@@ -262,7 +264,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 	it('holds the global budget across students and warns near a student’s limit', async () => {
 		await updateCostSettings(
 			db(),
-			{ userDailyUsd: 10, globalDailyUsd: 0.35, warnPercent: 1 },
+			{ userDailyUsd: 10, globalDailyUsd: 0.4, warnPercent: 1 },
 			null,
 			config.cost
 		);
@@ -307,7 +309,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		).toBeUndefined();
 	});
 
-	it('never serves or stores personal context: own code, errors, follow-ups', async () => {
+	it('never serves or stores personal context: own code, errors, other conversations', async () => {
 		const lessonContext = (code: string) => ({ code, lastError: undefined });
 		// A question with the student's own code is answered by the provider and not stored.
 		const mine = await ask(
@@ -328,16 +330,33 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		expect((await usageOf(failing.conversationId))[0]).toMatchObject({ cacheEligible: false });
 		expect(await db().select().from(schema.responseCache)).toHaveLength(0);
 
-		// A follow-up depends on the conversation so far: never cached.
-		const plain = await ask(ids[0]!, 'What is a set?');
-		expect(await db().select().from(schema.responseCache)).toHaveLength(1);
+		// A follow-up is keyed on the whole conversation: only an identical conversation finds it.
+		const follow = async (userId: string, first: string, next: string) => {
+			const c = await ask(userId, first);
+			const socket = new FakeSocket();
+			await engine.subscribe(socket, userId, c.conversationId, undefined);
+			await engine.send(userId, c.conversationId, crypto.randomUUID(), next);
+			await until(async () => (await usageOf(c.conversationId)).length === 2);
+			return (await usageOf(c.conversationId)).sort((x, y) => +x.createdAt - +y.createdAt);
+		};
+		const a = await follow(ids[0]!, 'What is a set?', 'Can you give another example?');
+		expect(a.map((r) => r.source)).toEqual(['provider', 'provider']);
+		const b = await follow(ids[2]!, 'what is a SET', 'Can you give another example');
+		expect(b.map((r) => r.source)).toEqual(['cache', 'cache']);
+		const c = await follow(ids[3]!, 'What is a frozenset?', 'Can you give another example?');
+		expect(c.map((r) => r.source)).toEqual(['provider', 'provider']);
+		// A conversation that carried the student's own code never reaches the cache again.
+		const own = await ask(ids[0]!, 'What is a set?', lessonContext('s = {1, 2}'));
 		const socket = new FakeSocket();
-		await engine.subscribe(socket, ids[0]!, plain.conversationId, undefined);
-		await engine.send(ids[0]!, plain.conversationId, crypto.randomUUID(), 'What is a set?');
-		await until(async () => (await usageOf(plain.conversationId)).length === 2);
-		const rows = await usageOf(plain.conversationId);
-		expect(rows.map((r) => r.source)).toEqual(['provider', 'provider']);
-		expect(rows.map((r) => r.cacheEligible)).toEqual([true, false]);
+		await engine.subscribe(socket, ids[0]!, own.conversationId, undefined);
+		await engine.send(
+			ids[0]!,
+			own.conversationId,
+			crypto.randomUUID(),
+			'Can you give another example?'
+		);
+		await until(async () => (await usageOf(own.conversationId)).length === 2);
+		expect((await usageOf(own.conversationId)).every((r) => !r.cacheEligible)).toBe(true);
 
 		// Keys carry no identity: the same question from two students maps to one key.
 		expect(
@@ -401,7 +420,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		const socket = new FakeSocket();
 		await engine.subscribe(socket, ids[3]!, c.id, undefined);
 		for (const [i, q] of [
-			'Explain loops [mock:tokens:700]',
+			'Explain loops [mock:tokens:700] [mock:delay:1]',
 			'More please',
 			'And again'
 		].entries()) {

@@ -16,7 +16,7 @@ import type { NoticeCode } from '#lib/ws/protocol.ts';
 import { logger } from '../log';
 import { recordCacheLookup, recordLlmCall } from '../metrics';
 import type { TutorContext } from '../tutor/prompt';
-import { reserve, settle, type Reservation } from './budgets';
+import { reserve, settle, type Reservation, type ReserveResult } from './budgets';
 import * as cache from './cache';
 import { costOf, loadPrices, uncachedCostOf, type Price } from './pricing';
 import { chooseModel } from './routing';
@@ -96,6 +96,8 @@ export class CostControl {
 		context: TutorContext | null;
 		lessonId?: string | null;
 		starterCode?: string | null;
+		/** A reservation made ahead with `reserveAhead` (else one is made here). */
+		reserved?: Reserved;
 	}): Promise<TurnPlan> {
 		const db = this.#db();
 		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
@@ -152,7 +154,8 @@ export class CostControl {
 				return null;
 			});
 			recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
-			if (hit)
+			if (hit) {
+				if (input.reserved?.ok) void this.release(input.reserved);
 				return {
 					...base,
 					kind: 'cache',
@@ -163,24 +166,28 @@ export class CostControl {
 					eligible,
 					price
 				};
+			}
 		}
 
 		const budgeted = settings.userDailyUsd > 0 || settings.globalDailyUsd > 0;
 		let reservation: Reservation | null = null;
 		let notice: NoticeCode | null = null;
-		if (budgeted) {
+		if (budgeted || input.reserved) {
 			// The worst case: the whole prompt at the plain input price and the full output allowance.
-			const estimateUsd = uncachedCostOf(price, {
-				inputTokens: estimateTokens(promptChars),
-				outputTokens: this.#config.llm.maxOutputTokens
-			});
-			const r = await reserve(db, {
-				userId: input.userId,
-				estimateUsd,
-				settings,
-				alerts: this.#config.alerts
-			});
-			if (!r.ok) {
+			const r =
+				input.reserved ??
+				(await reserve(db, {
+					userId: input.userId,
+					estimateUsd: uncachedCostOf(price, {
+						inputTokens: estimateTokens(promptChars),
+						outputTokens: this.#config.llm.maxOutputTokens
+					}),
+					settings,
+					alerts: this.#config.alerts
+				}));
+			if (!r) {
+				// Budgets were off when the reservation was made.
+			} else if (!r.ok) {
 				const fallback = this.#fallback;
 				const code: NoticeCode = r.scope === 'user' ? 'budget_user' : 'budget_global';
 				if (!fallback) throw new BudgetReached(code);
@@ -193,9 +200,10 @@ export class CostControl {
 					eligible,
 					price: prices.find(fallback.model, 'offline')
 				};
+			} else {
+				reservation = r.reservation;
+				if (r.warning) notice = 'budget_warning';
 			}
-			reservation = r.reservation;
-			if (r.warning) notice = 'budget_warning';
 		}
 		return {
 			...base,
@@ -208,6 +216,37 @@ export class CostControl {
 			reservation,
 			price
 		};
+	}
+
+	/**
+	 * Reserves a new question's worst case before its prompt is known, so the reservation can run
+	 * beside the other database work of a send: the main model's price for the largest prompt the
+	 * tutor sends (the history budget plus 6000 tokens of instructions, course context, notes and
+	 * question) and the full output allowance. Null when no budget applies.
+	 */
+	async reserveAhead(userId: string): Promise<Reserved> {
+		const main = this.#provider;
+		if (main.name === 'offline') return null;
+		const db = this.#db();
+		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
+		if (settings.userDailyUsd <= 0 && settings.globalDailyUsd <= 0) return null;
+		return reserve(db, {
+			userId,
+			estimateUsd: uncachedCostOf(prices.find(main.model, main.name), {
+				inputTokens: this.#config.llm.historyTokenBudget + 6000,
+				outputTokens: this.#config.llm.maxOutputTokens
+			}),
+			settings,
+			alerts: this.#config.alerts
+		});
+	}
+
+	/** Gives back a reservation that was not used (the question was refused or cached). */
+	async release(reserved: Reserved): Promise<void> {
+		if (!reserved?.ok) return;
+		await settle(this.#db(), reserved.reservation, 0).catch((err) =>
+			logger().warn({ err }, 'releasing a budget reservation failed')
+		);
 	}
 
 	/** Logs the turn's usage and cost, settles its reservation and fills the cache. Never throws. */
@@ -297,6 +336,9 @@ export class CostControl {
 		}
 	}
 }
+
+/** What `reserveAhead` made: null when no budget applies. */
+export type Reserved = ReserveResult | null;
 
 /** A budget was reached and there is no offline tutor to fall back on. */
 export class BudgetReached extends Error {

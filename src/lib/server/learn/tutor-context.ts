@@ -9,7 +9,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { Db } from '../db';
-import { conversations, exercises, lessons } from '../db/schema';
+import { conversations, exercises, lessons, type SkillLevel } from '../db/schema';
 import type { TutorContext } from '../tutor/prompt';
 import { hasSolved } from './course';
 import { overallLevel } from '../practice/diagnostic';
@@ -41,13 +41,18 @@ export interface ResolvedContext {
 export async function resolveContext(
 	db: Db,
 	userId: string,
-	stored: unknown
+	stored: unknown,
+	/** The student's overall level when already read (undefined: read it here). */
+	knownLevel?: SkillLevel | null
 ): Promise<ResolvedContext> {
 	const parsed = v.safeParse(StoredContext, stored ?? {});
 	if (!parsed.success) return { context: null, solution: null };
 	const s = parsed.output;
 	// The level the student's diagnostics placed them at, unless the conversation fixed one.
-	const level = s.level ?? (await overallLevel(db, userId)) ?? undefined;
+	const level =
+		s.level ??
+		(knownLevel !== undefined ? knownLevel : await overallLevel(db, userId)) ??
+		undefined;
 	const context: TutorContext = { level, code: s.code, lastError: s.lastError };
 	let solution: string | null = null;
 	if (s.practiceAnswerId) {

@@ -42,7 +42,8 @@ import * as convos from './conversations';
 import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
-import { BudgetReached, CostControl, type TurnPlan } from '../cost/control';
+import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
+import { overallLevel } from '../practice/diagnostic';
 import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
 import { resolveContext } from '../learn/tutor-context';
@@ -341,10 +342,15 @@ export class TutorEngine {
 	): Promise<EngineResult> {
 		if (this.#closing)
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
-		const [begun, passages] = await Promise.all([
+		// Everything a question needs from the database runs side by side: the send statement, the
+		// course search, the student's level and the budget reservation.
+		const [begun, passages, level, reserved] = await Promise.all([
 			this.#begin(userId, conversationId, clientId, text),
-			this.#retrieve(text, 3).catch(() => [])
+			this.#retrieve(text, 3).catch(() => []),
+			overallLevel(this.#db, userId).catch(() => null),
+			this.#cost.reserveAhead(userId)
 		]);
+		if (begun.status !== 'ok') void this.#cost.release(reserved);
 		if (begun.status === 'duplicate') return { ok: true };
 		if (begun.status === 'not_found') return fail('not_found', 'This conversation does not exist.');
 		if (begun.status === 'busy')
@@ -362,7 +368,7 @@ export class TutorEngine {
 		// A conversation opened from a lesson carries its place in the course; others skip this.
 		// Every conversation gets the student's level; one opened from a lesson or a practice
 		// answer also carries that place.
-		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}).catch(
+		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}, level).catch(
 			(): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null })
 		);
 		const history = begun.history.filter((m) => m.content);
@@ -376,10 +382,14 @@ export class TutorEngine {
 				passages,
 				solution: resolved.solution,
 				lessonId: resolved.lessonId,
-				starterCode: resolved.starterCode
+				starterCode: resolved.starterCode,
+				reserved
 			},
 			controller
-		).catch((error: unknown) => ({ error }));
+		).catch((error: unknown) => {
+			void this.#cost.release(reserved);
+			return { error };
+		});
 		if (begun.title) this.#broadcastTitle(conversationId, begun.title);
 		this.#launch(conversationId, begun.generationId, begun.answerId, begun.seq, begun.events, {
 			controller,
@@ -693,6 +703,7 @@ export class TutorEngine {
 			solution: string | null;
 			lessonId?: string | null;
 			starterCode?: string | null;
+			reserved?: Reserved;
 		},
 		controller: AbortController
 	): Promise<Started> {
@@ -706,7 +717,8 @@ export class TutorEngine {
 			notes: questionNotes(input.context, input.passages),
 			context: input.context,
 			lessonId: input.lessonId,
-			starterCode: input.starterCode
+			starterCode: input.starterCode,
+			reserved: input.reserved
 		});
 		let events: AsyncIterable<StreamEvent>;
 		if (plan.cached) {
