@@ -157,14 +157,20 @@ export async function reserve(
 	};
 }
 
-/** Replaces a reservation's estimate with what the call really cost. */
-export async function settle(db: Db, reservation: Reservation, actualUsd: number) {
+/** The statement replacing a reservation's estimate with the real cost (null: nothing to do). */
+export function settleQuery(reservation: Reservation, actualUsd: number): SQL | null {
 	const delta = actualUsd - reservation.estimateUsd;
-	if (delta === 0) return;
-	await db.execute(sql`
+	if (delta === 0) return null;
+	return sql`
 		update spend_daily set usd = greatest(0, usd + ${delta}::float8)
 		where day = ${reservation.day}::date and subject in (${sql.join(
 			reservation.subjects.map((s) => sql`${s}`),
 			sql`, `
-		)})`);
+		)})`;
+}
+
+/** Replaces a reservation's estimate with what the call really cost. */
+export async function settle(db: Db, reservation: Reservation, actualUsd: number) {
+	const query = settleQuery(reservation, actualUsd);
+	if (query) await db.execute(query);
 }

@@ -112,11 +112,14 @@ export async function lookup(db: Db, key: string): Promise<CachedAnswer | null> 
 	return row ?? null;
 }
 
-/** Keeps a complete answer for `ttlSeconds`. */
-export async function store(
-	db: Db,
-	entry: CachedAnswer & { lessonId: string | null; question: string; ttlSeconds: number }
-) {
+export type StoreEntry = CachedAnswer & {
+	lessonId: string | null;
+	question: string;
+	ttlSeconds: number;
+};
+
+/** The statement that keeps a complete answer for `ttlSeconds` (to run alone or inside another). */
+export function storeQuery(db: Db, entry: StoreEntry) {
 	const values = {
 		key: entry.key,
 		lessonId: entry.lessonId,
@@ -129,13 +132,73 @@ export async function store(
 		costUsd: entry.costUsd,
 		expiresAt: sql`now() + make_interval(secs => ${entry.ttlSeconds})`
 	};
-	await db
+	return db
 		.insert(responseCache)
 		.values(values)
 		.onConflictDoUpdate({
 			target: responseCache.key,
 			set: { ...values, hits: 0, lastHitAt: null, createdAt: sql`now()` }
 		});
+}
+
+/** Keeps a complete answer for `ttlSeconds`. */
+export async function store(db: Db, entry: StoreEntry) {
+	await storeQuery(db, entry);
+}
+
+/**
+ * The keys of live entries, kept in memory so that a question nobody asked before costs no
+ * database lookup. Entries written here are added at once; those written by other replicas are
+ * read every REFRESH_MS (so another replica's answer can be missed for that long, which costs one
+ * call, never a wrong answer). A key whose row is gone (a lesson changed) is dropped on lookup.
+ */
+export class KeyIndex {
+	static readonly REFRESH_MS = 10_000;
+	static readonly MAX_KEYS = 200_000;
+	readonly #keys = new Map<string, number>();
+	#since: Date | null = null;
+	#loaded = false;
+	#full = false;
+
+	/** Reads entries created since the last refresh. */
+	async refresh(db: Db) {
+		const rows = await db
+			.select({
+				key: responseCache.key,
+				expiresAt: responseCache.expiresAt,
+				createdAt: responseCache.createdAt
+			})
+			.from(responseCache)
+			.where(
+				and(
+					gt(responseCache.expiresAt, sql`now()`),
+					this.#since ? gt(responseCache.createdAt, this.#since) : undefined
+				)
+			);
+		const now = Date.now();
+		for (const [key, expires] of this.#keys) if (expires < now) this.#keys.delete(key);
+		for (const r of rows) {
+			this.add(r.key, r.expiresAt.getTime());
+			if (!this.#since || r.createdAt > this.#since) this.#since = r.createdAt;
+		}
+		this.#loaded = true;
+	}
+
+	add(key: string, expiresAt: number) {
+		if (this.#keys.size >= KeyIndex.MAX_KEYS && !this.#keys.has(key)) this.#full = true;
+		else this.#keys.set(key, expiresAt);
+	}
+
+	forget(key: string) {
+		this.#keys.delete(key);
+	}
+
+	/** Whether the database may hold a live entry for `key` (always, until loaded or when full). */
+	mayHave(key: string): boolean {
+		if (!this.#loaded || this.#full) return true;
+		const expires = this.#keys.get(key);
+		return expires !== undefined && expires > Date.now();
+	}
 }
 
 /** Drops the answers about a lesson (called when it or its exercises change). */

@@ -8,6 +8,7 @@
  * ... stream with plan.provider / plan.model, or replay plan.cached ...
  * await cost.record(plan, { userId, conversationId, messageId, outcome: 'complete', usage, ... });
  */
+import { sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db } from '../db';
 import { llmUsage } from '../db/schema';
@@ -16,7 +17,7 @@ import type { NoticeCode } from '#lib/ws/protocol.ts';
 import { logger } from '../log';
 import { recordCacheLookup, recordLlmCall } from '../metrics';
 import type { TutorContext } from '../tutor/prompt';
-import { reserve, settle, type Reservation, type ReserveResult } from './budgets';
+import { reserve, settle, settleQuery, type Reservation, type ReserveResult } from './budgets';
 import * as cache from './cache';
 import { costOf, loadPrices, uncachedCostOf, type Price } from './pricing';
 import { chooseModel } from './routing';
@@ -64,6 +65,8 @@ export class CostControl {
 	readonly #config: Config;
 	readonly #provider: Provider;
 	readonly #fallback: Provider | undefined;
+	readonly #index = new cache.KeyIndex();
+	#timer: ReturnType<typeof setInterval> | undefined;
 
 	constructor(options: {
 		db: () => Db;
@@ -76,6 +79,21 @@ export class CostControl {
 		this.#config = options.config;
 		this.#provider = options.provider;
 		this.#fallback = options.fallback;
+	}
+
+	/** Loads the cache's key index and keeps it fresh. */
+	async start() {
+		const refresh = () =>
+			this.#index
+				.refresh(this.#db())
+				.catch((err) => logger().warn({ err }, 'reading the response cache keys failed'));
+		await refresh();
+		this.#timer = setInterval(() => void refresh(), cache.KeyIndex.REFRESH_MS);
+		this.#timer.unref();
+	}
+
+	stop() {
+		clearInterval(this.#timer);
 	}
 
 	settings(): Promise<CostSettings> {
@@ -149,10 +167,20 @@ export class CostControl {
 				history: input.history,
 				question: input.question
 			});
-			const hit = await cache.lookup(db, cacheKey).catch((err) => {
-				logger().warn({ err }, 'response cache lookup failed');
-				return null;
-			});
+			const key = cacheKey;
+			// Most questions were never asked before: the key index answers those without a lookup.
+			const hit = this.#index.mayHave(key)
+				? await cache.lookup(db, key).then(
+						(found) => {
+							if (!found) this.#index.forget(key);
+							return found;
+						},
+						(err) => {
+							logger().warn({ err }, 'response cache lookup failed');
+							return null;
+						}
+					)
+				: null;
 			recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
 			if (hit) {
 				if (input.reserved?.ok) void this.release(input.reserved);
@@ -288,38 +316,44 @@ export class CostControl {
 			};
 			const costUsd = costOf(plan.price, usage);
 			const savedUsd = Math.max(0, uncachedCostOf(plan.basePrice, usage) - costUsd);
-			const settled = plan.reservation ? settle(db, plan.reservation, costUsd) : null;
-			// The cache entry is written before the usage row: a logged turn is a finished one.
-			if (plan.cacheKey && out.outcome === 'complete' && out.text.trim()) {
-				const settings = await this.settings();
-				await cache
-					.store(db, {
-						key: plan.cacheKey,
-						lessonId: plan.lessonId,
-						question: plan.question,
-						answer: out.text,
-						provider: plan.provider.name,
-						model: plan.model,
-						inputTokens: usage.inputTokens,
-						outputTokens: usage.outputTokens,
-						costUsd: uncachedCostOf(plan.price, usage),
-						ttlSeconds: settings.cacheTtlSeconds
-					})
-					.catch((err) => logger().warn({ err }, 'storing a cached answer failed'));
-			}
-			await settled;
-			await db.insert(llmUsage).values({
-				...row,
-				provider: plan.provider.name,
-				model: plan.model,
-				source: plan.kind === 'offline' ? 'offline' : 'provider',
-				inputTokens: usage.inputTokens,
-				outputTokens: usage.outputTokens,
-				cachedInputTokens: usage.cachedInputTokens ?? 0,
-				cacheWriteTokens: usage.cacheWriteTokens ?? 0,
-				costUsd,
-				savedUsd: plan.kind === 'offline' ? 0 : savedUsd
-			});
+			// One statement: settle the reservation, keep the answer for the cache, log the call.
+			const settings = await this.settings();
+			const entry: cache.StoreEntry | null =
+				plan.cacheKey && out.outcome === 'complete' && out.text.trim()
+					? {
+							key: plan.cacheKey,
+							lessonId: plan.lessonId,
+							question: plan.question,
+							answer: out.text,
+							provider: plan.provider.name,
+							model: plan.model,
+							inputTokens: usage.inputTokens,
+							outputTokens: usage.outputTokens,
+							costUsd: uncachedCostOf(plan.price, usage),
+							ttlSeconds: settings.cacheTtlSeconds
+						}
+					: null;
+			const steps: SQL[] = [];
+			const settleStep = plan.reservation ? settleQuery(plan.reservation, costUsd) : null;
+			if (settleStep) steps.push(sql`settled as (${settleStep} returning 1)`);
+			if (entry) steps.push(sql`cached as (${cache.storeQuery(db, entry).getSQL()} returning 1)`);
+			const insert = db
+				.insert(llmUsage)
+				.values({
+					...row,
+					provider: plan.provider.name,
+					model: plan.model,
+					source: plan.kind === 'offline' ? 'offline' : 'provider',
+					inputTokens: usage.inputTokens,
+					outputTokens: usage.outputTokens,
+					cachedInputTokens: usage.cachedInputTokens ?? 0,
+					cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+					costUsd,
+					savedUsd: plan.kind === 'offline' ? 0 : savedUsd
+				})
+				.getSQL();
+			await db.execute(steps.length ? sql`with ${sql.join(steps, sql`, `)} ${insert}` : insert);
+			if (entry) this.#index.add(entry.key, Date.now() + entry.ttlSeconds * 1000);
 			recordLlmCall({
 				provider: plan.provider.name,
 				model: plan.model,

@@ -195,6 +195,7 @@ export class TutorEngine {
 		const every = Math.max(500, Math.min(5000, (leaseSeconds * 1000) / 3));
 		this.#recoveryTimer = setInterval(() => void this.recoverExpired(), every);
 		this.#recoveryTimer.unref();
+		await this.#cost.start();
 		await this.recoverExpired();
 	}
 
@@ -214,6 +215,7 @@ export class TutorEngine {
 		}
 		clearInterval(this.#flushTimer);
 		clearInterval(this.#recoveryTimer);
+		this.#cost.stop();
 		await this.flush();
 		for (const unlisten of this.#unlisten) await unlisten().catch(() => {});
 		this.fanout.close();
