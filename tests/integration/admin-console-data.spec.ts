@@ -332,13 +332,19 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			}
 		]);
 		await record(db, { actorId: ann, action: 'account.login', ip: '10.0.0.9' });
+		await db.insert(conversations).values({ userId: ann, title: 'Empty one' });
+		const recent = await adminUsers.recentConversations(db, ann);
+		expect(recent.map((r) => [r.title, r.messages]).sort()).toEqual([
+			['Empty one', 0],
+			['Loops help', 2]
+		]);
 
 		const data = (await adminUsers.exportData(db, ann))!;
 		const json = JSON.stringify(data);
 		expect(json).not.toContain('argon2');
 		expect(json).not.toMatch(/passwordHash|password_hash|tokenHash|tokenVersion/);
 		expect(data.profile).toMatchObject({ id: ann, email: 'ann@example.com' });
-		expect(data.conversations).toEqual([
+		expect(data.conversations.filter((x) => x.title !== 'Empty one')).toEqual([
 			expect.objectContaining({
 				title: 'Loops help',
 				messages: [

@@ -314,17 +314,20 @@ export type UserExport = NonNullable<Awaited<ReturnType<typeof exportData>>>;
 
 /** The user's most recent conversations: titles and dates only, never their content. */
 export async function recentConversations(db: Db, id: string, limit = 10) {
-	return db
+	const rows = await db
 		.select({
 			id: conversations.id,
 			title: conversations.title,
 			updatedAt: conversations.updatedAt,
-			messages: sql<number>`(select count(*)::int from ${messages} where ${messages.conversationId} = ${conversations.id})`
+			messages: count(messages.id)
 		})
 		.from(conversations)
+		.leftJoin(messages, eq(messages.conversationId, conversations.id))
 		.where(eq(conversations.userId, id))
-		.orderBy(desc(conversations.updatedAt))
+		.groupBy(conversations.id)
+		.orderBy(desc(conversations.updatedAt), desc(conversations.id))
 		.limit(limit);
+	return rows.map((r) => ({ ...r, messages: Number(r.messages) }));
 }
 
 function gone(): Refusal {

@@ -24,6 +24,8 @@ export const load: PageServerLoad = async ({ url }) => {
 		rows: result.rows.map((r) => ({
 			...r,
 			detail: Object.keys(r.detail).length ? JSON.stringify(r.detail) : '',
+			// An account that is gone is still named by the email its entries recorded.
+			goneEmail: !r.targetEmail && typeof r.detail.email === 'string' ? r.detail.email : null,
 			createdAt: r.createdAt.toISOString()
 		}))
 	};
