@@ -159,8 +159,13 @@ describe('account actions', () => {
 	it('disabling ends the sessions at once and refuses log in; enabling lets them log in', async () => {
 		const { c: second } = await login('console.student@example.com');
 		expect((await student.fetch('/dashboard')).status).toBe(200);
+		// A tutor tab already open: its socket is closed when the account is disabled.
+		const socket = await TestSocket.open(server.port, second.cookieHeader());
+		await socket.waitFor((m) => m.some((x) => x.type === 'ready'));
+		const closed = new Promise<number>((r) => socket.ws.once('close', (code) => r(code)));
 		const res = await admin.post(`/admin/users/${ids.student}?/disable`, { id: ids.student });
 		expect(res.status).toBe(200);
+		expect(await closed).toBe(4401);
 		for (const c of [student, second]) {
 			const r = await c.fetch('/dashboard');
 			expect(r.status).toBe(303);

@@ -19,6 +19,7 @@ import { setActiveGenerationsSource } from './metrics';
 import { TutorEngine } from './tutor/engine';
 import { createOfflineProvider, FALLBACK_LABEL } from './tutor/offline';
 import * as retrieval from './tutor/retrieval';
+import { listenForSignOuts } from './ws/sessions';
 
 export interface Runtime {
 	config: Config;
@@ -67,6 +68,7 @@ export function startRuntime(env: Record<string, string | undefined>): Promise<R
 		if (embedder) stopEmbedding = startEmbedding(database.db, embedder);
 		const { provider, tutor } = await startTutor(config, database, embedder);
 		setActiveGenerationsSource(() => tutor.activeGenerations);
+		if (database.kind === 'postgres') await listenForSignOuts(database);
 		return { config, database, provider, tutor };
 	})();
 	return globals[KEY].then((r) => (globals[CURRENT] = r));

@@ -242,12 +242,13 @@ export class TutorSocket {
 			for (const message of this.#queue.splice(0)) this.#raw(message);
 		};
 		ws.onmessage = (event) => this.#receive(event.data);
-		ws.onclose = () => {
+		ws.onclose = (event) => {
 			if (this.#ws !== ws) return;
 			this.#ws = null;
 			if (this.#closed) return;
 			// A refused upgrade often means the short-lived session cookie expired: renew it first.
-			const renew = opened ? Promise.resolve(true) : this.#renewSession();
+			// 4401: the server ended this session (signed out everywhere, account disabled).
+			const renew = opened && event.code !== 4401 ? Promise.resolve(true) : this.#renewSession();
 			void renew.then((ok) => {
 				if (!ok) {
 					this.status = 'signed-out';

@@ -29,6 +29,7 @@ import {
 	users
 } from '../db/schema';
 import { isAdminEmail } from './roles';
+import { signedOut } from '../ws/sessions';
 
 export const PAGE_SIZE = 25;
 
@@ -158,6 +159,7 @@ export async function setDisabled(
 			.set({ revokedAt: sql`now()` })
 			.where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
 	});
+	await signedOut(db, id);
 	return { ok: true, email: user.email, changed: true };
 }
 
@@ -193,6 +195,7 @@ export async function remove(
 		.where(eq(users.id, id))
 		.returning({ email: users.email, displayName: users.displayName });
 	if (!deleted) return gone();
+	await signedOut(db, id);
 	return { ok: true, ...deleted };
 }
 

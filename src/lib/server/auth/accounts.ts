@@ -15,6 +15,7 @@ import * as audit from '../audit';
 import * as rateLimit from '../rate-limit';
 import { logger } from '../log';
 import { isAdminEmail } from '../admin/roles';
+import { signedOut } from '../ws/sessions';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import {
 	hashTokenId,
@@ -260,6 +261,7 @@ export async function logoutEverywhere(deps: Deps, userId: string, client: Clien
 		.update(refreshTokens)
 		.set({ revokedAt: sql`now()` })
 		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+	await signedOut(deps.db, userId);
 	await audit.record(deps.db, {
 		actorId: userId,
 		action: 'account.logout_everywhere',
@@ -297,6 +299,7 @@ export async function changePassword(
 		.update(refreshTokens)
 		.set({ revokedAt: sql`now()` })
 		.where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+	await signedOut(deps.db, userId);
 	await audit.record(deps.db, {
 		actorId: userId,
 		action: 'account.password_changed',

@@ -24,6 +24,7 @@ import * as metrics from '../metrics';
 import { runtime } from '../runtime';
 import { cookieAuth, originGuard, type WsEnv } from './guards';
 import { messageLimit } from './limits';
+import * as sessions from './sessions';
 
 function send(ws: { send(data: string): void }, message: ServerMessage) {
 	ws.send(JSON.stringify(message));
@@ -75,6 +76,7 @@ export function createWsApp() {
 			const allowFrame = frameLimiter(config.tutor.maxMessagesPerSecond);
 			const subscriptions = new Map<string, Subscription>();
 			let socket: Socket | undefined;
+			let opened: WSContext | undefined;
 
 			const handle = async (ws: WSContext, message: ClientMessage) => {
 				const reply = (result: { ok: true } | Failure, conversationId: string) => {
@@ -150,6 +152,8 @@ export function createWsApp() {
 						bufferedAmount: () => raw?.bufferedAmount ?? 0
 					};
 					metrics.websocketOpened();
+					opened = ws;
+					sessions.track(user.id, ws);
 					logger().info({ reqId: requestId, userId: user.id }, 'websocket open');
 					send(ws, {
 						v: PROTOCOL_VERSION,
@@ -199,6 +203,7 @@ export function createWsApp() {
 				},
 				onClose() {
 					metrics.websocketClosed();
+					if (opened) sessions.untrack(user.id, opened);
 					for (const sub of subscriptions.values()) tutor.fanout.remove(sub);
 					subscriptions.clear();
 					logger().debug({ reqId: requestId, userId: user.id }, 'websocket closed');
