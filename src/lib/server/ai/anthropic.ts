@@ -93,7 +93,11 @@ export function anthropicPrompt(request: GenerateRequest) {
 	const cache = request.promptCache !== false;
 	const system = blocks
 		.filter((text) => text)
-		.map((text) => ({ type: 'text' as const, text, ...(cache ? { cache_control: EPHEMERAL } : {}) }));
+		.map((text) => ({
+			type: 'text' as const,
+			text,
+			...(cache ? { cache_control: EPHEMERAL } : {})
+		}));
 	const lastAnswer = cache ? request.messages.findLastIndex((m) => m.role === 'assistant') : -1;
 	const messages = request.messages.map((m, i) =>
 		i === lastAnswer
