@@ -19,6 +19,8 @@ const IDLE = Number(process.argv[3] ?? 500);
 const TOKENS = 64;
 const DELAY = 20;
 const STALL_MS = 250;
+// Questions differ from run to run: a repeated one would be answered from the response cache.
+const RUN = crypto.randomUUID().slice(0, 8);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 
 function rssKb(pid: number) {
@@ -50,7 +52,7 @@ interface Target {
 	conversationId: string;
 }
 
-async function runStreams(port: number, targets: Target[], subscribe: boolean) {
+async function runStreams(port: number, targets: Target[], subscribe: boolean, label = 'bench') {
 	const conversations = targets.map((t) => t.conversationId);
 	const sockets = await Promise.all(targets.map((t) => open(port, t.headers)));
 	if (subscribe) {
@@ -101,7 +103,7 @@ async function runStreams(port: number, targets: Target[], subscribe: boolean) {
 								type: 'send',
 								conversationId: conversations[i],
 								clientId: crypto.randomUUID(),
-								text: `bench ${i}`
+								text: `${label} ${RUN} ${i}`
 							})
 						);
 					// Starts are spread over one stream's length: steady state is N streams at once.
@@ -167,9 +169,18 @@ const app = await start(
 		...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
 		// One address registers the whole class and opens every conversation: no request limits.
 		RATE_LIMIT_ENABLED: 'false',
+		// 500 answers at once reserve about 25 $ of worst-case cost: more than the default daily
+		// server budget (20 $), which would send some to the offline tutor. The budgets stay on.
+		BUDGET_GLOBAL_DAILY_USD: '1000',
 		WS_MAX_MESSAGES_PER_SECOND: '1000',
 		REGISTER_RATE_LIMIT: '1000',
-		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {})
+		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+		// Experiments: BENCH_APP_X=y sets X=y for the app only.
+		...Object.fromEntries(
+			Object.entries(process.env)
+				.filter(([k, v]) => k.startsWith('BENCH_APP_') && v !== undefined)
+				.map(([k, v]) => [k.slice('BENCH_APP_'.length), v!])
+		)
 	},
 	(port) => `http://127.0.0.1:${port}/health`
 );
@@ -216,7 +227,7 @@ async function targets(n: number): Promise<Target[]> {
 	}
 	return list;
 }
-await runStreams(appPort, await targets(20), true); // warm-up
+await runStreams(appPort, await targets(20), true, 'warm-up'); // warm-up
 const appResults = summarize(await runStreams(appPort, await targets(STREAMS), true));
 const headers = students[0]!;
 const appIdle = await idleMemory(app.child.pid!, appPort, headers);
