@@ -128,6 +128,24 @@ describe('who may use the admin console', () => {
 		expect(after).not.toContain('class="off');
 		expect(await budgetValues()).toEqual(budgets);
 	});
+
+	it('cache statistics: refused to anonymous visitors and students, figures for admins', async () => {
+		const url = '/api/admin/cache/stats?days=7';
+		expect((await anon.fetch(url)).status).toBe(401);
+		expect((await student.fetch(url)).status).toBe(403);
+		const res = await admin.fetch(url);
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({
+			sinceDays: 7,
+			entries: expect.any(Number),
+			turns: expect.any(Number),
+			hits: expect.any(Number),
+			hitRate: expect.any(Number),
+			tokensSaved: expect.any(Number),
+			dollarsSaved: expect.any(Number)
+		});
+		expect((await admin.fetch('/api/admin/cache/stats?days=abc')).status).toBe(400);
+	});
 });
 
 describe('account actions', () => {
