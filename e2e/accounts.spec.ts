@@ -97,7 +97,7 @@ test('a student is kept out of /admin; the admin gets in', async ({ page, browse
 	await signInAsAdmin(admin);
 	await admin.getByRole('link', { name: 'Admin' }).click();
 	await expect(admin.getByRole('heading', { name: 'Users' })).toBeVisible();
-	await expect(admin.getByRole('cell', { name: 'admin@example.com' })).toBeVisible();
+	await expect(admin.getByRole('cell', { name: 'admin@example.com', exact: true })).toBeVisible();
 	await expectAccessible(admin);
 	await adminContext.close();
 });

@@ -2,11 +2,17 @@ import { expect, test, type Page } from '@playwright/test';
 import { expectAccessible, registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
 
 async function setStudentLimit(page: Page, dollars: string) {
-	await page.goto('/admin/budgets');
-	await page.getByLabel('Daily limit per student ($)').fill(dollars);
+	const field = page.getByLabel('Daily limit per student ($)');
+	// Typing before the page has hydrated would be reset by it: wait until the scripts are in.
+	await page.goto('/admin/budgets', { waitUntil: 'networkidle' });
+	await field.fill(dollars);
 	await page.getByRole('button', { name: 'Save settings' }).click();
-	await expect(page.getByLabel('Daily limit per student ($)')).toHaveValue(dollars);
 	await expect(page.getByRole('button', { name: 'Save settings' })).toBeEnabled();
+	// Saved on the server: a fresh load shows it.
+	await expect(async () => {
+		await page.reload({ waitUntil: 'networkidle' });
+		await expect(field).toHaveValue(dollars, { timeout: 1000 });
+	}).toPass({ timeout: 15_000 });
 }
 
 test('a student over the daily AI limit is told so and answered from the course material', async ({
@@ -37,12 +43,14 @@ test('a student over the daily AI limit is told so and answered from the course 
 			student.locator('article[aria-label="Tutor"]').last().getByRole('note')
 		).toBeVisible();
 
-		// The operator sees the crossing in the console, once.
-		await page.goto('/admin/budgets');
-		const alerts = page.locator('section[aria-labelledby="alerts-h"] li', {
-			hasText: 'Limit reached'
-		});
-		await expect(alerts.filter({ hasText: '$0.01' }).first()).toBeVisible();
+		// The operator sees the crossing in the console (the alert is recorded just after the refusal).
+		await expect(async () => {
+			await page.goto('/admin/budgets');
+			const alerts = page.locator('section[aria-labelledby="alerts-h"] li', {
+				hasText: 'Limit reached'
+			});
+			await expect(alerts.filter({ hasText: '$0.01' }).first()).toBeVisible({ timeout: 1000 });
+		}).toPass({ timeout: 15_000 });
 	} finally {
 		await setStudentLimit(page, '0.5');
 		await studentContext.close();
