@@ -14,15 +14,8 @@ import { appSettings } from '../db/schema';
 import type { Config } from '../config';
 import { runtime } from '../runtime';
 
-export interface CostSettings {
-	userDailyUsd: number;
-	globalDailyUsd: number;
-	warnPercent: number;
-	cacheEnabled: boolean;
-	cacheTtlSeconds: number;
-	routingEnabled: boolean;
-	cheapModel: string;
-}
+/** What admins can change at run time: the environment's cost settings but prompt caching. */
+export type CostSettings = Omit<Config['cost'], 'promptCache'>;
 
 const KEY = 'cost';
 
@@ -85,15 +78,8 @@ export function fromForm(form: v.InferOutput<typeof CostSettingsForm>): CostSett
 
 /** The environment's settings (the running server's unless `cost` is given). */
 export function defaults(cost: Config['cost'] = runtime().config.cost): CostSettings {
-	return {
-		userDailyUsd: cost.userDailyUsd,
-		globalDailyUsd: cost.globalDailyUsd,
-		warnPercent: cost.warnPercent,
-		cacheEnabled: cost.cacheEnabled,
-		cacheTtlSeconds: cost.cacheTtlSeconds,
-		routingEnabled: cost.routingEnabled,
-		cheapModel: cost.cheapModel
-	};
+	const { promptCache: _, ...settings } = cost;
+	return settings;
 }
 
 const READ_EVERY_MS = 5000;
