@@ -15,7 +15,7 @@
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
-import type { Db } from '../db';
+import { rowsOf, type Db } from '../db';
 import { spendDaily, users } from '../db/schema';
 import { logger } from '../log';
 import { listAlerts, raiseAlert } from './alerts';
@@ -44,10 +44,6 @@ export type ReserveResult =
 			warning: { spentUsd: number; limitUsd: number } | null;
 	  }
 	| { ok: false; scope: 'user' | 'global'; spentUsd: number; limitUsd: number };
-
-function rowsOf<T>(result: unknown): T[] {
-	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 
 /**
  * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit) and `when`

@@ -118,7 +118,7 @@ export type StoreEntry = CachedAnswer & {
 	ttlSeconds: number;
 };
 
-/** The statement that keeps a complete answer for `ttlSeconds` (to run alone or inside another). */
+/** The statement that keeps a complete answer for `ttlSeconds` (run inside the turn's usage statement). */
 export function storeQuery(db: Db, entry: StoreEntry) {
 	const values = {
 		key: entry.key,
@@ -139,11 +139,6 @@ export function storeQuery(db: Db, entry: StoreEntry) {
 			target: responseCache.key,
 			set: { ...values, hits: 0, lastHitAt: null, createdAt: sql`now()` }
 		});
-}
-
-/** Keeps a complete answer for `ttlSeconds`. */
-export async function store(db: Db, entry: StoreEntry) {
-	await storeQuery(db, entry);
 }
 
 /**

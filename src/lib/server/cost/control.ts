@@ -213,9 +213,8 @@ export class CostControl {
 					settings,
 					alerts: this.#config.alerts
 				}));
-			if (!r) {
-				// Budgets were off when the reservation was made.
-			} else if (!r.ok) {
+			// r is null when the budgets were off as the reservation was made.
+			if (r && !r.ok) {
 				const fallback = this.#fallback;
 				const code: NoticeCode = r.scope === 'user' ? 'budget_user' : 'budget_global';
 				if (!fallback) throw new BudgetReached(code);
@@ -228,7 +227,7 @@ export class CostControl {
 					eligible,
 					price: prices.find(fallback.model, 'offline')
 				};
-			} else {
+			} else if (r) {
 				reservation = r.reservation;
 				if (r.warning) notice = 'budget_warning';
 			}
@@ -317,7 +316,6 @@ export class CostControl {
 			const costUsd = costOf(plan.price, usage);
 			const savedUsd = Math.max(0, uncachedCostOf(plan.basePrice, usage) - costUsd);
 			// One statement: settle the reservation, keep the answer for the cache, log the call.
-			const settings = await this.settings();
 			const entry: cache.StoreEntry | null =
 				plan.cacheKey && out.outcome === 'complete' && out.text.trim()
 					? {
@@ -330,7 +328,7 @@ export class CostControl {
 							inputTokens: usage.inputTokens,
 							outputTokens: usage.outputTokens,
 							costUsd: uncachedCostOf(plan.price, usage),
-							ttlSeconds: settings.cacheTtlSeconds
+							ttlSeconds: (await this.settings()).cacheTtlSeconds
 						}
 					: null;
 			const steps: SQL[] = [];

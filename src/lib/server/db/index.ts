@@ -16,6 +16,11 @@ import * as schema from './schema';
 export { schema };
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** The rows of `db.execute(...)`: postgres.js returns an array, PGlite an object holding one. */
+export function rowsOf<T>(result: unknown): T[] {
+	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 export interface Database {
 	db: Db;
 	kind: 'postgres' | 'pglite';

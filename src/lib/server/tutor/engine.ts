@@ -27,7 +27,7 @@ import type {
 	ServerMessage
 } from '#lib/ws/protocol.ts';
 import type { Config } from '../config';
-import type { Database, Db } from '../db';
+import { rowsOf, type Database, type Db } from '../db';
 import { conversationEvents, conversations, messages } from '../db/schema';
 import {
 	ProviderError,
@@ -129,10 +129,6 @@ async function lockConversation(tx: Db, userId: string, conversationId: string) 
 		.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
 		.for('update');
 	return conversation;
-}
-
-function rowsOf<T>(result: unknown): T[] {
-	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 export class TutorEngine {
