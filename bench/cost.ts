@@ -13,8 +13,9 @@
  *   1. a first question about the lesson: 80 % pick one of four common phrasings (two differ only
  *      in case and punctuation), 20 % ask in their own words;
  *   2. a short follow-up ("Can you give me another example?" ...);
- *   3. half the time a debugging question with their own code and its error, otherwise another
- *      short follow-up.
+ *   3. half the time a debugging question with their own code (one of five kinds, see DEBUGGING:
+ *      a NameError, a SyntaxError, an IndentationError, a TypeError, or wrong output with no
+ *      error), otherwise another short follow-up.
  * Then the class practises the week's set of PRACTICE single-choice exam questions (the same for
  * everyone); a student picks the right option or one of the two most tempting wrong ones, and asks
  * the tutor why about half of their wrong answers ("Ask the tutor why", then one of three common
@@ -75,6 +76,40 @@ interface Turn {
 	code?: string;
 	lastError?: string;
 }
+
+/**
+ * Debugging questions, each with the student's own code (it differs from student to student) and
+ * what they saw: three errors whose message names the problem, a type error and wrong output
+ * with no error at all.
+ */
+const DEBUGGING: ((s: number) => Turn)[] = [
+	(s) => ({
+		text: 'Why do I get this NameError when I run my code?',
+		code: `total = 0\nfor n in range(${(s % 5) + 2}):\n    totl = total + n\nprint(totl, count)\n`,
+		lastError: "NameError: name 'count' is not defined"
+	}),
+	(s) => ({
+		text: 'What is wrong with my for loop?',
+		code: `for n in range(${(s % 4) + 3})\n    print(n * n)\n`,
+		lastError: `  File "main.py", line 1\n    for n in range(${(s % 4) + 3})\n                     ^\nSyntaxError: expected ':'`
+	}),
+	(s) => ({
+		text: 'Why does Python complain about the indentation here?',
+		code: `def times_${s % 7}(x):\nreturn x * ${(s % 7) + 2}\n`,
+		lastError:
+			'  File "main.py", line 2\n    return x\n    ^\nIndentationError: expected an indented block after function definition on line 1'
+	}),
+	(s) => ({
+		text: "Why can't I add a number to my age?",
+		code: `age = input("Age: ")\nprint("In ${(s % 9) + 1} years you will be " + age + ${(s % 9) + 1})\n`,
+		lastError:
+			'Traceback (most recent call last):\n  File "main.py", line 2, in <module>\nTypeError: can only concatenate str (not "int") to str'
+	}),
+	(s) => ({
+		text: 'My average prints the wrong number, why?',
+		code: `def average(nums):\n    total = 0\n    for n in nums:\n        total = n\n    return total / len(nums)\n\nprint(average([2, 4, ${(s % 5) * 2 + 6}]))\n`
+	})
+];
 interface Session {
 	student: number;
 	lesson: (typeof lessons)[number];
@@ -97,14 +132,7 @@ function workload(): Session[] {
 							`Why do we need ${t}?`
 						])
 					: `How would ${t} help me with my own project number ${s}?`;
-			const third: Turn =
-				r() < 0.5
-					? {
-							text: 'Why do I get this NameError when I run my code?',
-							code: `total = 0\nfor n in range(${(s % 5) + 2}):\n    totl = total + n\nprint(totl, count)\n`,
-							lastError: "NameError: name 'count' is not defined"
-						}
-					: { text: pick(r, FOLLOW_UPS) };
+			const third: Turn = r() < 0.5 ? pick(r, DEBUGGING)(s) : { text: pick(r, FOLLOW_UPS) };
 			sessions.push({
 				student: s,
 				lesson,

@@ -195,7 +195,8 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		// in 0.40 $, the third would cross it.
 		await updateCostSettings(db(), { userDailyUsd: 0.4, warnPercent: 80 }, null, config.cost);
 		const results = await Promise.all(
-			Array.from({ length: 5 }, () => ask(ids[1]!, 'Tell me about lists [mock:tokens:30]'))
+			// Five different questions: the same one asked together is paid once (tested below).
+			Array.from({ length: 5 }, (_, i) => ask(ids[1]!, `Tell me about lists ${i} [mock:tokens:30]`))
 		);
 		const answered = results.filter((r) => r.text.startsWith('Mock answer'));
 		const fallback = results.filter((r) => r.text.startsWith(FALLBACK_LABEL));
@@ -269,7 +270,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			config.cost
 		);
 		const results = await Promise.all(
-			[ids[0]!, ids[2]!, ids[3]!].map((id) => ask(id, 'What is a tuple? [mock:tokens:30]'))
+			[ids[0]!, ids[2]!, ids[3]!].map((id, i) => ask(id, `What is tuple ${i}? [mock:tokens:30]`))
 		);
 		expect(results.filter((r) => r.text.startsWith('Mock answer'))).toHaveLength(2);
 		const refused = results.filter((r) => r.text.startsWith(FALLBACK_LABEL));
@@ -307,6 +308,48 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		expect(
 			(await db().select().from(schema.spendDaily)).find((r) => r.subject === ids[2])
 		).toBeUndefined();
+	});
+
+	it('pays once for the same question asked by several students at the same moment', async () => {
+		const [a, b, c] = await Promise.all([
+			ask(ids[0]!, 'What is a tuple?'),
+			ask(ids[2]!, 'what is a tuple'),
+			ask(ids[3]!, 'What is a tuple?!')
+		]);
+		expect(b.text).toBe(a.text);
+		expect(c.text).toBe(a.text);
+		const rows = (
+			await Promise.all([a, b, c].map(({ conversationId }) => usageOf(conversationId)))
+		).flat();
+		expect(rows.map((r) => r.source).sort()).toEqual(['cache', 'cache', 'provider']);
+		const paid = rows.find((r) => r.source === 'provider')!;
+		for (const hit of rows.filter((r) => r.source === 'cache'))
+			expect(hit.savedUsd).toBeCloseTo(paid.costUsd, 9);
+		// A stopped answer is not stored: whoever waited for it asks the provider itself.
+		const d = await convos.create(db(), ids[0]!);
+		const e = await convos.create(db(), ids[2]!);
+		const [sd, se] = [new FakeSocket(), new FakeSocket()];
+		await engine.subscribe(sd, ids[0]!, d.id, undefined);
+		await engine.subscribe(se, ids[2]!, e.id, undefined);
+		await engine.send(ids[0]!, d.id, crypto.randomUUID(), 'What is a range?');
+		await engine.send(ids[2]!, e.id, crypto.randomUUID(), 'What is a range?');
+		await until(() => sd.text(d.id).length > 0);
+		await engine.stop(ids[0]!, d.id);
+		await until(async () => (await usageOf(e.id)).length > 0);
+		expect((await usageOf(e.id))[0]).toMatchObject({ source: 'provider', outcome: 'complete' });
+		expect((await usageOf(d.id))[0]).toMatchObject({ source: 'provider', outcome: 'stopped' });
+		// Waiting shows the question at once and can be stopped; the first answer goes on.
+		const [g, h] = await Promise.all([ids[0]!, ids[2]!].map((id) => convos.create(db(), id)));
+		const [sg, sh] = [new FakeSocket(), new FakeSocket()];
+		await engine.subscribe(sg, ids[0]!, g!.id, undefined);
+		await engine.subscribe(sh, ids[2]!, h!.id, undefined);
+		await engine.send(ids[0]!, g!.id, crypto.randomUUID(), 'What is a slice?');
+		await engine.send(ids[2]!, h!.id, crypto.randomUUID(), 'What is a slice?');
+		expect(sh.events(h!.id).map((ev) => ev.type)).toEqual(['user', 'start']);
+		expect(await engine.stop(ids[2]!, h!.id)).toEqual({ ok: true });
+		await until(async () => (await usageOf(g!.id)).length > 0);
+		expect((await usageOf(h!.id))[0]).toMatchObject({ outcome: 'stopped', costUsd: 0 });
+		expect((await usageOf(g!.id))[0]).toMatchObject({ source: 'provider', outcome: 'complete' });
 	});
 
 	it('never serves or stores personal context: own code, errors, other conversations', async () => {

@@ -41,6 +41,11 @@ export interface TurnPlan {
 	basePrice: Price;
 	lessonId: string | null;
 	question: string;
+	/**
+	 * The same question is being answered in this process: wait for it, then `afterWait` (the
+	 * answer comes from the cache, or from the provider if that one was not stored).
+	 */
+	waitFor?: Promise<void>;
 	/** Prompt size, for estimating a call that ended without a usage report. */
 	promptChars: number;
 	startedAt: number;
@@ -66,6 +71,9 @@ export class CostControl {
 	readonly #provider: Provider;
 	readonly #fallback: Provider | undefined;
 	readonly #index = new cache.KeyIndex();
+	/** Cacheable questions being answered by this process, by cache key. */
+	readonly #inFlight = new Map<string, InFlight>();
+	readonly #leading = new WeakMap<TurnPlan, InFlight>();
 	#timer: ReturnType<typeof setInterval> | undefined;
 
 	constructor(options: {
@@ -141,10 +149,10 @@ export class CostControl {
 		if (main.name === 'offline')
 			return { ...base, kind: 'offline', model: main.model, price: base.basePrice };
 
-		const ownWork = cache.hasOwnWork(input.context, input.starterCode);
 		const { model, routed } = chooseModel({
 			question: input.question,
-			ownWork,
+			context: input.context,
+			starterCode: input.starterCode,
 			settings,
 			mainModel: main.model,
 			fresh: input.fresh
@@ -159,6 +167,8 @@ export class CostControl {
 				starterCode: input.starterCode
 			});
 		let cacheKey: string | null = null;
+		let flight: InFlight | null = null;
+		let waitFor: Promise<void> | undefined;
 		if (eligible) {
 			cacheKey = cache.cacheKey({
 				model,
@@ -169,19 +179,11 @@ export class CostControl {
 			});
 			const key = cacheKey;
 			// Most questions were never asked before: the key index answers those without a lookup.
-			const hit = this.#index.mayHave(key)
-				? await cache.lookup(db, key).then(
-						(found) => {
-							if (!found) this.#index.forget(key);
-							return found;
-						},
-						(err) => {
-							logger().warn({ err }, 'response cache lookup failed');
-							return null;
-						}
-					)
-				: null;
-			recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
+			const hit = this.#index.mayHave(key) ? await this.#find(key) : null;
+			// The same question is being answered right now (a class asks together): the answer
+			// waits for that one (see `afterWait`) rather than paying for it twice.
+			const leader = this.#inFlight.get(key);
+			if (hit || !leader) recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
 			if (hit) {
 				if (input.reserved?.ok) void this.release(input.reserved);
 				return {
@@ -195,6 +197,9 @@ export class CostControl {
 					price
 				};
 			}
+			if (leader) waitFor = leader.done;
+			// This process answers it first: later askers wait for this answer.
+			else flight = this.#lead(key);
 		}
 
 		const budgeted = settings.userDailyUsd > 0 || settings.globalDailyUsd > 0;
@@ -215,6 +220,7 @@ export class CostControl {
 				}));
 			// r is null when the budgets were off as the reservation was made.
 			if (r && !r.ok) {
+				flight?.finish();
 				const fallback = this.#fallback;
 				const code: NoticeCode = r.scope === 'user' ? 'budget_user' : 'budget_global';
 				if (!fallback) throw new BudgetReached(code);
@@ -232,7 +238,7 @@ export class CostControl {
 				if (r.warning) notice = 'budget_warning';
 			}
 		}
-		return {
+		const plan: TurnPlan = {
 			...base,
 			kind: 'provider',
 			model,
@@ -241,8 +247,62 @@ export class CostControl {
 			cacheKey,
 			eligible,
 			reservation,
-			price
+			price,
+			...(waitFor ? { waitFor } : {})
 		};
+		if (flight) this.#leading.set(plan, flight);
+		return plan;
+	}
+
+	/**
+	 * For a plan with `waitFor`, once that answer has finished: serves it from the cache (the plan
+	 * becomes a cache plan and its reservation is given back) or, if it was not stored (stopped or
+	 * failed), leaves the plan as it was, to ask the provider.
+	 */
+	async afterWait(plan: TurnPlan): Promise<cache.CachedAnswer | null> {
+		const key = plan.cacheKey;
+		delete plan.waitFor;
+		if (!key) return null;
+		const hit = await this.#find(key);
+		recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
+		if (!hit) {
+			if (!this.#inFlight.has(key)) this.#leading.set(plan, this.#lead(key));
+			return null;
+		}
+		if (plan.reservation)
+			void settle(this.#db(), plan.reservation, 0).catch((err) =>
+				logger().warn({ err }, 'releasing a budget reservation failed')
+			);
+		Object.assign(plan, {
+			kind: 'cache',
+			model: hit.model,
+			cached: hit,
+			cacheKey: null,
+			reservation: null
+		} satisfies Partial<TurnPlan>);
+		return hit;
+	}
+
+	#find(key: string) {
+		return cache.lookup(this.#db(), key).then(
+			(found) => {
+				if (!found) this.#index.forget(key);
+				return found;
+			},
+			(err) => {
+				logger().warn({ err }, 'response cache lookup failed');
+				return null;
+			}
+		);
+	}
+
+	/** Marks this process as answering `key`. */
+	#lead(key: string): InFlight {
+		const flight: InFlight = new InFlight(() => {
+			if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
+		});
+		this.#inFlight.set(key, flight);
+		return flight;
 	}
 
 	/**
@@ -278,6 +338,15 @@ export class CostControl {
 
 	/** Logs the turn's usage and cost, settles its reservation and fills the cache. Never throws. */
 	async record(plan: TurnPlan, out: TurnOutcome): Promise<void> {
+		try {
+			await this.#record(plan, out);
+		} finally {
+			// The answer is in the cache now (or will not be): questions waiting for it go on.
+			this.#leading.get(plan)?.finish();
+		}
+	}
+
+	async #record(plan: TurnPlan, out: TurnOutcome): Promise<void> {
 		const db = this.#db();
 		try {
 			const now = Date.now();
@@ -366,6 +435,32 @@ export class CostControl {
 		} catch (err) {
 			logger().warn({ err, conversationId: out.conversationId }, 'recording AI usage failed');
 		}
+	}
+}
+
+/**
+ * How long a question waits for the same question's answer already being generated here before
+ * asking the provider itself (a stream that stalls or a generation that never records).
+ */
+export const COALESCE_WAIT_MS = 30_000;
+
+/**
+ * A cacheable answer being generated: others asking the same question wait for it. It finishes
+ * when its usage is recorded, or after COALESCE_WAIT_MS whatever happened to it.
+ */
+class InFlight {
+	readonly done: Promise<void>;
+	#resolve!: () => void;
+	readonly #timer: ReturnType<typeof setTimeout>;
+	constructor(onFinish: () => void) {
+		this.done = new Promise((resolve) => (this.#resolve = resolve));
+		this.#timer = setTimeout(() => this.finish(), COALESCE_WAIT_MS);
+		this.#timer.unref?.();
+		void this.done.then(onFinish);
+	}
+	finish() {
+		clearTimeout(this.#timer);
+		this.#resolve();
 	}
 }
 

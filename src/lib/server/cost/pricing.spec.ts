@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, FALLBACK_PRICE, priceTable, uncachedCostOf } from './pricing.ts';
-import { chooseModel, isSimpleQuestion } from './routing.ts';
+import { chooseModel, errorKind, isSimpleQuestion } from './routing.ts';
+import type { TutorContext } from '../tutor/prompt.ts';
 import { hasOwnWork, isCacheable, normalizeQuestion } from './cache.ts';
 
 describe('price table', () => {
@@ -55,12 +56,23 @@ describe('price table', () => {
 
 describe('routing rule', () => {
 	const settings = { routingEnabled: true, cheapModel: 'small' };
-	const route = (question: string, ownWork = false, fresh = true) =>
-		chooseModel({ question, ownWork, settings, mainModel: 'big', fresh }).model;
+	const route = (question: string, context: TutorContext | null = null, fresh = true) =>
+		chooseModel({ question, context, starterCode: 'x = 1', settings, mainModel: 'big', fresh })
+			.model;
+	const practice = {
+		question: 'What does len([1, 2]) return?',
+		options: ['1', '2'],
+		given: '1',
+		expected: '2',
+		wasRight: false,
+		explanation: 'Two items.'
+	};
 
 	it('sends short conceptual questions to the cheaper model', () => {
 		expect(route('What is a list?')).toBe('small');
 		expect(route('How are tuples different from lists?')).toBe('small');
+		// The untouched starter code is not the student's own work.
+		expect(route('What is a list?', { code: 'x = 1\n' })).toBe('small');
 	});
 
 	it('keeps debugging, code, long questions, own work, continue and regenerate on the main model', () => {
@@ -69,18 +81,48 @@ describe('routing rule', () => {
 		expect(route('Is `print(x)` right?')).toBe('big');
 		expect(route('x = 1\n  y = 2')).toBe('big');
 		expect(route('What is a list? '.repeat(20))).toBe('big');
-		expect(route('What is a list?', true)).toBe('big');
-		expect(route('What is a list?', false, false)).toBe('big');
+		expect(route('What is a list?', { code: 'x = 2' })).toBe('big');
+		expect(route('What is a list?', null, false)).toBe('big');
 		expect(
 			chooseModel({
 				question: 'What is a list?',
-				ownWork: false,
+				context: null,
 				settings: { ...settings, routingEnabled: false },
 				mainModel: 'big',
 				fresh: true
 			}).model
 		).toBe('big');
-		expect(isSimpleQuestion('', false)).toBe(false);
+		expect(isSimpleQuestion('', { context: null })).toBe(false);
+	});
+
+	it('sends a self-explaining error in short code to the cheaper model, and other errors to the main one', () => {
+		const code = 'total = 0\nfor n in range(3):\n    totl = total + n\n';
+		const traceback = (last: string) =>
+			`Traceback (most recent call last):\n  File "main.py", line 3, in <module>\n${last}`;
+		const ask = (lastError: string, source = code) =>
+			route('Why do I get this error?', { code: source, lastError });
+		expect(ask("NameError: name 'count' is not defined")).toBe('small');
+		expect(ask(traceback("NameError: name 'totl' is not defined"))).toBe('small');
+		expect(
+			ask('  File "main.py", line 2\n    for n in range(3)\nSyntaxError: expected \':\'')
+		).toBe('small');
+		expect(ask('IndentationError: expected an indented block')).toBe('small');
+		expect(ask(traceback('TypeError: can only concatenate str (not "int") to str'))).toBe('big');
+		expect(ask('IndexError: list index out of range')).toBe('big');
+		expect(ask("NameError: name 'x' is not defined", 'x = 1\n'.repeat(21))).toBe('big');
+		// Own code without an error (wrong output) needs reasoning about the program.
+		expect(route('Why is my total wrong?', { code })).toBe('big');
+		expect(errorKind('ZeroDivisionError: division by zero')).toBe('ZeroDivisionError');
+		expect(errorKind('json.decoder.JSONDecodeError: Expecting value')).toBe('JSONDecodeError');
+		expect(errorKind('it just prints nothing')).toBeNull();
+	});
+
+	it('treats "why is my answer wrong" on a practice option as an explanation, not debugging', () => {
+		expect(route('Why is my answer wrong?', { practice })).toBe('small');
+		expect(
+			route('Why is my answer wrong?', { practice: { ...practice, given: 'def f(): ...' } })
+		).toBe('big');
+		expect(route('Why is my answer wrong?')).toBe('big');
 	});
 });
 

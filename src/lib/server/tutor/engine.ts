@@ -83,6 +83,13 @@ async function* replay(text: string, signal: AbortSignal): AsyncGenerator<Stream
 	yield { type: 'done' };
 }
 
+/** Resolves when the signal aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+	return new Promise((resolve) =>
+		signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
+	);
+}
+
 interface Generation {
 	id: string;
 	conversationId: string;
@@ -718,23 +725,34 @@ export class TutorEngine {
 			starterCode: input.starterCode,
 			reserved: input.reserved
 		});
-		let events: AsyncIterable<StreamEvent>;
-		if (plan.cached) {
-			events = replay(plan.cached.answer, controller.signal);
-		} else {
+		const signal = controller.signal;
+		const live = () => {
 			const raw = plan.provider.stream({
 				...prompt,
 				maxTokens: this.#config.llm.maxOutputTokens,
-				signal: controller.signal,
+				signal,
 				promptCache: this.#config.cost.promptCache,
 				...(plan.model !== plan.provider.model ? { model: plan.model } : {})
 			});
-			events = input.solution
+			return input.solution
 				? guardSolution(raw, input.solution, () =>
 						logger().info('tutor answer withheld code reproducing an exercise solution')
 					)
 				: raw;
-		}
+		};
+		const cost = this.#cost;
+		const events: AsyncIterable<StreamEvent> = plan.cached
+			? replay(plan.cached.answer, signal)
+			: plan.waitFor
+				? (async function* () {
+						// The same question is being answered: wait (Stop still works), then take that
+						// answer from the cache, or ask the provider if it was not stored.
+						await Promise.race([plan.waitFor, aborted(signal)]);
+						if (signal.aborted) throw new ProviderError('aborted', 'stopped');
+						const hit = await cost.afterWait(plan);
+						yield* hit ? replay(hit.answer, signal) : live();
+					})()
+				: live();
 		const iterator = events[Symbol.asyncIterator]();
 		const first = iterator.next();
 		first.catch(() => {}); // handled when the run loop awaits it
