@@ -173,7 +173,8 @@ const app = await start(
 		// server budget (20 $), which would send some to the offline tutor. The budgets stay on.
 		BUDGET_GLOBAL_DAILY_USD: '1000',
 		WS_MAX_MESSAGES_PER_SECOND: '1000',
-		REGISTER_RATE_LIMIT: '1000',
+		// Registrations are counted per address in the database, across runs.
+		REGISTER_RATE_LIMIT: '10000',
 		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
 		// Experiments: BENCH_APP_X=y sets X=y for the app only.
 		...Object.fromEntries(
@@ -198,6 +199,7 @@ async function register(i: number) {
 			password: 'bench password 1'
 		})
 	});
+	if (res.status !== 303) throw new Error(`registering: HTTP ${res.status}`);
 	const cookie = res.headers
 		.getSetCookie()
 		.map((c) => c.split(';')[0])
@@ -215,7 +217,12 @@ async function createConversation(headers: Record<string, string>) {
 		},
 		body: ''
 	});
-	return res.headers.get('location')!.split('/').pop()!;
+	const location = res.headers.get('location');
+	if (!location)
+		throw new Error(
+			`creating a conversation: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`
+		);
+	return location.split('/').pop()!;
 }
 const students: Record<string, string>[] = [];
 for (let i = 0; i < Math.ceil(STREAMS / 5); i++) students.push(await register(i));

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
+import type { Provider } from '../../src/lib/server/ai/types.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
 import * as convos from '../../src/lib/server/tutor/conversations.ts';
 import { RECOVERY_GAP, TutorEngine } from '../../src/lib/server/tutor/engine.ts';
@@ -386,5 +387,37 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 		expect(await convos.get(t.database.db, otherId, c.id)).toBeNull();
 		expect(await convos.rename(t.database.db, otherId, c.id, 'mine now')).toBe(false);
 		expect(await convos.remove(t.database.db, otherId, c.id)).toBe(false);
+	});
+
+	it('tells the tutor the student’s level, read by the send statement', async () => {
+		const seen: string[] = [];
+		const capture: Provider = {
+			name: 'mock',
+			model: 'capture',
+			async *stream(request) {
+				seen.push(request.system);
+				yield { type: 'text', text: 'ok' };
+				yield { type: 'done' };
+			}
+		};
+		const second = new TutorEngine({ database: t.database, config, provider: capture });
+		await second.start();
+		try {
+			const c = await convos.create(t.database.db, otherId);
+			await second.send(otherId, c.id, crypto.randomUUID(), 'Hi');
+			await until(() => seen.length === 1);
+			expect(seen[0]).not.toContain('Student level');
+			await t.database.db.insert(schema.skillLevels).values([
+				{ userId: otherId, area: 'fundamentals', level: 'advanced' },
+				{ userId: otherId, area: 'data-structures', level: 'beginner' }
+			]);
+			await until(async () => !(await convos.get(t.database.db, otherId, c.id))?.generationId);
+			await second.send(otherId, c.id, crypto.randomUUID(), 'Hi again');
+			await until(() => seen.length === 2);
+			// The rounded-down mean of the areas' levels.
+			expect(seen[1]).toContain('Student level: intermediate.');
+		} finally {
+			await second.close(1000);
+		}
 	});
 });

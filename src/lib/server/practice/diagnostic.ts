@@ -194,8 +194,13 @@ export async function overallLevel(db: Db, userId: string): Promise<SkillLevel |
 		.select({ level: skillLevels.level })
 		.from(skillLevels)
 		.where(eq(skillLevels.userId, userId));
-	if (!rows.length) return null;
-	const mean = rows.reduce((n, r) => n + LEVELS.indexOf(r.level), 0) / rows.length;
+	return levelOf(rows.map((r) => r.level));
+}
+
+/** The overall level from the levels per skill area (their mean, rounded down); null without any. */
+export function levelOf(levels: SkillLevel[]): SkillLevel | null {
+	if (!levels.length) return null;
+	const mean = levels.reduce((n, level) => n + LEVELS.indexOf(level), 0) / levels.length;
 	return LEVELS[Math.floor(mean + 1e-9)]!;
 }
 

@@ -43,7 +43,8 @@ import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
-import { overallLevel } from '../practice/diagnostic';
+import { levelOf } from '../practice/diagnostic';
+import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
 import { resolveContext } from '../learn/tutor-context';
@@ -347,12 +348,11 @@ export class TutorEngine {
 	): Promise<EngineResult> {
 		if (this.#closing)
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
-		// Everything a question needs from the database runs side by side: the send statement, the
-		// course search, the student's level and the budget reservation.
-		const [begun, passages, level, reserved] = await Promise.all([
+		// Everything a question needs from the database runs side by side: the send statement (which
+		// also reads the student's level), the course search and the budget reservation.
+		const [begun, passages, reserved] = await Promise.all([
 			this.#begin(userId, conversationId, clientId, text),
 			this.#retrieve(text, 3).catch(() => []),
-			overallLevel(this.#db, userId).catch(() => null),
 			this.#cost.reserveAhead(userId)
 		]);
 		if (begun.status !== 'ok') void this.#cost.release(reserved);
@@ -373,7 +373,7 @@ export class TutorEngine {
 		// A conversation opened from a lesson carries its place in the course; others skip this.
 		// Every conversation gets the student's level; one opened from a lesson or a practice
 		// answer also carries that place.
-		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}, level).catch(
+		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}, begun.level).catch(
 			(): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null })
 		);
 		const history = begun.history.filter((m) => m.content);
@@ -462,6 +462,9 @@ export class TutorEngine {
 				from ok where conversations.id = ok.id
 				returning conversations.id
 			),
+			lv as (
+				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${userId}
+			),
 			ev as (
 				insert into conversation_events (conversation_id, seq, first_seq, type, data)
 				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
@@ -479,6 +482,7 @@ export class TutorEngine {
 				exists (select 1 from dup) as duplicate,
 				ok.last_seq, ok.title, ok.context,
 				(select h from hist) as history,
+				(select levels from lv) as levels,
 				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written,
 				case when ok.id is not null then pg_notify(${EVENTS_CHANNEL}, ok.id || '|' || (ok.last_seq + 2) || '|' || ${this.replicaId}) end as notified
 			from (select 1) as one left join ok on true`);
@@ -491,6 +495,7 @@ export class TutorEngine {
 			title: string | null;
 			context: unknown;
 			history: { role: 'user' | 'assistant'; content: string }[] | string | null;
+			levels: SkillLevel[] | string | null;
 			written: number | string;
 		}>(result);
 		if (!row) throw new Error('send statement returned no row');
@@ -519,6 +524,9 @@ export class TutorEngine {
 			events,
 			history,
 			context: row.context,
+			level: levelOf(
+				(typeof row.levels === 'string' ? JSON.parse(row.levels) : (row.levels ?? [])) as SkillLevel[]
+			),
 			title: row.title === convos.DEFAULT_TITLE ? title : null
 		};
 	}
