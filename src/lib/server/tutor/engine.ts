@@ -525,7 +525,9 @@ export class TutorEngine {
 			history,
 			context: row.context,
 			level: levelOf(
-				(typeof row.levels === 'string' ? JSON.parse(row.levels) : (row.levels ?? [])) as SkillLevel[]
+				(typeof row.levels === 'string'
+					? JSON.parse(row.levels)
+					: (row.levels ?? [])) as SkillLevel[]
 			),
 			title: row.title === convos.DEFAULT_TITLE ? title : null
 		};
