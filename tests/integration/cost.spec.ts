@@ -290,6 +290,23 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		);
 	});
 
+	it('reserves nothing for a question that is refused (busy, duplicate)', async () => {
+		await updateCostSettings(db(), { userDailyUsd: 10, globalDailyUsd: 100 }, null, config.cost);
+		const c = await convos.create(db(), ids[3]!);
+		const socket = new FakeSocket();
+		await engine.subscribe(socket, ids[3]!, c.id, undefined);
+		const clientId = crypto.randomUUID();
+		expect(await engine.send(ids[3]!, c.id, clientId, 'Explain loops 7')).toEqual({ ok: true });
+		expect(await engine.send(ids[3]!, c.id, crypto.randomUUID(), 'And again')).toMatchObject({
+			code: 'busy'
+		});
+		expect(await engine.send(ids[3]!, c.id, clientId, 'Explain loops 7')).toEqual({ ok: true });
+		await until(async () => (await usageOf(c.id)).length > 0);
+		const rows = await db().select().from(schema.spendDaily);
+		expect(rows.find((r) => r.subject === ids[3])).toMatchObject({ calls: 1 });
+		expect(rows.find((r) => r.subject === 'global')).toMatchObject({ calls: 1 });
+	});
+
 	it('serves a repeated question from the cache to another student, with the saving computed', async () => {
 		const first = await ask(ids[0]!, 'What is a list?');
 		const again = await ask(ids[2]!, '  what is a LIST  ');

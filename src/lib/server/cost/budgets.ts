@@ -76,23 +76,70 @@ async function emailOf(db: Db, userId: string) {
 	return row?.email;
 }
 
+interface ReserveInput {
+	userId: string;
+	estimateUsd: number;
+	settings: CostSettings;
+	alerts: Config['alerts'];
+}
+
+/** What a reservation's statement returns: the new totals, null where it was refused. */
+export interface ReserveRow {
+	user: number | string | null;
+	global: number | string | null;
+}
+
+/**
+ * The reservation as part of a larger statement: the CTEs `budget_u` (the student's row) and
+ * `budget_g` (the server's, only if the student's was admitted) to put in its `with` list, only
+ * when `when` holds, and the columns to select (`budget_user`, `budget_global`); hand those to
+ * `reserveOutcome`. Null when the estimate alone exceeds a limit (then `reserve` refuses it
+ * without a write).
+ */
+export function reserveParts(input: ReserveInput, when?: SQL) {
+	const { userId, estimateUsd, settings } = input;
+	const userLimit = settings.userDailyUsd;
+	const globalLimit = settings.globalDailyUsd;
+	if (userLimit > 0 && estimateUsd > userLimit) return null;
+	if (globalLimit > 0 && estimateUsd > globalLimit) return null;
+	const day = utcDay();
+	return {
+		day,
+		ctes: sql`budget_u as (${upsert(userId, day, estimateUsd, userLimit, when)}),
+			budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`exists (select 1 from budget_u)`)})`,
+		columns: sql`(select usd from budget_u) as budget_user, (select usd from budget_g) as budget_global`
+	};
+}
+
 /**
  * Reserves a call's worst-case cost against the student's and the server's budgets, or refuses
  * it. Crossing a warning level or a limit raises the operator alert (once per day and threshold).
  */
-export async function reserve(
+export async function reserve(db: Db, input: ReserveInput): Promise<ReserveResult> {
+	const parts = reserveParts(input);
+	if (!parts) return reserveOutcome(db, input, utcDay(), null);
+	const [row] = rowsOf<{ budget_user: ReserveRow['user']; budget_global: ReserveRow['global'] }>(
+		await db.execute(sql`with ${parts.ctes} select ${parts.columns}`)
+	);
+	return reserveOutcome(db, input, parts.day, {
+		user: row?.budget_user ?? null,
+		global: row?.budget_global ?? null
+	});
+}
+
+/**
+ * What a reservation statement's row means (null: the estimate alone exceeds a limit). Refused
+ * by the server's budget after the student's was counted: takes that back. Raises the alerts.
+ */
+export async function reserveOutcome(
 	db: Db,
-	input: {
-		userId: string;
-		estimateUsd: number;
-		settings: CostSettings;
-		alerts: Config['alerts'];
-	}
+	input: ReserveInput,
+	day: string,
+	row: ReserveRow | null
 ): Promise<ReserveResult> {
 	const { userId, estimateUsd, settings } = input;
 	const userLimit = settings.userDailyUsd;
 	const globalLimit = settings.globalDailyUsd;
-	const day = utcDay();
 	const raise = (
 		subject: string,
 		threshold: 'warning' | 'limit',
@@ -110,27 +157,16 @@ export async function reserve(
 				day
 			}))().catch((err) => logger().warn({ err }, 'budget alert failed'));
 
-	// One statement for the usual case: the student's row, then (only if that was admitted) the
-	// server's. Refused by the server's budget after the student's was counted: take it back.
 	let refused: 'user' | 'global' | null = null;
 	let totals = { user: 0, global: 0 };
-	if (userLimit > 0 && estimateUsd > userLimit) refused = 'user';
-	else if (globalLimit > 0 && estimateUsd > globalLimit) refused = 'global';
-	else {
-		const [row] = rowsOf<{ user: number | string | null; global: number | string | null }>(
-			await db.execute(sql`
-				with u as (${upsert(userId, day, estimateUsd, userLimit)}),
-				g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`exists (select 1 from u)`)})
-				select (select usd from u) as user, (select usd from g) as global`)
-		);
-		if (row?.user == null) refused = 'user';
-		else if (row.global == null) {
-			refused = 'global';
-			await db.execute(sql`
-				update spend_daily set usd = greatest(0, usd - ${estimateUsd}::float8), calls = calls - 1
-				where subject = ${userId} and day = ${day}::date`);
-		} else totals = { user: Number(row.user), global: Number(row.global) };
-	}
+	if (!row) refused = userLimit > 0 && estimateUsd > userLimit ? 'user' : 'global';
+	else if (row.user == null) refused = 'user';
+	else if (row.global == null) {
+		refused = 'global';
+		await db.execute(sql`
+			update spend_daily set usd = greatest(0, usd - ${estimateUsd}::float8), calls = calls - 1
+			where subject = ${userId} and day = ${day}::date`);
+	} else totals = { user: Number(row.user), global: Number(row.global) };
 	if (refused) {
 		const subject = refused === 'user' ? userId : GLOBAL;
 		const limitUsd = refused === 'user' ? userLimit : globalLimit;

@@ -17,7 +17,17 @@ import type { NoticeCode } from '#lib/ws/protocol.ts';
 import { logger } from '../log';
 import { recordCacheLookup, recordLlmCall } from '../metrics';
 import type { TutorContext } from '../tutor/prompt';
-import { reserve, settle, settleQuery, type Reservation, type ReserveResult } from './budgets';
+import {
+	reserve,
+	reserveOutcome,
+	reserveParts,
+	settle,
+	settleQuery,
+	utcDay,
+	type Reservation,
+	type ReserveResult,
+	type ReserveRow
+} from './budgets';
 import * as cache from './cache';
 import { costOf, loadPrices, uncachedCostOf, type Price } from './pricing';
 import { chooseModel } from './routing';
@@ -122,7 +132,7 @@ export class CostControl {
 		context: TutorContext | null;
 		lessonId?: string | null;
 		starterCode?: string | null;
-		/** A reservation made ahead with `reserveAhead` (else one is made here). */
+		/** A reservation made ahead with `reservationAhead` (else one is made here). */
 		reserved?: Reserved;
 	}): Promise<TurnPlan> {
 		const db = this.#db();
@@ -306,18 +316,19 @@ export class CostControl {
 	}
 
 	/**
-	 * Reserves a new question's worst case before its prompt is known, so the reservation can run
-	 * beside the other database work of a send: the main model's price for the largest prompt the
-	 * tutor sends (the history budget plus 6000 tokens of instructions, course context, notes and
-	 * question) and the full output allowance. Null when no budget applies.
+	 * A new question's reservation, made before its prompt is known so it can be part of the send
+	 * statement: the main model's price for the largest prompt the tutor sends (the history budget
+	 * plus 6000 tokens of instructions, course context, notes and question) and the full output
+	 * allowance. Null when no budget applies. Either put `parts` into a statement (see
+	 * `reserveParts`) and pass its row to `finish`, or call `finish(null)` when `parts` is null.
 	 */
-	async reserveAhead(userId: string): Promise<Reserved> {
+	async reservationAhead(userId: string, when?: SQL) {
 		const main = this.#provider;
 		if (main.name === 'offline') return null;
 		const db = this.#db();
 		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
 		if (settings.userDailyUsd <= 0 && settings.globalDailyUsd <= 0) return null;
-		return reserve(db, {
+		const input = {
 			userId,
 			estimateUsd: uncachedCostOf(prices.find(main.model, main.name), {
 				inputTokens: this.#config.llm.historyTokenBudget + 6000,
@@ -325,7 +336,13 @@ export class CostControl {
 			}),
 			settings,
 			alerts: this.#config.alerts
-		});
+		};
+		const parts = reserveParts(input, when);
+		return {
+			parts,
+			finish: (row: ReserveRow | null): Promise<Reserved> =>
+				reserveOutcome(db, input, parts?.day ?? utcDay(), parts ? row : null)
+		};
 	}
 
 	/** Gives back a reservation that was not used (the question was refused or cached). */

@@ -17,7 +17,7 @@
  * await engine.start();
  * await engine.send(user.id, conversationId, clientId, 'Why does my loop never end?');
  */
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { hostname } from 'node:os';
 import type {
 	ChatMessageView,
@@ -349,13 +349,14 @@ export class TutorEngine {
 		if (this.#closing)
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
 		// Everything a question needs from the database runs side by side: the send statement (which
-		// also reads the student's level), the course search and the budget reservation.
-		const [begun, passages, reserved] = await Promise.all([
-			this.#begin(userId, conversationId, clientId, text),
-			this.#retrieve(text, 3).catch(() => []),
-			this.#cost.reserveAhead(userId)
+		// also reads the student's level and, when the question is accepted, reserves its worst-case
+		// cost against the budgets) and the course search.
+		const budget = await this.#cost.reservationAhead(userId, sql`exists (select 1 from ok)`);
+		const [begun, passages] = await Promise.all([
+			this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
+			this.#retrieve(text, 3).catch(() => [])
 		]);
-		if (begun.status !== 'ok') void this.#cost.release(reserved);
+		const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
 		if (begun.status === 'duplicate') return { ok: true };
 		if (begun.status === 'not_found') return fail('not_found', 'This conversation does not exist.');
 		if (begun.status === 'busy')
@@ -409,7 +410,13 @@ export class TutorEngine {
 	 * inserts the question and the empty answer, claims the conversation with a lease, logs both
 	 * events and notifies other replicas. Message ids are made here so the events can name them.
 	 */
-	async #begin(userId: string, conversationId: string, clientId: string, text: string) {
+	async #begin(
+		userId: string,
+		conversationId: string,
+		clientId: string,
+		text: string,
+		budget: { ctes: SQL; columns: SQL } | null
+	) {
 		const generationId = crypto.randomUUID();
 		const userMessageId = crypto.randomUUID();
 		const answerId = crypto.randomUUID();
@@ -465,6 +472,7 @@ export class TutorEngine {
 			lv as (
 				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${userId}
 			),
+			${budget ? sql`${budget.ctes},` : sql``}
 			ev as (
 				insert into conversation_events (conversation_id, seq, first_seq, type, data)
 				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
@@ -483,6 +491,7 @@ export class TutorEngine {
 				ok.last_seq, ok.title, ok.context,
 				(select h from hist) as history,
 				(select levels from lv) as levels,
+				${budget ? sql`${budget.columns},` : sql``}
 				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written,
 				case when ok.id is not null then pg_notify(${EVENTS_CHANNEL}, ok.id || '|' || (ok.last_seq + 2) || '|' || ${this.replicaId}) end as notified
 			from (select 1) as one left join ok on true`);
@@ -496,6 +505,8 @@ export class TutorEngine {
 			context: unknown;
 			history: { role: 'user' | 'assistant'; content: string }[] | string | null;
 			levels: SkillLevel[] | string | null;
+			budget_user?: number | string | null;
+			budget_global?: number | string | null;
 			written: number | string;
 		}>(result);
 		if (!row) throw new Error('send statement returned no row');
@@ -529,7 +540,8 @@ export class TutorEngine {
 					? JSON.parse(row.levels)
 					: (row.levels ?? [])) as SkillLevel[]
 			),
-			title: row.title === convos.DEFAULT_TITLE ? title : null
+			title: row.title === convos.DEFAULT_TITLE ? title : null,
+			budget: { user: row.budget_user ?? null, global: row.budget_global ?? null }
 		};
 	}
 
