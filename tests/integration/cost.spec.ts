@@ -342,20 +342,29 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		const paid = rows.find((r) => r.source === 'provider')!;
 		for (const hit of rows.filter((r) => r.source === 'cache'))
 			expect(hit.savedUsd).toBeCloseTo(paid.costUsd, 9);
-		// A stopped answer is not stored: whoever waited for it asks the provider itself.
-		const d = await convos.create(db(), ids[0]!);
-		const e = await convos.create(db(), ids[2]!);
+		// The others stream the first answer as it comes, not after it ends.
+		const [d, e] = await Promise.all([ids[0]!, ids[2]!].map((id) => convos.create(db(), id)));
 		const [sd, se] = [new FakeSocket(), new FakeSocket()];
-		await engine.subscribe(sd, ids[0]!, d.id, undefined);
-		await engine.subscribe(se, ids[2]!, e.id, undefined);
-		await engine.send(ids[0]!, d.id, crypto.randomUUID(), 'What is a range?');
-		await engine.send(ids[2]!, e.id, crypto.randomUUID(), 'What is a range?');
-		await until(() => sd.text(d.id).length > 0);
-		await engine.stop(ids[0]!, d.id);
-		await until(async () => (await usageOf(e.id)).length > 0);
-		expect((await usageOf(e.id))[0]).toMatchObject({ source: 'provider', outcome: 'complete' });
-		expect((await usageOf(d.id))[0]).toMatchObject({ source: 'provider', outcome: 'stopped' });
-		// Waiting shows the question at once and can be stopped; the first answer goes on.
+		await engine.subscribe(sd, ids[0]!, d!.id, undefined);
+		await engine.subscribe(se, ids[2]!, e!.id, undefined);
+		await engine.send(ids[0]!, d!.id, crypto.randomUUID(), 'What is a range?');
+		await engine.send(ids[2]!, e!.id, crypto.randomUUID(), 'What is a range?');
+		await until(() => se.text(e!.id).length > 0);
+		expect(sd.events(d!.id).some((ev) => ev.type === 'done')).toBe(false);
+		// The first asker stops: the follower keeps what it was shown and goes on on its own.
+		expect(await engine.stop(ids[0]!, d!.id)).toEqual({ ok: true });
+		const shown = sd.text(d!.id);
+		await until(async () => (await usageOf(e!.id)).length > 0);
+		expect((await usageOf(d!.id))[0]).toMatchObject({ source: 'provider', outcome: 'stopped' });
+		expect((await usageOf(e!.id))[0]).toMatchObject({ source: 'provider', outcome: 'complete' });
+		const followed = se.text(e!.id);
+		expect(followed.startsWith(shown)).toBe(true);
+		expect(followed.slice(shown.length)).toContain(
+			'Mock answer to "(Continue your previous answer'
+		);
+		expect(se.events(e!.id).at(-1)).toMatchObject({ type: 'done' });
+
+		// Following can be stopped; the first answer goes on.
 		const [g, h] = await Promise.all([ids[0]!, ids[2]!].map((id) => convos.create(db(), id)));
 		const [sg, sh] = [new FakeSocket(), new FakeSocket()];
 		await engine.subscribe(sg, ids[0]!, g!.id, undefined);
@@ -367,6 +376,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		await until(async () => (await usageOf(g!.id)).length > 0);
 		expect((await usageOf(h!.id))[0]).toMatchObject({ outcome: 'stopped', costUsd: 0 });
 		expect((await usageOf(g!.id))[0]).toMatchObject({ source: 'provider', outcome: 'complete' });
+		expect(sg.text(g!.id)).toMatch(/Token 30 $/);
 	});
 
 	it('never serves or stores personal context: own code, errors, other conversations', async () => {

@@ -12,7 +12,13 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db } from '../db';
 import { llmUsage } from '../db/schema';
-import type { ChatMessage, Provider, Usage } from '../ai/types';
+import {
+	ProviderError,
+	type ChatMessage,
+	type Provider,
+	type StreamEvent,
+	type Usage
+} from '../ai/types';
 import type { NoticeCode } from '#lib/ws/protocol.ts';
 import { logger } from '../log';
 import { recordCacheLookup, recordLlmCall } from '../metrics';
@@ -52,10 +58,10 @@ export interface TurnPlan {
 	lessonId: string | null;
 	question: string;
 	/**
-	 * The same question is being answered in this process: wait for it, then `afterWait` (the
-	 * answer comes from the cache, or from the provider if that one was not stored).
+	 * The same question is being answered in this process: this answer follows that one as it
+	 * streams (see `follow`); the plan is a cache plan until it has to answer on its own.
 	 */
-	waitFor?: Promise<void>;
+	follow?: SharedAnswer;
 	/** Prompt size, for estimating a call that ended without a usage report. */
 	promptChars: number;
 	startedAt: number;
@@ -82,8 +88,8 @@ export class CostControl {
 	readonly #fallback: Provider | undefined;
 	readonly #index = new cache.KeyIndex();
 	/** Cacheable questions being answered by this process, by cache key. */
-	readonly #inFlight = new Map<string, InFlight>();
-	readonly #leading = new WeakMap<TurnPlan, InFlight>();
+	readonly #inFlight = new Map<string, SharedAnswer>();
+	readonly #leading = new WeakMap<TurnPlan, SharedAnswer>();
 	#timer: ReturnType<typeof setInterval> | undefined;
 
 	constructor(options: {
@@ -177,8 +183,8 @@ export class CostControl {
 				starterCode: input.starterCode
 			});
 		let cacheKey: string | null = null;
-		let flight: InFlight | null = null;
-		let waitFor: Promise<void> | undefined;
+		let flight: SharedAnswer | null = null;
+		let leader: SharedAnswer | undefined;
 		if (eligible) {
 			cacheKey = cache.cacheKey({
 				model,
@@ -190,9 +196,9 @@ export class CostControl {
 			const key = cacheKey;
 			// Most questions were never asked before: the key index answers those without a lookup.
 			const hit = this.#index.mayHave(key) ? await this.#find(key) : null;
-			// The same question is being answered right now (a class asks together): the answer
-			// waits for that one (see `afterWait`) rather than paying for it twice.
-			const leader = this.#inFlight.get(key);
+			// The same question is being answered right now (a class asks together): this answer
+			// follows that one as it streams (see `follow`) rather than paying for it twice.
+			leader = this.#inFlight.get(key);
 			if (hit || !leader) recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
 			if (hit) {
 				if (input.reserved?.ok) void this.release(input.reserved);
@@ -207,9 +213,8 @@ export class CostControl {
 					price
 				};
 			}
-			if (leader) waitFor = leader.done;
-			// This process answers it first: later askers wait for this answer.
-			else flight = this.#lead(key);
+			// This process answers it first: later askers follow this answer.
+			if (!leader) flight = this.#lead(key);
 		}
 
 		const budgeted = settings.userDailyUsd > 0 || settings.globalDailyUsd > 0;
@@ -230,7 +235,7 @@ export class CostControl {
 				}));
 			// r is null when the budgets were off as the reservation was made.
 			if (r && !r.ok) {
-				flight?.finish();
+				flight?.fail();
 				const fallback = this.#fallback;
 				const code: NoticeCode = r.scope === 'user' ? 'budget_user' : 'budget_global';
 				if (!fallback) throw new BudgetReached(code);
@@ -257,40 +262,80 @@ export class CostControl {
 			cacheKey,
 			eligible,
 			reservation,
-			price,
-			...(waitFor ? { waitFor } : {})
+			price
 		};
+		if (leader)
+			// Served like a cached answer (no cost) unless it has to answer on its own.
+			Object.assign(plan, {
+				kind: 'cache',
+				follow: leader,
+				cached: {
+					key: cacheKey!,
+					answer: '',
+					provider: main.name,
+					model,
+					inputTokens: 0,
+					outputTokens: 0,
+					costUsd: 0
+				}
+			} satisfies Partial<TurnPlan>);
 		if (flight) this.#leading.set(plan, flight);
 		return plan;
 	}
 
 	/**
-	 * For a plan with `waitFor`, once that answer has finished: serves it from the cache (the plan
-	 * becomes a cache plan and its reservation is given back) or, if it was not stored (stopped or
-	 * failed), leaves the plan as it was, to ask the provider.
+	 * The events of the answer a `follow` plan follows, as they come; returns whether that answer
+	 * completed (this plan is then a cache hit with its saving) or not (stopped, failed: the text
+	 * so far has been yielded and the plan is now a provider plan, to answer on its own).
 	 */
-	async afterWait(plan: TurnPlan): Promise<cache.CachedAnswer | null> {
-		const key = plan.cacheKey;
-		delete plan.waitFor;
-		if (!key) return null;
-		const hit = await this.#find(key);
-		recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
-		if (!hit) {
-			if (!this.#inFlight.has(key)) this.#leading.set(plan, this.#lead(key));
-			return null;
+	async *follow(plan: TurnPlan, signal: AbortSignal): AsyncGenerator<StreamEvent, boolean> {
+		const shared = plan.follow!;
+		for (let i = 0; ;) {
+			while (i < shared.text.length) yield { type: 'text', text: shared.text[i++]! };
+			if (shared.state === 'complete') {
+				const usage = shared.usage ?? { inputTokens: 0, outputTokens: 0 };
+				const answer = shared.text.join('');
+				recordCacheLookup(true, 0);
+				if (plan.reservation)
+					void settle(this.#db(), plan.reservation, 0).catch((err) =>
+						logger().warn({ err }, 'releasing a budget reservation failed')
+					);
+				Object.assign(plan.cached!, {
+					answer,
+					inputTokens: usage.inputTokens,
+					outputTokens: usage.outputTokens,
+					costUsd: uncachedCostOf(plan.price, usage)
+				});
+				plan.reservation = null;
+				return true;
+			}
+			if (shared.state === 'failed') break;
+			await Promise.race([shared.changed(), aborted(signal)]);
+			if (signal.aborted) throw new ProviderError('aborted', 'stopped');
 		}
-		if (plan.reservation)
-			void settle(this.#db(), plan.reservation, 0).catch((err) =>
-				logger().warn({ err }, 'releasing a budget reservation failed')
-			);
-		Object.assign(plan, {
-			kind: 'cache',
-			model: hit.model,
-			cached: hit,
-			cacheKey: null,
-			reservation: null
-		} satisfies Partial<TurnPlan>);
-		return hit;
+		recordCacheLookup(false, 0);
+		Object.assign(plan, { kind: 'provider', cached: null, follow: undefined });
+		// Nothing shown yet: this answer can lead the next askers (one that continues a prefix cannot).
+		if (!shared.text.length && plan.cacheKey && !this.#inFlight.has(plan.cacheKey))
+			this.#leading.set(plan, this.#lead(plan.cacheKey));
+		return false;
+	}
+
+	/** The leader's stream, shared with the answers that follow it (unchanged for other plans). */
+	share(plan: TurnPlan, events: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent> {
+		const shared = this.#leading.get(plan);
+		if (!shared) return events;
+		return (async function* () {
+			try {
+				for await (const event of events) {
+					if (event.type === 'text') shared.push(event.text);
+					else if (event.type === 'done') shared.complete(event.usage ?? null);
+					yield event;
+				}
+			} finally {
+				shared.fail();
+			}
+		})();
 	}
 
 	#find(key: string) {
@@ -307,8 +352,8 @@ export class CostControl {
 	}
 
 	/** Marks this process as answering `key`. */
-	#lead(key: string): InFlight {
-		const flight: InFlight = new InFlight(() => {
+	#lead(key: string): SharedAnswer {
+		const flight: SharedAnswer = new SharedAnswer(() => {
 			if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
 		});
 		this.#inFlight.set(key, flight);
@@ -359,7 +404,7 @@ export class CostControl {
 			await this.#record(plan, out);
 		} finally {
 			// The answer is in the cache now (or will not be): questions waiting for it go on.
-			this.#leading.get(plan)?.finish();
+			this.#leading.get(plan)?.fail();
 		}
 	}
 
@@ -383,6 +428,8 @@ export class CostControl {
 			};
 			if (plan.kind === 'cache' && plan.cached) {
 				const c = plan.cached;
+				// Stopped while following another answer: the reservation is not needed.
+				if (plan.reservation) await settle(db, plan.reservation, 0);
 				await db.insert(llmUsage).values({
 					...row,
 					provider: c.provider,
@@ -456,29 +503,68 @@ export class CostControl {
 }
 
 /**
- * How long a question waits for the same question's answer already being generated here before
- * asking the provider itself (a stream that stalls or a generation that never records).
+ * How long an answer followed by others may stream nothing before they stop following it and
+ * answer on their own (a stalled stream, or a generation that ended without saying so).
  */
-export const COALESCE_WAIT_MS = 30_000;
+export const COALESCE_IDLE_MS = 30_000;
 
 /**
- * A cacheable answer being generated: others asking the same question wait for it. It finishes
- * when its usage is recorded, or after COALESCE_WAIT_MS whatever happened to it.
+ * A cacheable answer being generated, shared with the same question asked meanwhile: its text as
+ * it streams and how it ended. It fails when its generation ends without completing, is recorded,
+ * or streams nothing for COALESCE_IDLE_MS.
  */
-class InFlight {
-	readonly done: Promise<void>;
-	#resolve!: () => void;
-	readonly #timer: ReturnType<typeof setTimeout>;
-	constructor(onFinish: () => void) {
-		this.done = new Promise((resolve) => (this.#resolve = resolve));
-		this.#timer = setTimeout(() => this.finish(), COALESCE_WAIT_MS);
-		this.#timer.unref?.();
-		void this.done.then(onFinish);
+export class SharedAnswer {
+	readonly text: string[] = [];
+	usage: Usage | null = null;
+	state: 'streaming' | 'complete' | 'failed' = 'streaming';
+	#waiting: (() => void)[] = [];
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	readonly #onEnd: () => void;
+	constructor(onEnd: () => void) {
+		this.#onEnd = onEnd;
+		this.#arm();
 	}
-	finish() {
+	push(text: string) {
+		if (this.state !== 'streaming') return;
+		this.text.push(text);
+		this.#arm();
+		this.#wake();
+	}
+	complete(usage: Usage | null) {
+		if (this.state !== 'streaming') return;
+		this.usage = usage;
+		this.#end('complete');
+	}
+	fail() {
+		if (this.state === 'streaming') this.#end('failed');
+	}
+	/** Resolves at the next piece of text or at the end. */
+	changed(): Promise<void> {
+		return new Promise((resolve) => this.#waiting.push(resolve));
+	}
+	#end(state: 'complete' | 'failed') {
+		this.state = state;
 		clearTimeout(this.#timer);
-		this.#resolve();
+		this.#onEnd();
+		this.#wake();
 	}
+	#arm() {
+		clearTimeout(this.#timer);
+		this.#timer = setTimeout(() => this.fail(), COALESCE_IDLE_MS);
+		this.#timer.unref?.();
+	}
+	#wake() {
+		const waiting = this.#waiting;
+		this.#waiting = [];
+		for (const resolve of waiting) resolve();
+	}
+}
+
+/** Resolves when the signal aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+	return new Promise((resolve) =>
+		signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
+	);
 }
 
 /** What `reserveAhead` made: null when no budget applies. */

@@ -84,13 +84,6 @@ async function* replay(text: string, signal: AbortSignal): AsyncGenerator<Stream
 	yield { type: 'done' };
 }
 
-/** Resolves when the signal aborts. */
-function aborted(signal: AbortSignal): Promise<void> {
-	return new Promise((resolve) =>
-		signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
-	);
-}
-
 interface Generation {
 	id: string;
 	conversationId: string;
@@ -748,9 +741,9 @@ export class TutorEngine {
 			reserved: input.reserved
 		});
 		const signal = controller.signal;
-		const live = () => {
+		const live = (request = prompt) => {
 			const raw = plan.provider.stream({
-				...prompt,
+				...request,
 				maxTokens: this.#config.llm.maxOutputTokens,
 				signal,
 				promptCache: this.#config.cost.promptCache,
@@ -763,18 +756,42 @@ export class TutorEngine {
 				: raw;
 		};
 		const cost = this.#cost;
+		const budget = this.#config.llm.historyTokenBudget;
 		const events: AsyncIterable<StreamEvent> = plan.cached
-			? replay(plan.cached.answer, signal)
-			: plan.waitFor
+			? plan.follow
 				? (async function* () {
-						// The same question is being answered: wait (Stop still works), then take that
-						// answer from the cache, or ask the provider if it was not stored.
-						await Promise.race([plan.waitFor, aborted(signal)]);
-						if (signal.aborted) throw new ProviderError('aborted', 'stopped');
-						const hit = await cost.afterWait(plan);
-						yield* hit ? replay(hit.answer, signal) : live();
+						// The same question is being answered: stream that answer as it comes. If it
+						// stops or fails first, answer on our own, continuing what was shown.
+						let shown = '';
+						const following = cost.follow(plan, signal);
+						for (let step = await following.next(); ; step = await following.next()) {
+							if (step.done && step.value) {
+								yield { type: 'done' };
+								return;
+							}
+							if (step.done) break;
+							if (step.value.type === 'text') shown += step.value.text;
+							yield step.value;
+						}
+						yield* cost.share(
+							plan,
+							live(
+								shown
+									? buildPrompt({
+											...input,
+											history: [
+												...input.history,
+												{ role: 'assistant', content: shown },
+												{ role: 'user', content: CONTINUE_INSTRUCTION }
+											],
+											budget
+										})
+									: prompt
+							)
+						);
 					})()
-				: live();
+				: replay(plan.cached.answer, signal)
+			: cost.share(plan, live());
 		const iterator = events[Symbol.asyncIterator]();
 		const first = iterator.next();
 		first.catch(() => {}); // handled when the run loop awaits it
