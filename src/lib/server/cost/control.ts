@@ -404,7 +404,7 @@ export class CostControl {
 			await this.#record(plan, out);
 		} finally {
 			// The answer is in the cache now (or will not be): questions waiting for it go on.
-			this.#leading.get(plan)?.fail();
+			this.#leading.get(plan)?.retire();
 		}
 	}
 
@@ -510,8 +510,8 @@ export const COALESCE_IDLE_MS = 30_000;
 
 /**
  * A cacheable answer being generated, shared with the same question asked meanwhile: its text as
- * it streams and how it ended. It fails when its generation ends without completing, is recorded,
- * or streams nothing for COALESCE_IDLE_MS.
+ * it streams and how it ended. It fails when its generation ends without completing or streams
+ * nothing for COALESCE_IDLE_MS; it is retired once recorded (a complete one is in the cache then).
  */
 export class SharedAnswer {
 	readonly text: string[] = [];
@@ -542,10 +542,21 @@ export class SharedAnswer {
 	changed(): Promise<void> {
 		return new Promise((resolve) => this.#waiting.push(resolve));
 	}
+	/** Done with it: later askers no longer find it (they find the cache entry instead). */
+	retire() {
+		this.fail();
+		clearTimeout(this.#timer);
+		this.#onEnd();
+	}
 	#end(state: 'complete' | 'failed') {
 		this.state = state;
 		clearTimeout(this.#timer);
-		this.#onEnd();
+		// A complete answer stays findable until it is recorded (and so in the cache).
+		if (state === 'failed') this.#onEnd();
+		else {
+			this.#timer = setTimeout(() => this.retire(), COALESCE_IDLE_MS);
+			this.#timer.unref?.();
+		}
 		this.#wake();
 	}
 	#arm() {
