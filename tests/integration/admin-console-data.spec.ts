@@ -18,7 +18,9 @@ import {
 	messages,
 	modules,
 	questions,
+	rateLimits,
 	refreshTokens,
+	spendDaily,
 	topics,
 	users
 } from '../../src/lib/server/db/schema.ts';
@@ -369,6 +371,16 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			status: 400
 		});
 		expect(await adminUsers.get(db, ann)).not.toBeNull();
+		// Counters keyed by the id as text go too; other people's stay.
+		await db.insert(spendDaily).values([
+			{ subject: ann, day: '2026-11-22', usd: 0.2, calls: 2 },
+			{ subject: bob, day: '2026-11-22', usd: 0.1, calls: 1 }
+		]);
+		await db.insert(rateLimits).values([
+			{ key: `tutor:user:${ann}`, windowStart: new Date(), count: 3 },
+			{ key: `http:api:user:${ann}`, windowStart: new Date(), count: 1 },
+			{ key: `tutor:user:${bob}`, windowStart: new Date(), count: 1 }
+		]);
 		expect(await adminUsers.remove(deps, admin, ann, ' ANN@example.com ')).toEqual({
 			ok: true,
 			email: 'ann@example.com',
@@ -381,6 +393,12 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			[]
 		);
 		expect(await db.select().from(answers).where(eq(answers.userId, ann))).toEqual([]);
+		const subjects = (await db.select().from(spendDaily)).map((r) => r.subject);
+		expect(subjects).toContain(bob);
+		expect(subjects).not.toContain(ann);
+		const keys = (await db.select().from(rateLimits)).map((r) => r.key);
+		expect(keys).toContain(`tutor:user:${bob}`);
+		expect(keys.filter((k) => k.includes(ann))).toEqual([]);
 		// Usage stays for the cost reports, without the link to the person.
 		const orphans = await db.select().from(llmUsage).where(eq(llmUsage.model, 'claude-haiku-4-5'));
 		expect(orphans).toEqual([expect.objectContaining({ userId: null, costUsd: 0.05 })]);

@@ -8,7 +8,7 @@
  * const result = await users.setDisabled({ db, config }, actor.id, userId, true);
  * if (!result.ok) return fail(result.status, { message: result.message });
  */
-import { and, asc, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, isNull, like, or, sql } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db } from '../db';
 import {
@@ -21,10 +21,12 @@ import {
 	llmUsage,
 	messages,
 	mockExams,
+	rateLimits,
 	refreshTokens,
 	reviewCards,
 	skillAssessments,
 	skillLevels,
+	spendDaily,
 	studentNotebooks,
 	users
 } from '../db/schema';
@@ -166,7 +168,8 @@ export async function setDisabled(
 /**
  * Deletes the account once `confirmEmail` repeats its email. The schema's cascades remove its
  * sessions, conversations and messages, progress, notebooks, answers, mock exams, review cards,
- * assessments, levels and budget alerts; its usage rows and audit entries stay, without the link.
+ * assessments, levels and budget alerts; its daily spend and rate-limit counters are deleted here;
+ * its usage rows and audit entries stay, without the link.
  */
 export async function remove(
 	{ db, config }: Deps,
@@ -190,10 +193,15 @@ export async function remove(
 			status: 400,
 			message: `Type the account's email (${user.email}) to confirm.`
 		};
-	const [deleted] = await db
-		.delete(users)
-		.where(eq(users.id, id))
-		.returning({ email: users.email, displayName: users.displayName });
+	// Rows keyed by the id as text (no foreign key to cascade): the daily spend and rate counters.
+	const [deleted] = await db.transaction(async (tx) => {
+		await tx.delete(spendDaily).where(eq(spendDaily.subject, id));
+		await tx.delete(rateLimits).where(like(rateLimits.key, `%:user:${id}`));
+		return tx
+			.delete(users)
+			.where(eq(users.id, id))
+			.returning({ email: users.email, displayName: users.displayName });
+	});
 	if (!deleted) return gone();
 	await signedOut(db, id);
 	return { ok: true, ...deleted };
