@@ -342,13 +342,24 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		const paid = rows.find((r) => r.source === 'provider')!;
 		for (const hit of rows.filter((r) => r.source === 'cache'))
 			expect(hit.savedUsd).toBeCloseTo(paid.costUsd, 9);
+		/** Two students (first, then second) send the same question, each in a new conversation. */
+		const askTogether = async (question: string) => {
+			const asked = [];
+			for (const id of [ids[0]!, ids[2]!]) {
+				const c = await convos.create(db(), id);
+				const socket = new FakeSocket();
+				await engine.subscribe(socket, id, c.id, undefined);
+				asked.push({ id, c, socket });
+			}
+			for (const { id, c } of asked) await engine.send(id, c.id, crypto.randomUUID(), question);
+			const [first, second] = asked;
+			return [
+				[first!.c, first!.socket],
+				[second!.c, second!.socket]
+			] as const;
+		};
 		// The others stream the first answer as it comes, not after it ends.
-		const [d, e] = await Promise.all([ids[0]!, ids[2]!].map((id) => convos.create(db(), id)));
-		const [sd, se] = [new FakeSocket(), new FakeSocket()];
-		await engine.subscribe(sd, ids[0]!, d!.id, undefined);
-		await engine.subscribe(se, ids[2]!, e!.id, undefined);
-		await engine.send(ids[0]!, d!.id, crypto.randomUUID(), 'What is a range?');
-		await engine.send(ids[2]!, e!.id, crypto.randomUUID(), 'What is a range?');
+		const [[d, sd], [e, se]] = await askTogether('What is a range?');
 		await until(() => se.text(e!.id).length > 0);
 		expect(sd.events(d!.id).some((ev) => ev.type === 'done')).toBe(false);
 		// The first asker stops: the follower keeps what it was shown and goes on on its own.
@@ -365,12 +376,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		expect(se.events(e!.id).at(-1)).toMatchObject({ type: 'done' });
 
 		// Following can be stopped; the first answer goes on.
-		const [g, h] = await Promise.all([ids[0]!, ids[2]!].map((id) => convos.create(db(), id)));
-		const [sg, sh] = [new FakeSocket(), new FakeSocket()];
-		await engine.subscribe(sg, ids[0]!, g!.id, undefined);
-		await engine.subscribe(sh, ids[2]!, h!.id, undefined);
-		await engine.send(ids[0]!, g!.id, crypto.randomUUID(), 'What is a slice?');
-		await engine.send(ids[2]!, h!.id, crypto.randomUUID(), 'What is a slice?');
+		const [[g, sg], [h, sh]] = await askTogether('What is a slice?');
 		expect(sh.events(h!.id).map((ev) => ev.type)).toEqual(['user', 'start']);
 		expect(await engine.stop(ids[2]!, h!.id)).toEqual({ ok: true });
 		await until(async () => (await usageOf(g!.id)).length > 0);

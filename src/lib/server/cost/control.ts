@@ -284,30 +284,26 @@ export class CostControl {
 	}
 
 	/**
-	 * The events of the answer a `follow` plan follows, as they come; returns whether that answer
-	 * completed (this plan is then a cache hit with its saving) or not (stopped, failed: the text
-	 * so far has been yielded and the plan is now a provider plan, to answer on its own).
+	 * The events of the answer a `follow` plan follows, as they come. Returns null when that answer
+	 * completed (this plan is then a cache hit with its saving), else the text shown so far (it
+	 * stopped or failed: the plan is now a provider plan, to answer on its own from there).
 	 */
-	async *follow(plan: TurnPlan, signal: AbortSignal): AsyncGenerator<StreamEvent, boolean> {
+	async *follow(plan: TurnPlan, signal: AbortSignal): AsyncGenerator<StreamEvent, string | null> {
 		const shared = plan.follow!;
 		for (let i = 0; ;) {
 			while (i < shared.text.length) yield { type: 'text', text: shared.text[i++]! };
 			if (shared.state === 'complete') {
 				const usage = shared.usage ?? { inputTokens: 0, outputTokens: 0 };
-				const answer = shared.text.join('');
 				recordCacheLookup(true, 0);
-				if (plan.reservation)
-					void settle(this.#db(), plan.reservation, 0).catch((err) =>
-						logger().warn({ err }, 'releasing a budget reservation failed')
-					);
+				if (plan.reservation) void this.#giveBack(plan.reservation);
 				Object.assign(plan.cached!, {
-					answer,
+					answer: shared.text.join(''),
 					inputTokens: usage.inputTokens,
 					outputTokens: usage.outputTokens,
 					costUsd: uncachedCostOf(plan.price, usage)
 				});
 				plan.reservation = null;
-				return true;
+				return null;
 			}
 			if (shared.state === 'failed') break;
 			await Promise.race([shared.changed(), aborted(signal)]);
@@ -318,7 +314,7 @@ export class CostControl {
 		// Nothing shown yet: this answer can lead the next askers (one that continues a prefix cannot).
 		if (!shared.text.length && plan.cacheKey && !this.#inFlight.has(plan.cacheKey))
 			this.#leading.set(plan, this.#lead(plan.cacheKey));
-		return false;
+		return shared.text.join('');
 	}
 
 	/** The leader's stream, shared with the answers that follow it (unchanged for other plans). */
@@ -392,8 +388,11 @@ export class CostControl {
 
 	/** Gives back a reservation that was not used (the question was refused or cached). */
 	async release(reserved: Reserved): Promise<void> {
-		if (!reserved?.ok) return;
-		await settle(this.#db(), reserved.reservation, 0).catch((err) =>
+		if (reserved?.ok) await this.#giveBack(reserved.reservation);
+	}
+
+	#giveBack(reservation: Reservation): Promise<void> {
+		return settle(this.#db(), reservation, 0).catch((err) =>
 			logger().warn({ err }, 'releasing a budget reservation failed')
 		);
 	}
@@ -429,7 +428,7 @@ export class CostControl {
 			if (plan.kind === 'cache' && plan.cached) {
 				const c = plan.cached;
 				// Stopped while following another answer: the reservation is not needed.
-				if (plan.reservation) await settle(db, plan.reservation, 0);
+				if (plan.reservation) await this.#giveBack(plan.reservation);
 				await db.insert(llmUsage).values({
 					...row,
 					provider: c.provider,
@@ -578,7 +577,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 	);
 }
 
-/** What `reserveAhead` made: null when no budget applies. */
+/** A reservation made for a question: null when no budget applies. */
 export type Reserved = ReserveResult | null;
 
 /** A budget was reached and there is no offline tutor to fall back on. */

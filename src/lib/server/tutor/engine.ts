@@ -132,6 +132,11 @@ async function lockConversation(tx: Db, userId: string, conversationId: string) 
 	return conversation;
 }
 
+/** A jsonb column of `db.execute`: parsed by postgres.js, a string from PGlite. */
+function jsonColumn<T>(value: T | string | null | undefined, empty: T): T {
+	return typeof value === 'string' ? (JSON.parse(value) as T) : (value ?? empty);
+}
+
 export class TutorEngine {
 	readonly replicaId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 	readonly fanout: Fanout;
@@ -513,9 +518,7 @@ export class TutorEngine {
 		if (row.last_seq === null) return { status: 'busy' as const };
 		if (Number(row.written) !== 5) throw new Error('send statement wrote an unexpected row count');
 		const seq = Number(row.last_seq);
-		const history = (
-			typeof row.history === 'string' ? JSON.parse(row.history) : (row.history ?? [])
-		) as ChatMessage[];
+		const history = jsonColumn<ChatMessage[]>(row.history, []);
 		const events: LogEvent[] = [
 			{ seq: seq + 1, type: 'user', messageId: userMessageId, text, clientId },
 			{ seq: seq + 2, type: 'start', messageId: answerId }
@@ -528,11 +531,7 @@ export class TutorEngine {
 			events,
 			history,
 			context: row.context,
-			level: levelOf(
-				(typeof row.levels === 'string'
-					? JSON.parse(row.levels)
-					: (row.levels ?? [])) as SkillLevel[]
-			),
+			level: levelOf(jsonColumn<SkillLevel[]>(row.levels, [])),
 			title: row.title === convos.DEFAULT_TITLE ? title : null,
 			budget: { user: row.budget_user ?? null, global: row.budget_global ?? null }
 		};
@@ -757,41 +756,26 @@ export class TutorEngine {
 		};
 		const cost = this.#cost;
 		const budget = this.#config.llm.historyTokenBudget;
-		const events: AsyncIterable<StreamEvent> = plan.cached
-			? plan.follow
-				? (async function* () {
-						// The same question is being answered: stream that answer as it comes. If it
-						// stops or fails first, answer on our own, continuing what was shown.
-						let shown = '';
-						const following = cost.follow(plan, signal);
-						for (let step = await following.next(); ; step = await following.next()) {
-							if (step.done && step.value) {
-								yield { type: 'done' };
-								return;
-							}
-							if (step.done) break;
-							if (step.value.type === 'text') shown += step.value.text;
-							yield step.value;
-						}
-						yield* cost.share(
-							plan,
-							live(
-								shown
-									? buildPrompt({
-											...input,
-											history: [
-												...input.history,
-												{ role: 'assistant', content: shown },
-												{ role: 'user', content: CONTINUE_INSTRUCTION }
-											],
-											budget
-										})
-									: prompt
-							)
-						);
-					})()
-				: replay(plan.cached.answer, signal)
-			: cost.share(plan, live());
+		// The same question is being answered: stream that answer as it comes. If it stops or fails
+		// first, answer on our own, continuing what was shown.
+		async function* following(): AsyncGenerator<StreamEvent> {
+			const shown = yield* cost.follow(plan, signal);
+			if (shown === null) {
+				yield { type: 'done' };
+				return;
+			}
+			const history = [
+				...input.history,
+				{ role: 'assistant' as const, content: shown },
+				{ role: 'user' as const, content: CONTINUE_INSTRUCTION }
+			];
+			yield* cost.share(plan, live(shown ? buildPrompt({ ...input, history, budget }) : prompt));
+		}
+		const events: AsyncIterable<StreamEvent> = plan.follow
+			? following()
+			: plan.cached
+				? replay(plan.cached.answer, signal)
+				: cost.share(plan, live());
 		const iterator = events[Symbol.asyncIterator]();
 		const first = iterator.next();
 		first.catch(() => {}); // handled when the run loop awaits it
