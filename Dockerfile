@@ -9,6 +9,8 @@ WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 # Dependencies first, so source edits reuse this layer.
 COPY package.json package-lock.json ./
+# Our fix to @hono/node-server (applied by patch-package after install; see patches/README.md).
+COPY patches ./patches
 RUN npm ci
 COPY . .
 # Build, then drop dev dependencies (among them the `node` package that gives npm scripts Node 24 on

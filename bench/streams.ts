@@ -8,7 +8,7 @@
  *
  * Uses PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, else embedded PGlite.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -122,19 +122,35 @@ async function runStreams(port: number, targets: Target[], subscribe: boolean, l
 }
 
 /**
- * Retained memory per idle connection: a first batch opens and closes (so the heap has grown past
- * the garbage of handshakes), then RSS is compared before and after a second batch stays open.
+ * Retained memory per idle connection. A first batch opens and closes (so the heap has grown past
+ * the garbage of handshakes); then, three times, the server's memory is read after a full
+ * collection before and after a batch of idle sockets is open. Reports the median per socket of
+ * RSS (all the process holds) and of the JavaScript heap plus external memory.
  */
 async function idleMemory(pid: number, port: number, headers: Record<string, string>) {
+	const memoryFile = path.join(tmpdir(), `bench-memory-${pid}.json`);
 	const batch = () => Promise.all(Array.from({ length: IDLE }, () => open(port, headers)));
+	const settled = async () => {
+		rmSync(memoryFile, { force: true });
+		process.kill(pid, 'SIGUSR2'); // bench/gc-on-signal.js: a full collection, then the figures
+		await new Promise((r) => setTimeout(r, 2000));
+		const usage = JSON.parse(readFileSync(memoryFile, 'utf8'));
+		return { rss: rssKb(pid) * 1024, heap: usage.heapUsed + usage.external };
+	};
 	for (const ws of await batch()) ws.close();
-	await new Promise((r) => setTimeout(r, 2000));
-	const before = rssKb(pid);
-	const sockets = await batch();
-	await new Promise((r) => setTimeout(r, 2000));
-	const after = rssKb(pid);
-	for (const ws of sockets) ws.close();
-	return (Math.max(0, after - before) * 1024) / IDLE;
+	await new Promise((r) => setTimeout(r, 1000));
+	const rss: number[] = [];
+	const heap: number[] = [];
+	for (let round = 0; round < 3; round++) {
+		const before = await settled();
+		const sockets = await batch();
+		const after = await settled();
+		rss.push(Math.max(0, after.rss - before.rss) / IDLE);
+		heap.push(Math.max(0, after.heap - before.heap) / IDLE);
+		for (const ws of sockets) ws.close();
+		await new Promise((r) => setTimeout(r, 1000));
+	}
+	return { rss: pct(rss, 50), heap: pct(heap, 50) };
 }
 
 function summarize(results: StreamResult[]) {
@@ -144,7 +160,12 @@ function summarize(results: StreamResult[]) {
 	return { ttftP50: pct(ttft, 50), ttftP99: pct(ttft, 99), gapP99: pct(gaps, 99), stallFree };
 }
 
-const env = { MOCK_TOKEN_COUNT: String(TOKENS), MOCK_TOKEN_DELAY_MS: String(DELAY) };
+const env = {
+	MOCK_TOKEN_COUNT: String(TOKENS),
+	MOCK_TOKEN_DELAY_MS: String(DELAY),
+	NODE_OPTIONS: `--expose-gc --import=${path.join(import.meta.dirname, 'gc-on-signal.js')}`,
+	BENCH_MEMORY_DIR: tmpdir()
+};
 
 // --- raw baseline
 const raw = await start(['bench/raw-ws-server.ts'], env);
@@ -166,7 +187,9 @@ const app = await start(
 		DATA_DIR: dataDir,
 		LLM_PROVIDER: 'mock',
 		LOG_LEVEL: 'warn',
-		...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+		...(process.env.BENCH_NODE_OPTIONS
+			? { NODE_OPTIONS: `${env.NODE_OPTIONS} ${process.env.BENCH_NODE_OPTIONS}` }
+			: {}),
 		// One address registers the whole class and opens every conversation: no request limits.
 		RATE_LIMIT_ENABLED: 'false',
 		// 500 answers at once reserve about 25 $ of worst-case cost: more than the default daily
@@ -250,7 +273,8 @@ const lines = [
 	`| time to first token p99 (ms) | ${f(rawResults.ttftP99)} | ${f(appResults.ttftP99)} | +${f(appResults.ttftP99 - rawResults.ttftP99)} |`,
 	`| inter-token gap p99 (ms) | ${f(rawResults.gapP99)} | ${f(appResults.gapP99)} | +${f(appResults.gapP99 - rawResults.gapP99)} |`,
 	`| streams without a stall (gap < ${STALL_MS} ms, all tokens) | ${rawResults.stallFree} | ${appResults.stallFree} | ${(appResults.stallFree / Math.max(1, rawResults.stallFree)).toFixed(2)}x |`,
-	`| memory per idle connection (KiB) | ${f(rawIdle / 1024)} | ${f(appIdle / 1024)} | ${(appIdle / rawIdle).toFixed(2)}x |`
+	`| memory per idle connection, RSS (KiB) | ${f(rawIdle.rss / 1024)} | ${f(appIdle.rss / 1024)} | ${(appIdle.rss / rawIdle.rss).toFixed(2)}x |`,
+	`| memory per idle connection, heap + external (KiB) | ${f(rawIdle.heap / 1024)} | ${f(appIdle.heap / 1024)} | ${(appIdle.heap / rawIdle.heap).toFixed(2)}x |`
 ];
 console.log(lines.join('\n'));
 process.exit(0);

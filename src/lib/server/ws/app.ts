@@ -26,26 +26,7 @@ import { cookieAuth, originGuard, type WsEnv } from './guards';
 import { messageLimit } from './limits';
 import * as sessions from './sessions';
 
-function send(ws: { send(data: string): void }, message: ServerMessage) {
-	ws.send(JSON.stringify(message));
-}
-
-/** Frames per second per socket: a token bucket that refills continuously. */
-function frameLimiter(perSecond: number) {
-	let tokens = perSecond;
-	let last = performance.now();
-	return () => {
-		const now = performance.now();
-		tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
-		last = now;
-		if (tokens < 1) return false;
-		tokens -= 1;
-		return true;
-	};
-}
-
 export function createWsApp() {
-	const deps = () => ({ db: runtime().database.db, config: runtime().config });
 	const app = new Hono<WsEnv>().basePath('/ws');
 
 	app.use(async (c, next) => {
@@ -70,145 +51,7 @@ export function createWsApp() {
 		upgradeWebSocket((c) => {
 			c.set('upgrading', c.req.header('upgrade')?.toLowerCase() === 'websocket');
 			const user = c.get('user');
-			const requestId = c.get('requestId');
-			const { config, tutor } = runtime();
-			const maxBytes = config.wsMaxPayloadBytes;
-			const allowFrame = frameLimiter(config.tutor.maxMessagesPerSecond);
-			const subscriptions = new Map<string, Subscription>();
-			let socket: Socket | undefined;
-			let opened: WSContext | undefined;
-
-			const handle = async (ws: WSContext, message: ClientMessage) => {
-				const reply = (result: { ok: true } | Failure, conversationId: string) => {
-					if (!result.ok)
-						send(ws, {
-							v: PROTOCOL_VERSION,
-							type: 'error',
-							code: result.code,
-							message: result.message,
-							conversationId,
-							...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {})
-						});
-				};
-				// send, continue and regenerate are counted by the engine; ping only by allowFrame.
-				if (
-					message.type === 'subscribe' ||
-					message.type === 'unsubscribe' ||
-					message.type === 'stop'
-				) {
-					const refused = await messageLimit(deps().db, config, user.id, message.type);
-					if (refused) return reply(refused, message.conversationId);
-				}
-				switch (message.type) {
-					case 'ping':
-						return send(ws, { v: PROTOCOL_VERSION, type: 'pong', id: message.id });
-					case 'subscribe': {
-						const previous = subscriptions.get(message.conversationId);
-						if (previous) tutor.fanout.remove(previous);
-						const result = await tutor.subscribe(
-							socket!,
-							user.id,
-							message.conversationId,
-							message.since
-						);
-						if (result.ok) subscriptions.set(message.conversationId, result.subscription);
-						return reply(result, message.conversationId);
-					}
-					case 'unsubscribe': {
-						const sub = subscriptions.get(message.conversationId);
-						if (sub) tutor.fanout.remove(sub);
-						subscriptions.delete(message.conversationId);
-						return;
-					}
-					case 'send':
-						return reply(
-							await tutor.send(user.id, message.conversationId, message.clientId, message.text),
-							message.conversationId
-						);
-					case 'stop':
-						return reply(await tutor.stop(user.id, message.conversationId), message.conversationId);
-					case 'continue':
-						return reply(
-							await tutor.continueAnswer(user.id, message.conversationId),
-							message.conversationId
-						);
-					case 'regenerate':
-						return reply(
-							await tutor.regenerate(user.id, message.conversationId),
-							message.conversationId
-						);
-				}
-			};
-
-			return {
-				onOpen(_event, ws) {
-					// The adaptor keeps the handshake's context alive as long as the socket; drop the
-					// request it points to so an idle socket costs little more than the socket itself.
-					const env = c.env as { incoming?: unknown; outgoing?: unknown } | undefined;
-					if (env) env.incoming = env.outgoing = undefined;
-					const raw = ws.raw as { bufferedAmount?: number } | undefined;
-					socket = {
-						send: (m) => send(ws, m),
-						bufferedAmount: () => raw?.bufferedAmount ?? 0
-					};
-					metrics.websocketOpened();
-					opened = ws;
-					sessions.track(user.id, ws);
-					logger().info({ reqId: requestId, userId: user.id }, 'websocket open');
-					send(ws, {
-						v: PROTOCOL_VERSION,
-						type: 'ready',
-						user: { id: user.id, displayName: user.displayName }
-					});
-				},
-				onMessage(event, ws) {
-					if (!allowFrame())
-						return send(ws, error('rate_limited', 'Too many messages at once; slow down.'));
-					const raw = typeof event.data === 'string' ? event.data : null;
-					if (raw === null) return send(ws, error('bad_request', 'Frames must be JSON text.'));
-					if (Buffer.byteLength(raw) > maxBytes)
-						return send(ws, error('too_large', `Frames are limited to ${maxBytes} bytes.`));
-					let data: unknown;
-					try {
-						data = JSON.parse(raw);
-					} catch {
-						return send(ws, error('bad_request', 'Frame is not valid JSON.'));
-					}
-					if (data && typeof data === 'object' && 'v' in data && data.v !== PROTOCOL_VERSION)
-						return send(
-							ws,
-							error(
-								'unsupported_version',
-								`This server speaks protocol version ${PROTOCOL_VERSION}.`
-							)
-						);
-					const parsed = v.safeParse(ClientMessage, data);
-					if (!parsed.success) {
-						const issue = parsed.issues[0];
-						const field = issue.path?.map((p) => String(p.key)).join('.');
-						return send(
-							ws,
-							error('bad_request', `Invalid message: ${field ? `${field} ` : ''}${issue.message}`)
-						);
-					}
-					withRequestContext({ requestId, userId: user.id }, () =>
-						handle(ws, parsed.output).catch((err) => {
-							logger().error({ err, type: parsed.output.type }, 'websocket message failed');
-							send(
-								ws,
-								error('internal', `Something went wrong on our side (reference ${requestId}).`)
-							);
-						})
-					);
-				},
-				onClose() {
-					metrics.websocketClosed();
-					if (opened) sessions.untrack(user.id, opened);
-					for (const sub of subscriptions.values()) tutor.fanout.remove(sub);
-					subscriptions.clear();
-					logger().debug({ reqId: requestId, userId: user.id }, 'websocket closed');
-				}
-			};
+			return new Connection(user.id, user.displayName, c.get('requestId'));
 		})
 	);
 
@@ -223,4 +66,177 @@ export function createWsApp() {
 
 function error(code: ErrorCode, message: string): ServerMessage {
 	return { v: PROTOCOL_VERSION, type: 'error', code, message };
+}
+
+const deps = () => ({ db: runtime().database.db, config: runtime().config });
+
+/**
+ * One open socket: the adaptor calls `onOpen`, `onMessage` and `onClose` on it as methods, and it
+ * is also the fan-out's `Socket` and the session registry's closable. One object with its methods
+ * on the prototype and no closures: an idle socket should cost little more than the socket itself,
+ * and nothing here refers to the handshake's context, which would stay alive with it.
+ */
+class Connection implements Socket {
+	#ws: WSContext | undefined;
+	#subscriptions: Map<string, Subscription> | undefined;
+	/** Frames per second: a token bucket that refills continuously, full until the first frame. */
+	#frames = 0;
+	#framesAt: number | undefined;
+	/** Only until the `ready` message is sent. */
+	#displayName: string | undefined;
+
+	constructor(
+		public userId: string,
+		displayName: string,
+		readonly requestId: string
+	) {
+		this.#displayName = displayName;
+	}
+
+	send(message: ServerMessage) {
+		this.#ws?.send(JSON.stringify(message));
+	}
+
+	bufferedAmount() {
+		return (this.#ws?.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0;
+	}
+
+	close(code: number, reason: string) {
+		this.#ws?.close(code, reason);
+	}
+
+	onOpen(_event: Event, ws: WSContext) {
+		this.#ws = ws;
+		metrics.websocketOpened();
+		this.userId = sessions.track(this.userId, this);
+		logger().info({ reqId: this.requestId, userId: this.userId }, 'websocket open');
+		this.send({
+			v: PROTOCOL_VERSION,
+			type: 'ready',
+			user: { id: this.userId, displayName: this.#displayName ?? '' }
+		});
+		this.#displayName = undefined;
+	}
+
+	onMessage(event: MessageEvent) {
+		if (!this.#allowFrame())
+			return this.send(error('rate_limited', 'Too many messages at once; slow down.'));
+		const raw = typeof event.data === 'string' ? event.data : null;
+		if (raw === null) return this.send(error('bad_request', 'Frames must be JSON text.'));
+		const maxBytes = runtime().config.wsMaxPayloadBytes;
+		if (Buffer.byteLength(raw) > maxBytes)
+			return this.send(error('too_large', `Frames are limited to ${maxBytes} bytes.`));
+		let data: unknown;
+		try {
+			data = JSON.parse(raw);
+		} catch {
+			return this.send(error('bad_request', 'Frame is not valid JSON.'));
+		}
+		if (data && typeof data === 'object' && 'v' in data && data.v !== PROTOCOL_VERSION)
+			return this.send(
+				error('unsupported_version', `This server speaks protocol version ${PROTOCOL_VERSION}.`)
+			);
+		const parsed = v.safeParse(ClientMessage, data);
+		if (!parsed.success) {
+			const issue = parsed.issues[0];
+			const field = issue.path?.map((p) => String(p.key)).join('.');
+			return this.send(
+				error('bad_request', `Invalid message: ${field ? `${field} ` : ''}${issue.message}`)
+			);
+		}
+		withRequestContext({ requestId: this.requestId, userId: this.userId }, () =>
+			this.#handle(parsed.output).catch((err) => {
+				logger().error({ err, type: parsed.output.type }, 'websocket message failed');
+				this.send(
+					error('internal', `Something went wrong on our side (reference ${this.requestId}).`)
+				);
+			})
+		);
+	}
+
+	onClose() {
+		metrics.websocketClosed();
+		if (this.#ws) sessions.untrack(this.userId, this);
+		const { tutor } = runtime();
+		for (const sub of this.#subscriptions?.values() ?? []) tutor.fanout.remove(sub);
+		this.#subscriptions = undefined;
+		this.#ws = undefined;
+		logger().debug({ reqId: this.requestId, userId: this.userId }, 'websocket closed');
+	}
+
+	#allowFrame() {
+		const perSecond = runtime().config.tutor.maxMessagesPerSecond;
+		const now = performance.now();
+		this.#frames =
+			this.#framesAt === undefined
+				? perSecond
+				: Math.min(perSecond, this.#frames + ((now - this.#framesAt) / 1000) * perSecond);
+		this.#framesAt = now;
+		if (this.#frames < 1) return false;
+		this.#frames -= 1;
+		return true;
+	}
+
+	#reply(result: { ok: true } | Failure, conversationId: string) {
+		if (!result.ok)
+			this.send({
+				v: PROTOCOL_VERSION,
+				type: 'error',
+				code: result.code,
+				message: result.message,
+				conversationId,
+				...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {})
+			});
+	}
+
+	async #handle(message: ClientMessage) {
+		const { config, tutor } = runtime();
+		const userId = this.userId;
+		// send, continue and regenerate are counted by the engine; ping only by #allowFrame.
+		if (message.type === 'subscribe' || message.type === 'unsubscribe' || message.type === 'stop') {
+			const refused = await messageLimit(deps().db, config, userId, message.type);
+			if (refused) return this.#reply(refused, message.conversationId);
+		}
+		switch (message.type) {
+			case 'ping':
+				return this.send({ v: PROTOCOL_VERSION, type: 'pong', id: message.id });
+			case 'subscribe': {
+				const previous = this.#subscriptions?.get(message.conversationId);
+				if (previous) tutor.fanout.remove(previous);
+				const result = await tutor.subscribe(this, userId, message.conversationId, message.since);
+				if (result.ok) {
+					if (!this.#ws)
+						tutor.fanout.remove(result.subscription); // closed meanwhile
+					else (this.#subscriptions ??= new Map()).set(message.conversationId, result.subscription);
+				}
+				return this.#reply(result, message.conversationId);
+			}
+			case 'unsubscribe': {
+				const sub = this.#subscriptions?.get(message.conversationId);
+				if (sub) tutor.fanout.remove(sub);
+				this.#subscriptions?.delete(message.conversationId);
+				return;
+			}
+			case 'send':
+				return this.#reply(
+					await tutor.send(userId, message.conversationId, message.clientId, message.text),
+					message.conversationId
+				);
+			case 'stop':
+				return this.#reply(
+					await tutor.stop(userId, message.conversationId),
+					message.conversationId
+				);
+			case 'continue':
+				return this.#reply(
+					await tutor.continueAnswer(userId, message.conversationId),
+					message.conversationId
+				);
+			case 'regenerate':
+				return this.#reply(
+					await tutor.regenerate(userId, message.conversationId),
+					message.conversationId
+				);
+		}
+	}
 }

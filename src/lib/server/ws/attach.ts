@@ -7,6 +7,7 @@
  * sockets.closeAll(1012, 'restarting');
  */
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { observeHttpRequest, ROUTE } from '../metrics';
@@ -34,9 +35,15 @@ export function attachWebSockets(
 	};
 	server.on('upgrade', (req, socket, head) => {
 		if (req.url?.startsWith('/ws/')) {
-			socket.on('error', () => socket.destroy());
+			// Not a closure here: it would keep the handshake's request and first bytes alive as
+			// long as the socket.
+			socket.on('error', destroyOnError);
 			load().then(
-				(s) => s.emit('upgrade', req, socket, head),
+				(s) => {
+					s.emit('upgrade', req, socket, head);
+					// The adaptor has begun watching for errors (synchronously, before it awaits).
+					if (socket.listenerCount('error') > 1) socket.off('error', destroyOnError);
+				},
 				() => socket.destroy()
 			);
 		} else if (options.exclusive) {
@@ -53,4 +60,8 @@ export function attachWebSockets(
 			for (const client of wss.clients) client.close(code, reason);
 		}
 	};
+}
+
+function destroyOnError(this: Duplex) {
+	this.destroy();
 }

@@ -20,14 +20,27 @@ interface Closable {
 	close(code: number, reason: string): void;
 }
 
+/** A user's open sockets, and the one copy of the user's id they all share. */
+class UserSockets extends Set<Closable> {
+	constructor(readonly userId: string) {
+		super();
+	}
+}
+
 const KEY = Symbol.for('ai-coding-tutor.ws.sessions');
-const globals = globalThis as { [KEY]?: Map<string, Set<Closable>> };
+const globals = globalThis as { [KEY]?: Map<string, UserSockets> };
 const open = () => (globals[KEY] ??= new Map());
 
-export function track(userId: string, socket: Closable) {
+/**
+ * Registers an open socket of the user. Returns the id as the registry holds it, equal to `userId`:
+ * each socket loads its user on its own, and a socket that keeps this copy instead of its own
+ * saves a string per idle connection.
+ */
+export function track(userId: string, socket: Closable): string {
 	let set = open().get(userId);
-	if (!set) open().set(userId, (set = new Set()));
+	if (!set) open().set(userId, (set = new UserSockets(userId)));
 	set.add(socket);
+	return set.userId;
 }
 
 export function untrack(userId: string, socket: Closable) {
