@@ -259,6 +259,15 @@ async function targets(n: number): Promise<Target[]> {
 }
 await runStreams(appPort, await targets(20), true, 'warm-up'); // warm-up
 const appResults = summarize(await runStreams(appPort, await targets(STREAMS), true));
+// How many answers started beside the send statement (see TutorEngine.send) and how many of
+// those guesses were cancelled.
+const early = Object.fromEntries(
+	[
+		...(await (await fetch(`${base}/metrics`)).text()).matchAll(
+			/^tutor_early_starts_total\{outcome="(\w+)"\} (\d+)/gm
+		)
+	].map((m) => [m[1], Number(m[2])])
+);
 const headers = students[0]!;
 const appIdle = await idleMemory(app.child.pid!, appPort, headers);
 app.child.kill('SIGTERM');
@@ -266,6 +275,7 @@ app.child.kill('SIGTERM');
 const f = (x: number) => x.toFixed(1);
 const lines = [
 	`streams: ${STREAMS} concurrent (${students.length} students), starts spread over one stream's length, ${TOKENS} tokens ${DELAY} ms apart; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
+	`early starts (app, whole run): ${early.used ?? 0} used, ${early.discarded ?? 0} discarded`,
 	'',
 	'| metric | raw ws | app | added / ratio |',
 	'| --- | --- | --- | --- |',

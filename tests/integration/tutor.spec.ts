@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
-import type { Provider } from '../../src/lib/server/ai/types.ts';
+import { ProviderError, type ChatMessage, type Provider } from '../../src/lib/server/ai/types.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
 import * as convos from '../../src/lib/server/tutor/conversations.ts';
 import { RECOVERY_GAP, TutorEngine } from '../../src/lib/server/tutor/engine.ts';
@@ -390,34 +390,146 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 	});
 
 	it('tells the tutor the student’s level, read by the send statement', async () => {
-		const seen: string[] = [];
-		const capture: Provider = {
-			name: 'mock',
-			model: 'capture',
-			async *stream(request) {
-				seen.push(request.system);
-				yield { type: 'text', text: 'ok' };
-				yield { type: 'done' };
-			}
-		};
-		const second = new TutorEngine({ database: t.database, config, provider: capture });
+		const { calls, provider } = capture();
+		const second = new TutorEngine({ database: t.database, config, provider });
 		await second.start();
 		try {
 			const c = await convos.create(t.database.db, otherId);
 			await second.send(otherId, c.id, crypto.randomUUID(), 'Hi');
-			await until(() => seen.length === 1);
-			expect(seen[0]).not.toContain('Student level');
+			await until(() => calls.length === 1);
+			expect(calls[0]!.system).not.toContain('Student level');
 			await t.database.db.insert(schema.skillLevels).values([
 				{ userId: otherId, area: 'fundamentals', level: 'advanced' },
 				{ userId: otherId, area: 'data-structures', level: 'beginner' }
 			]);
 			await until(async () => !(await convos.get(t.database.db, otherId, c.id))?.generationId);
 			await second.send(otherId, c.id, crypto.randomUUID(), 'Hi again');
-			await until(() => seen.length === 2);
-			// The rounded-down mean of the areas' levels.
-			expect(seen[1]).toContain('Student level: intermediate.');
+			await until(async () => (await answerOf(c.id)).status === 'complete');
+			// The early start guessed the level this replica last read (none): it was cancelled, and
+			// the answer was made with the level the send statement read, the rounded-down mean.
+			expect(calls).toHaveLength(3);
+			expect(calls[1]!.signal.aborted).toBe(true);
+			expect(calls[2]!.signal.aborted).toBe(false);
+			expect(calls[2]!.system).toContain('Student level: intermediate.');
 		} finally {
 			await second.close(1000);
 		}
 	});
+
+	describe('early start (the answer begins beside the send statement)', () => {
+		const settled = async (conversationId: string) => {
+			await until(async () => {
+				const c = await convos.get(t.database.db, userId, conversationId);
+				return c?.generationId === null && (await answerOf(conversationId)).status !== 'streaming';
+			});
+			return answerOf(conversationId);
+		};
+
+		it('starts from what the replica knows and keeps the call when the database agrees', async () => {
+			const { calls, provider } = capture();
+			const replica = new TutorEngine({ database: t.database, config, provider });
+			await replica.start();
+			try {
+				const c = await convos.create(t.database.db, userId);
+				await replica.subscribe(new FakeSocket(), userId, c.id, undefined);
+				await replica.send(userId, c.id, crypto.randomUUID(), 'What is a list?');
+				expect((await settled(c.id)).content).toBe('answer 1');
+				// The follow-up starts from the end of the first answer, which this replica ran.
+				await replica.send(userId, c.id, crypto.randomUUID(), 'And a tuple?');
+				expect((await settled(c.id)).content).toBe('answer 2');
+				expect(calls).toHaveLength(2);
+				expect(calls.every((call) => !call.signal.aborted)).toBe(true);
+				// The prompt is the one the database's history gives: nothing missing, nothing twice.
+				const history = await convos.history(t.database.db, c.id);
+				expect(calls[1]!.messages.slice(0, -1)).toEqual(
+					history.slice(0, 2).map((m) => ({ role: m.role, content: m.content }))
+				);
+				expect(calls[1]!.messages.at(-1)!.content).toContain('And a tuple?');
+			} finally {
+				await replica.close(1000);
+			}
+		});
+
+		it('cancels the call and starts again when the conversation changed elsewhere', async () => {
+			const { calls, provider } = capture();
+			const stale = new TutorEngine({ database: t.database, config, provider });
+			await stale.start();
+			try {
+				const c = await convos.create(t.database.db, userId);
+				await stale.subscribe(new FakeSocket(), userId, c.id, undefined);
+				// Another replica answers a question this one never saw.
+				await engine.send(userId, c.id, crypto.randomUUID(), 'Asked on the other replica');
+				await settled(c.id);
+				await stale.send(userId, c.id, crypto.randomUUID(), 'Asked here');
+				const answer = await settled(c.id);
+				expect(answer.content).toBe('answer 2');
+				expect(calls).toHaveLength(2);
+				expect(calls[0]!.signal.aborted).toBe(true);
+				expect(calls[0]!.messages).toHaveLength(1); // the stale guess: no history
+				expect(calls[1]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+				expect(calls[1]!.messages[0]!.content).toBe('Asked on the other replica');
+			} finally {
+				await stale.close(1000);
+			}
+		});
+
+		it('cancels the call when the question is refused (a resent message)', async () => {
+			const { calls, provider } = capture();
+			const replica = new TutorEngine({ database: t.database, config, provider });
+			await replica.start();
+			try {
+				const c = await convos.create(t.database.db, userId);
+				await replica.subscribe(new FakeSocket(), userId, c.id, undefined);
+				const clientId = crypto.randomUUID();
+				await replica.send(userId, c.id, clientId, 'Once');
+				await settled(c.id);
+				expect(await replica.send(userId, c.id, clientId, 'Once')).toEqual({ ok: true });
+				await until(() => calls.length === 2 && calls[1]!.signal.aborted);
+				const rows = await convos.history(t.database.db, c.id);
+				expect(rows.map((m) => m.content)).toEqual(['Once', 'answer 1']);
+			} finally {
+				await replica.close(1000);
+			}
+		});
+
+		it('does not start early when turned off', async () => {
+			const { calls, provider } = capture();
+			const replica = new TutorEngine({
+				database: t.database,
+				config: { ...config, tutor: { ...config.tutor, earlyStart: false } },
+				provider
+			});
+			await replica.start();
+			try {
+				const c = await convos.create(t.database.db, userId);
+				await replica.subscribe(new FakeSocket(), userId, c.id, undefined);
+				await engine.send(userId, c.id, crypto.randomUUID(), 'Elsewhere');
+				await settled(c.id);
+				await replica.send(userId, c.id, crypto.randomUUID(), 'Here');
+				await settled(c.id);
+				expect(calls).toHaveLength(1);
+				expect(calls[0]!.signal.aborted).toBe(false);
+			} finally {
+				await replica.close(1000);
+			}
+		});
+	});
 });
+
+/** A provider that records every call (prompt and signal) and answers `answer <n>`. */
+function capture() {
+	const calls: { system: string; messages: ChatMessage[]; signal: AbortSignal }[] = [];
+	const provider: Provider = {
+		name: 'mock',
+		model: 'capture',
+		async *stream(request) {
+			calls.push({ system: request.system, messages: request.messages, signal: request.signal });
+			const n = calls.length;
+			await new Promise((r) => setTimeout(r, 30));
+			if (request.signal.aborted) throw new ProviderError('aborted', 'aborted');
+			yield { type: 'text', text: `answer ${n}` };
+			yield { type: 'done' };
+		}
+	};
+	return { calls, provider };
+}

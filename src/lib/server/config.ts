@@ -137,6 +137,7 @@ const EnvSchema = v.object({
 	TUTOR_HISTORY_TOKEN_BUDGET: int(6000, 256, 1_000_000),
 	TUTOR_LEASE_SECONDS: int(15, 2, 600),
 	TUTOR_FLUSH_MS: int(150, 10, 5000),
+	TUTOR_EARLY_START: bool(true),
 	RATE_LIMIT_ENABLED: bool(true),
 	RATE_LIMIT_MAX: optionalInt(1, 100_000),
 	RATE_LIMIT_WINDOW: optionalInt(1000, 86_400_000),
@@ -284,6 +285,11 @@ export interface Config {
 		rateLimit: { limit: number; windowSeconds: number };
 		/** WebSocket frames per second per socket before frames are refused. */
 		maxMessagesPerSecond: number;
+		/**
+		 * Start the provider call for a question from what this replica knows of the conversation,
+		 * beside the database work, instead of after it (cancelled if the guess was wrong).
+		 */
+		earlyStart: boolean;
 	};
 	logLevel: string;
 	shutdownGraceSeconds: number;
@@ -582,7 +588,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			leaseSeconds: env.TUTOR_LEASE_SECONDS,
 			flushMs: env.TUTOR_FLUSH_MS,
 			rateLimit: tutorRateLimit(env, warnings),
-			maxMessagesPerSecond: env.WS_MAX_MESSAGES_PER_SECOND
+			maxMessagesPerSecond: env.WS_MAX_MESSAGES_PER_SECOND,
+			earlyStart: env.TUTOR_EARLY_START
 		},
 		logLevel: env.LOG_LEVEL,
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,

@@ -105,7 +105,16 @@ function create() {
 			help: 'Requests refused by a rate limit, by scope.',
 			labelNames: ['scope'] as const,
 			registers
-		})
+		}),
+		earlyStarts: zeroed(
+			new Counter({
+				name: `${PREFIX}early_starts_total`,
+				help: 'Answers started before the database confirmed the question, by outcome (used; discarded: the conversation had changed or the question was refused, and the call was cancelled).',
+				labelNames: ['outcome'] as const,
+				registers
+			}),
+			[{ outcome: 'used' }, { outcome: 'discarded' }]
+		)
 	};
 }
 
@@ -240,6 +249,11 @@ export function recordCacheLookup(hit: boolean, savedUsd: number) {
 	m.cacheRequests.inc({ result: hit ? 'hit' : 'miss' });
 	const saved = positive(savedUsd);
 	if (hit && saved > 0) m.cacheSaved.inc(saved);
+}
+
+/** An answer started early (see TutorEngine.send): kept, or cancelled because its guess was wrong. */
+export function recordEarlyStart(used: boolean) {
+	metrics().earlyStarts.inc({ outcome: used ? 'used' : 'discarded' });
 }
 
 /** A request refused by a rate limit; `scope` names the limit (login, register, tutor, ...). */

@@ -29,7 +29,6 @@
  * a repeated prefix is reported as `cachedInputTokens`, a new one as `cacheWriteTokens`. The
  * question's `<tutor-notes>` block is never echoed.
  */
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import {
 	PROVIDER_ERROR_KINDS,
 	ProviderError,
@@ -119,8 +118,9 @@ async function* streamMock(
 	const wanted = pieces?.length ?? script.tokens ?? options.tokenCount;
 	const count = Math.min(wanted, request.maxTokens);
 	const delayMs = script.delayMs ?? options.tokenDelayMs;
+	const stopped = abortedBy(signal);
 	for (let i = 1; i <= count; i++) {
-		await pause(delayMs, signal);
+		await Promise.race([pause(delayMs), stopped]);
 		yield {
 			type: 'text',
 			text: pieces ? pieces[i - 1]! : i === 1 ? `Mock answer to "${last}": Token 1 ` : `Token ${i} `
@@ -135,13 +135,17 @@ async function* streamMock(
 }
 
 /** A zero delay still yields to the event loop, so a long mock answer cannot starve the server. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-	try {
-		if (ms > 0) await sleep(ms, undefined, { signal });
-		else await nextTurn(undefined, { signal });
-	} catch {
-		throw aborted();
-	}
+function pause(ms: number): Promise<void> {
+	return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+}
+
+/** Rejects with 'aborted' when the signal fires: one listener for the whole answer. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+	const stopped = new Promise<never>((_, reject) =>
+		signal.addEventListener('abort', () => reject(aborted()), { once: true })
+	);
+	stopped.catch(() => {});
+	return stopped;
 }
 
 function aborted(): ProviderError {

@@ -199,6 +199,17 @@ describe('withRetries', () => {
 		expect(signals[0]?.aborted).toBe(true);
 	});
 
+	it('does not count the time the caller holds an event against the provider', async () => {
+		const { provider } = scripted(answer('one', 'two', 'three'));
+		const texts: string[] = [];
+		// Idle and first-token limits are 60 ms; the caller takes 150 ms over each event.
+		for await (const event of withRetries(provider, options()).stream(ask())) {
+			if (event.type === 'text') texts.push(event.text);
+			await new Promise((r) => setTimeout(r, 150));
+		}
+		expect(texts).toEqual(['one', 'two', 'three']);
+	});
+
 	it('ends at once with aborted when the caller aborts, even if the provider ignores it', async () => {
 		const deaf: Attempt = async function* () {
 			yield { type: 'text', text: 'first' };

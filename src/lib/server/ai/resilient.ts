@@ -98,7 +98,12 @@ async function* streamWithRetries(
 	}
 }
 
-/** One call of the provider on its own signal, so a timeout can cancel it without the caller's. */
+/**
+ * One call of the provider on its own signal, so a timeout can cancel it without the caller's.
+ * Each wait for the provider's next event ends with that event, or with 'timeout' when none came
+ * within the limit (cancelling the call), or with 'aborted' as soon as the caller's signal fires.
+ * One watchdog timer and one abort listener serve the whole call (not one of each per token).
+ */
 async function* guardedAttempt(
 	provider: Provider,
 	options: RetryOptions,
@@ -106,68 +111,56 @@ async function* guardedAttempt(
 ): AsyncGenerator<StreamEvent> {
 	if (request.signal.aborted) throw aborted();
 	const controller = new AbortController();
-	const forward = () => controller.abort(request.signal.reason);
-	request.signal.addEventListener('abort', forward, { once: true });
+	let interrupt!: (error: ProviderError) => void;
+	const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
+	interrupted.catch(() => {}); // only raced while waiting for an event
+	const onAbort = () => {
+		controller.abort(request.signal.reason);
+		interrupt(aborted());
+	};
+	request.signal.addEventListener('abort', onAbort, { once: true });
+	let limitMs = options.firstTokenTimeoutMs;
+	let waiting = false;
+	const onTimeout = () => {
+		if (!waiting) return; // the caller holds an event: the limit applies to the provider only
+		const error = new ProviderError('timeout', `no event from the provider within ${limitMs} ms`);
+		controller.abort(error);
+		interrupt(error);
+	};
+	let timer: ReturnType<typeof setTimeout> | undefined;
 	let events: AsyncIterator<StreamEvent> | undefined;
-	let sawText = false;
 	try {
 		events = provider.stream({ ...request, signal: controller.signal })[Symbol.asyncIterator]();
+		timer = setTimeout(onTimeout, limitMs);
 		for (;;) {
-			const limitMs = sawText ? options.idleTimeoutMs : options.firstTokenTimeoutMs;
-			const result = await nextWithin(events.next(), limitMs, request.signal, controller);
+			const next = events.next();
+			// The losing promise still settles later; it must not surface as an unhandled rejection.
+			next.catch(() => {});
+			waiting = true;
+			let result: IteratorResult<StreamEvent>;
+			try {
+				result = await Promise.race([next, interrupted]);
+			} finally {
+				waiting = false;
+			}
 			if (result.done) return;
-			if (result.value.type === 'text') sawText = true;
+			if (result.value.type === 'text' && limitMs !== options.idleTimeoutMs) {
+				// After the first text, the limit between events applies.
+				limitMs = options.idleTimeoutMs;
+				clearTimeout(timer);
+				timer = setTimeout(onTimeout, limitMs);
+			} else timer.refresh();
 			yield result.value;
+			timer.refresh(); // the wait for the next event starts now
 		}
 	} finally {
-		request.signal.removeEventListener('abort', forward);
+		clearTimeout(timer);
+		request.signal.removeEventListener('abort', onAbort);
 		// Whatever ended this attempt (done, timeout, error, the caller breaking out), the HTTP
 		// request must not outlive it.
 		controller.abort(aborted());
 		events?.return?.().catch(() => {});
 	}
-}
-
-/**
- * Settles with the provider's next event, or rejects with 'timeout' after `ms` (cancelling the
- * call) or with 'aborted' as soon as the caller's signal fires, whichever comes first.
- */
-function nextWithin<T>(
-	next: Promise<T>,
-	ms: number,
-	signal: AbortSignal,
-	controller: AbortController
-): Promise<T> {
-	// The losing promise still settles later; it must not surface as an unhandled rejection.
-	next.catch(() => {});
-	if (signal.aborted) return Promise.reject(aborted());
-	return new Promise<T>((resolve, reject) => {
-		const settle = () => {
-			clearTimeout(timer);
-			signal.removeEventListener('abort', onAbort);
-		};
-		const onAbort = () => {
-			settle();
-			reject(aborted());
-		};
-		const timer = setTimeout(() => {
-			settle();
-			const error = new ProviderError('timeout', `no event from the provider within ${ms} ms`);
-			controller.abort(error);
-			reject(error);
-		}, ms);
-		signal.addEventListener('abort', onAbort, { once: true });
-		next.then(
-			(value) => {
-				settle();
-				resolve(value);
-			},
-			(error: unknown) => {
-				settle();
-				reject(error);
-			}
-		);
-	});
 }
 
 function aborted(): ProviderError {

@@ -140,6 +140,8 @@ export class CostControl {
 		starterCode?: string | null;
 		/** A reservation made ahead with `reservationAhead` (else one is made here). */
 		reserved?: Reserved;
+		/** The reservation is being made elsewhere and comes later, with `attachReservation`. */
+		reservationLater?: boolean;
 	}): Promise<TurnPlan> {
 		const db = this.#db();
 		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
@@ -220,7 +222,7 @@ export class CostControl {
 		const budgeted = settings.userDailyUsd > 0 || settings.globalDailyUsd > 0;
 		let reservation: Reservation | null = null;
 		let notice: NoticeCode | null = null;
-		if (budgeted || input.reserved) {
+		if ((budgeted || input.reserved) && !input.reservationLater) {
 			// The worst case: the whole prompt at the plain input price and the full output allowance.
 			const r =
 				input.reserved ??
@@ -384,6 +386,21 @@ export class CostControl {
 			finish: (row: ReserveRow | null): Promise<Reserved> =>
 				reserveOutcome(db, input, parts?.day ?? utcDay(), parts ? row : null)
 		};
+	}
+
+	/**
+	 * Gives a plan made with `reservationLater` the reservation made for it, as `plan` would have
+	 * used it: a cached answer gives it back, any other plan holds it (and warns when the student
+	 * is near their limit). A refused reservation is not for this: the plan is then discarded.
+	 */
+	attachReservation(plan: TurnPlan, reserved: Reserved) {
+		if (!reserved?.ok) return;
+		if (plan.kind === 'cache' && !plan.follow) {
+			void this.release(reserved);
+			return;
+		}
+		plan.reservation = reserved.reservation;
+		if (reserved.warning) plan.notice = 'budget_warning';
 	}
 
 	/** Gives back a reservation that was not used (the question was refused or cached). */

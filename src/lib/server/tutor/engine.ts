@@ -37,13 +37,14 @@ import {
 	type Usage
 } from '../ai/types';
 import { logger } from '../log';
+import { recordEarlyStart } from '../metrics';
 import * as rateLimit from '../rate-limit';
 import * as convos from './conversations';
 import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
-import { levelOf } from '../practice/diagnostic';
+import { levelOf, overallLevel } from '../practice/diagnostic';
 import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
@@ -84,6 +85,15 @@ async function* replay(text: string, signal: AbortSignal): AsyncGenerator<Stream
 	yield { type: 'done' };
 }
 
+/** Runs a cancelled stream to its end, so whatever it holds (a shared answer's followers) is let go. */
+async function drain(stream: Stream) {
+	try {
+		for (let step = await stream.first; !step.done; step = await stream.iterator.next());
+	} catch {
+		// cancelled: expected
+	}
+}
+
 interface Generation {
 	id: string;
 	conversationId: string;
@@ -107,9 +117,56 @@ interface Generation {
 	text: string;
 	firstTokenAt: number | null;
 	release: boolean;
+	/** The conversation as it will be once this answer is saved, but for the answer (see `Known`). */
+	next: Known | null;
 	lastRenewAt: number;
 	done: Promise<void>;
 	resolveDone: () => void;
+}
+
+/**
+ * What this replica last saw of a conversation (its snapshot when a socket subscribed, or the end of
+ * an answer it ran): enough to build the next question's prompt before the database confirms it.
+ * A guess, checked against what the send statement returns (see `TutorEngine.send`).
+ */
+interface Known {
+	userId: string;
+	/** The conversation's last sequence number this history goes with. */
+	lastSeq: number;
+	/** The history the send statement would read: messages with text, not superseded, in order. */
+	history: ChatMessage[];
+	/** The conversation's stored context (lesson, exercise, code...). */
+	context: unknown;
+}
+
+/** An answer started before its question was confirmed (see `TutorEngine.send`). */
+interface EarlyStart {
+	/** What the start assumed. */
+	known: Known;
+	controller: AbortController;
+	started: Promise<{ level: SkillLevel | null; started: Started }>;
+}
+
+/** Conversations and students remembered for early starts (the oldest are forgotten first). */
+const KNOWN_MAX = 5000;
+/** A longer history is not remembered (it is read from the database as usual). */
+const KNOWN_MAX_CHARS = 64_000;
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V) {
+	map.delete(key);
+	map.set(key, value);
+	if (map.size > KNOWN_MAX) map.delete(map.keys().next().value!);
+}
+
+function sameHistory(a: ChatMessage[], b: ChatMessage[]) {
+	return (
+		a.length === b.length && a.every((m, i) => m.role === b[i]!.role && m.content === b[i]!.content)
+	);
+}
+
+/** Stored contexts compared by value (both come from the same jsonb column). */
+function sameJson(a: unknown, b: unknown) {
+	return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
 export type Failure = { ok: false; code: ErrorCode; message: string; retryAfterSeconds?: number };
@@ -146,6 +203,9 @@ export class TutorEngine {
 	readonly #retrieve: retrieval.Retrieve;
 	readonly #cost: CostControl;
 	readonly #generations = new Map<string, Generation>();
+	readonly #known = new Map<string, Known>();
+	/** Each student's overall level as the last send statement read it. */
+	readonly #levels = new Map<string, SkillLevel | null>();
 	#flushTimer: ReturnType<typeof setInterval> | undefined;
 	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
 	#flushing: Promise<void> | null = null;
@@ -256,6 +316,15 @@ export class TutorEngine {
 				}
 				socket.send(this.#snapshotMessage(conversationId, snap.conversation, snap.messages));
 				sub.lastSeq = snap.conversation.lastSeq;
+				if (!snap.conversation.generationId)
+					this.#remember(conversationId, {
+						userId,
+						lastSeq: snap.conversation.lastSeq,
+						history: snap.messages
+							.filter((m) => m.content)
+							.map((m) => ({ role: m.role, content: m.content })),
+						context: snap.conversation.context
+					});
 			}
 		} finally {
 			sub.pulling = false;
@@ -279,6 +348,12 @@ export class TutorEngine {
 			generating: Boolean(conversation.generationId) || Boolean(local),
 			messages: list
 		};
+	}
+
+	#remember(conversationId: string, known: Known) {
+		if (known.history.reduce((n, m) => n + m.content.length, 0) > KNOWN_MAX_CHARS)
+			this.#known.delete(conversationId);
+		else remember(this.#known, conversationId, known);
 	}
 
 	#generationFor(conversationId: string) {
@@ -348,13 +423,24 @@ export class TutorEngine {
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
 		// Everything a question needs from the database runs side by side: the send statement (which
 		// also reads the student's level and, when the question is accepted, reserves its worst-case
-		// cost against the budgets) and the course search.
-		const budget = await this.#cost.reservationAhead(userId, sql`exists (select 1 from ok)`);
-		const [begun, passages] = await Promise.all([
-			this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
-			this.#retrieve(text, 3).catch(() => [])
-		]);
-		const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
+		// cost against the budgets) and the course search. When this replica knows the conversation,
+		// the answer starts beside them too, from what it knows (see `#earlyStart`).
+		const searched = this.#retrieve(text, 3).catch((): retrieval.Passage[] => []);
+		const early = this.#earlyStart(userId, conversationId, text, searched);
+		const confirmed = (async () => {
+			const budget = await this.#cost.reservationAhead(userId, sql`exists (select 1 from ok)`);
+			const [begun, passages] = await Promise.all([
+				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
+				searched
+			]);
+			const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
+			return { begun, passages, reserved };
+		})();
+		if (early) confirmed.catch(() => this.#keepEarly(early, null, null));
+		const { begun, passages, reserved } = await confirmed;
+		const kept = early
+			? await this.#keepEarly(early, begun.status === 'ok' ? begun : null, reserved)
+			: null;
 		if (begun.status === 'duplicate') return { ok: true };
 		if (begun.status === 'not_found') return fail('not_found', 'This conversation does not exist.');
 		if (begun.status === 'busy')
@@ -368,38 +454,111 @@ export class TutorEngine {
 				`You are sending messages very fast. Try again in ${begun.retryAfterSeconds} s.`,
 				begun.retryAfterSeconds
 			);
-		const controller = new AbortController();
-		// A conversation opened from a lesson carries its place in the course; others skip this.
-		// Every conversation gets the student's level; one opened from a lesson or a practice
-		// answer also carries that place.
-		const resolved = await resolveContext(this.#db, userId, begun.context ?? {}, begun.level).catch(
-			(): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null })
-		);
-		const history = begun.history.filter((m) => m.content);
-		const started = await this.#startStream(
-			{
-				userId,
-				question: text,
-				fresh: true,
-				history: [...history, { role: 'user', content: text }],
-				context: resolved.context,
-				passages,
-				solution: resolved.solution,
-				lessonId: resolved.lessonId,
-				starterCode: resolved.starterCode,
-				reserved
-			},
-			controller
-		).catch((error: unknown) => {
-			void this.#cost.release(reserved);
-			return { error };
-		});
+		remember(this.#levels, userId, begun.level);
+		const history: ChatMessage[] = [
+			...begun.history.filter((m) => m.content),
+			{ role: 'user', content: text }
+		];
+		const controller = kept ? early!.controller : new AbortController();
+		const started =
+			kept ??
+			(await this.#startStream(
+				{
+					userId,
+					question: text,
+					fresh: true,
+					history,
+					...(await this.#resolve(userId, begun.context, begun.level)),
+					passages,
+					reserved
+				},
+				controller
+			).catch((error: unknown) => {
+				void this.#cost.release(reserved);
+				return { error };
+			}));
 		if (begun.title) this.#broadcastTitle(conversationId, begun.title);
 		this.#launch(conversationId, begun.generationId, begun.answerId, begun.seq, begun.events, {
 			controller,
-			started
+			started,
+			next: { userId, lastSeq: begun.seq, history, context: begun.context }
 		});
 		return { ok: true };
+	}
+
+	/**
+	 * Every conversation gets the student's level; one opened from a lesson or a practice answer
+	 * also carries that place in the course.
+	 */
+	#resolve(userId: string, stored: unknown, level: SkillLevel | null) {
+		return resolveContext(this.#db, userId, stored ?? {}, level)
+			.catch((): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null }))
+			.then((r) => ({
+				context: r.context,
+				solution: r.solution,
+				lessonId: r.lessonId,
+				starterCode: r.starterCode
+			}));
+	}
+
+	/**
+	 * Starts the answer to a question before the send statement has confirmed it, from what this
+	 * replica knows of the conversation (its history, context and the student's level), so the
+	 * provider's first token and the database work overlap instead of adding up. `#keepEarly` then
+	 * keeps it only if the send statement accepted the question and read exactly that history,
+	 * context and level; otherwise the call is cancelled (a rare waste: the conversation changed
+	 * elsewhere, or the question was refused) and the answer starts as usual.
+	 */
+	#earlyStart(
+		userId: string,
+		conversationId: string,
+		text: string,
+		searched: Promise<retrieval.Passage[]>
+	): EarlyStart | null {
+		if (!this.#config.tutor.earlyStart) return null;
+		const known = this.#known.get(conversationId);
+		if (!known || known.userId !== userId || this.#generationFor(conversationId)) return null;
+		const controller = new AbortController();
+		const knownLevel = this.#levels.get(userId);
+		const started = (async () => {
+			const level = knownLevel !== undefined ? knownLevel : await overallLevel(this.#db, userId);
+			const [passages, resolved] = await Promise.all([
+				searched,
+				this.#resolve(userId, known.context, level)
+			]);
+			const history: ChatMessage[] = [...known.history, { role: 'user', content: text }];
+			const input = { userId, question: text, fresh: true, history, passages, ...resolved };
+			return { level, started: await this.#startStream(input, controller, true) };
+		})();
+		started.catch(() => {}); // handled by #keepEarly
+		return { known, controller, started };
+	}
+
+	/** The early start if the send statement confirmed its guess (`accepted`: null if refused). */
+	async #keepEarly(
+		early: EarlyStart,
+		accepted: { level: SkillLevel | null; context: unknown; history: ChatMessage[] } | null,
+		reserved: Reserved
+	): Promise<Started | null> {
+		const guess = await early.started.catch(() => null);
+		const keep =
+			guess !== null &&
+			accepted !== null &&
+			guess.level === accepted.level &&
+			sameJson(accepted.context, early.known.context) &&
+			sameHistory(
+				accepted.history.filter((m) => m.content),
+				early.known.history
+			) &&
+			(reserved === null || reserved.ok);
+		recordEarlyStart(keep);
+		if (keep) {
+			this.#cost.attachReservation(guess.started.plan, reserved);
+			return guess.started;
+		}
+		early.controller.abort('discarded');
+		if (guess) void drain(guess.started.stream);
+		return null;
 	}
 
 	/**
@@ -553,6 +712,7 @@ export class TutorEngine {
 		mode: 'continue' | 'regenerate'
 	): Promise<EngineResult> {
 		if (this.#closing) return fail('busy', 'The server is restarting. Try again in a moment.');
+		this.#known.delete(conversationId); // its history is about to change
 		const tooFast = await this.#limited(userId);
 		if (tooFast) return tooFast;
 		const started = await this.#db.transaction(async (tx) => {
@@ -673,7 +833,7 @@ export class TutorEngine {
 		seq: number,
 		events: LogEvent[],
 		how:
-			| { controller: AbortController; started: Started | { error: unknown } }
+			| { controller: AbortController; started: Started | { error: unknown }; next: Known }
 			| { prefix: string; mode: 'answer' | 'continue' }
 	) {
 		let resolveDone!: () => void;
@@ -694,6 +854,7 @@ export class TutorEngine {
 			text: '',
 			firstTokenAt: null,
 			release: false,
+			next: 'next' in how ? how.next : null,
 			lastRenewAt: Date.now(),
 			done: new Promise<void>((r) => (resolveDone = r)),
 			resolveDone: () => resolveDone()
@@ -724,7 +885,9 @@ export class TutorEngine {
 			starterCode?: string | null;
 			reserved?: Reserved;
 		},
-		controller: AbortController
+		controller: AbortController,
+		/** The reservation comes later (an early start: see `#earlyStart`). */
+		reservationLater = false
 	): Promise<Started> {
 		const prompt = buildPrompt({ ...input, budget: this.#config.llm.historyTokenBudget });
 		const plan = await this.#cost.plan({
@@ -737,7 +900,8 @@ export class TutorEngine {
 			context: input.context,
 			lessonId: input.lessonId,
 			starterCode: input.starterCode,
-			reserved: input.reserved
+			reserved: input.reserved,
+			reservationLater
 		});
 		const signal = controller.signal;
 		const live = (request = prompt) => {
@@ -909,6 +1073,12 @@ export class TutorEngine {
 			await this.flush();
 			if (this.#generations.has(g.id))
 				await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+		}
+		if (g.next && g.controller.signal.reason !== 'lost-lease') {
+			const history = g.text
+				? [...g.next.history, { role: 'assistant' as const, content: g.text }]
+				: g.next.history;
+			this.#remember(g.conversationId, { ...g.next, lastSeq: g.seq, history });
 		}
 		await this.#recordUsage(g);
 		g.resolveDone();
