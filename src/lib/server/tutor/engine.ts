@@ -28,7 +28,7 @@ import type {
 } from '#lib/ws/protocol.ts';
 import type { Config } from '../config';
 import { rowsOf, type Database, type Db } from '../db';
-import { conversationEvents, conversations, messages } from '../db/schema';
+import { conversations, messages } from '../db/schema';
 import {
 	ProviderError,
 	type ChatMessage,
@@ -1141,78 +1141,90 @@ export class TutorEngine {
 			});
 		if (!batch.length) return;
 		const lease = this.#config.tutor.leaseSeconds;
+		// One statement, so the flush never waits for a connection of its own and costs one round
+		// trip. It is fenced like a transaction: only conversations this generation still holds are
+		// written (a renewal updates the row; a plain log write locks it FOR SHARE), and the row
+		// locks hold off a takeover until it commits. The rows travel as three JSON parameters.
+		const claims = batch.map((b) => ({
+			id: b.g.conversationId,
+			generation_id: b.g.id,
+			last_seq: b.g.seq,
+			release: b.release,
+			renew: b.renew,
+			notice:
+				b.events.length || b.release ? `${b.g.conversationId}|${b.g.seq}|${this.replicaId}` : null
+		}));
+		const events = batch.flatMap((b) =>
+			log.toRows(b.g.conversationId, b.events).map((r) => ({
+				conversation_id: r.conversationId,
+				seq: r.seq,
+				first_seq: r.firstSeq,
+				type: r.type,
+				data: r.data
+			}))
+		);
+		const texts = batch
+			.filter((b) => b.renew && (b.text || b.release || b.g.usage))
+			.map((b) => ({
+				conversation_id: b.g.conversationId,
+				id: b.g.messageId,
+				text: b.text,
+				status: b.g.status,
+				error_kind: b.g.errorKind,
+				usage: b.g.usage,
+				notice: b.g.plan?.notice ?? null,
+				model: b.g.plan?.model ?? null
+			}));
 		try {
-			const kept = await this.#db.transaction(async (tx) => {
-				const ids = new Set<string>();
-				const renewing = batch.filter((b) => b.renew);
-				if (renewing.length) {
-					const values = sql.join(
-						renewing.map(
-							(b) =>
-								sql`(${b.g.conversationId}::uuid, ${b.g.id}::uuid, ${b.g.seq}::int, ${b.release}::boolean)`
-						),
-						sql`, `
-					);
-					const result = await tx.execute(sql`
-						update conversations c set
-							last_seq = greatest(c.last_seq, v.last_seq),
-							generation_id = case when v.release then null else c.generation_id end,
-							lease_owner = case when v.release then null else c.lease_owner end,
-							lease_expires_at = case when v.release then null else now() + make_interval(secs => ${lease}) end,
-							updated_at = now()
-						from (values ${values}) as v(id, generation_id, last_seq, release)
-						where c.id = v.id and c.generation_id = v.generation_id
-						returning c.id`);
-					for (const r of rowsOf<{ id: string }>(result)) ids.add(r.id);
-				}
-				const logging = batch.filter((b) => !b.renew);
-				if (logging.length) {
-					// The fence without a write: the row lock holds off a takeover until this commits.
-					const result = await tx.execute(sql`
-						select c.id from conversations c
-						where (c.id, c.generation_id) in (values ${sql.join(
-							logging.map((b) => sql`(${b.g.conversationId}::uuid, ${b.g.id}::uuid)`),
-							sql`, `
-						)})
-						for share`);
-					for (const r of rowsOf<{ id: string }>(result)) ids.add(r.id);
-				}
-				const ok = batch.filter((b) => ids.has(b.g.conversationId));
-				const rows = ok.flatMap((b) => log.toRows(b.g.conversationId, b.events));
-				if (rows.length) await tx.insert(conversationEvents).values(rows);
-				const changed = ok.filter((b) => b.renew && (b.text || b.release || b.g.usage));
-				if (changed.length) {
-					const mv = sql.join(
-						changed.map(
-							(b) =>
-								sql`(${b.g.messageId}::uuid, ${b.text}::text, ${b.g.status}::text, ${b.g.errorKind}::text, ${b.g.usage ? JSON.stringify(b.g.usage) : null}::jsonb, ${b.g.plan?.notice ?? null}::text, ${b.g.plan?.model ?? null}::text)`
-						),
-						sql`, `
-					);
-					await tx.execute(sql`
-						update messages m set
-							content = m.content || v.text,
-							status = v.status,
-							error_kind = v.error_kind,
-							usage = coalesce(v.usage, m.usage),
-							notice = coalesce(v.notice, m.notice),
-							model = coalesce(v.model, m.model),
-							updated_at = now()
-						from (values ${mv}) as v(id, text, status, error_kind, usage, notice, model)
-						where m.id = v.id`);
-				}
-				const notices = ok
-					.filter((b) => b.events.length || b.release)
-					.map((b) => `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`);
-				if (notices.length)
-					await tx.execute(
-						sql`select pg_notify(${EVENTS_CHANNEL}, v.n) from (values ${sql.join(
-							notices.map((n) => sql`(${n}::text)`),
-							sql`, `
-						)}) as v(n)`
-					);
-				return ids;
-			});
+			const result = await this.#db.execute(sql`
+				with v as (
+					select * from jsonb_to_recordset(${JSON.stringify(claims)}::jsonb)
+						as v(id uuid, generation_id uuid, last_seq int, release boolean, renew boolean, notice text)
+				),
+				renewed as (
+					update conversations c set
+						last_seq = greatest(c.last_seq, v.last_seq),
+						generation_id = case when v.release then null else c.generation_id end,
+						lease_owner = case when v.release then null else c.lease_owner end,
+						lease_expires_at = case when v.release then null else now() + make_interval(secs => ${lease}) end,
+						updated_at = now()
+					from v where v.renew and c.id = v.id and c.generation_id = v.generation_id
+					returning c.id
+				),
+				held as (
+					select c.id from conversations c
+					join v on c.id = v.id and c.generation_id = v.generation_id and not v.renew
+					for share of c
+				),
+				ok as (select id from renewed union all select id from held),
+				ev as (
+					insert into conversation_events (conversation_id, seq, first_seq, type, data)
+					select e.conversation_id, e.seq, e.first_seq, e.type, e.data
+					from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
+						as e(conversation_id uuid, seq int, first_seq int, type text, data jsonb)
+					where e.conversation_id in (select id from ok)
+					returning 1
+				),
+				mu as (
+					update messages m set
+						content = m.content || x.text,
+						status = x.status,
+						error_kind = x.error_kind,
+						usage = coalesce(x.usage, m.usage),
+						notice = coalesce(x.notice, m.notice),
+						model = coalesce(x.model, m.model),
+						updated_at = now()
+					from jsonb_to_recordset(${JSON.stringify(texts)}::jsonb)
+						as x(conversation_id uuid, id uuid, text text, status text, error_kind text, usage jsonb, notice text, model text)
+					where m.id = x.id and x.conversation_id in (select id from ok)
+					returning 1
+				)
+				select ok.id,
+					(select count(*) from ev) as events,
+					(select count(*) from mu) as texts,
+					case when v.notice is not null then pg_notify(${EVENTS_CHANNEL}, v.notice) end as notified
+				from ok join v on v.id = ok.id`);
+			const kept = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
 			for (const b of batch) {
 				if (kept.has(b.g.conversationId)) {
 					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
