@@ -290,6 +290,28 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		);
 	});
 
+	it('settles the server’s row within a second, erring high until then', async () => {
+		// Earlier tests' settlements reach the server's row within a second: let them land first.
+		await new Promise((r) => setTimeout(r, 1200));
+		await db().delete(schema.spendDaily);
+		await updateCostSettings(db(), { userDailyUsd: 10, globalDailyUsd: 100 }, null, config.cost);
+		const spendOf = async (subject: string) =>
+			(await db().select().from(schema.spendDaily)).find((r) => r.subject === subject)?.usd ?? 0;
+		await ask(ids[0]!, 'Explain recursion 11');
+		await ask(ids[2]!, 'Explain recursion 12');
+		const [a, b] = await Promise.all([
+			usageOf((await ask(ids[0]!, 'Explain recursion 13')).conversationId),
+			spendOf(ids[2]!)
+		]);
+		expect(a).toHaveLength(1);
+		const paid = (await db().select().from(schema.llmUsage)).reduce((n, r) => n + r.costUsd, 0);
+		// The students' rows are settled with each answer; the server's right after, at most a
+		// second later, and never below what was spent.
+		expect((await spendOf(ids[0]!)) + b).toBeCloseTo(paid, 9);
+		expect(await spendOf('global')).toBeGreaterThanOrEqual(paid - 1e-9);
+		await until(async () => Math.abs((await spendOf('global')) - paid) < 1e-9, 3000);
+	});
+
 	it('reserves nothing for a question that is refused (busy, duplicate)', async () => {
 		await updateCostSettings(db(), { userDailyUsd: 10, globalDailyUsd: 100 }, null, config.cost);
 		const c = await convos.create(db(), ids[3]!);

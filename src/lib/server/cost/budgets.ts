@@ -189,20 +189,80 @@ export async function reserveOutcome(
 	};
 }
 
-/** The statement replacing a reservation's estimate with the real cost (null: nothing to do). */
+/**
+ * The statement replacing a reservation's estimate with the real cost on the student's row (null:
+ * nothing to do). The server's row gets the difference through `ServerRowSettlements`.
+ */
 export function settleQuery(reservation: Reservation, actualUsd: number): SQL | null {
 	const delta = actualUsd - reservation.estimateUsd;
-	if (delta === 0) return null;
+	const subjects = reservation.subjects.filter((s) => s !== GLOBAL);
+	if (delta === 0 || !subjects.length) return null;
 	return sql`
 		update spend_daily set usd = greatest(0, usd + ${delta}::float8)
 		where day = ${reservation.day}::date and subject in (${sql.join(
-			reservation.subjects.map((s) => sql`${s}`),
+			subjects.map((s) => sql`${s}`),
 			sql`, `
 		)})`;
 }
 
-/** Replaces a reservation's estimate with what the call really cost. */
+/** Replaces a reservation's estimate with what the call really cost, on the student's row. */
 export async function settle(db: Db, reservation: Reservation, actualUsd: number) {
 	const query = settleQuery(reservation, actualUsd);
 	if (query) await db.execute(query);
+}
+
+/**
+ * Settlements of the server's row, summed in the process and written once a second. Every
+ * question reserves on that one row and every answer settles on it, from every replica: under
+ * load it is the row they all queue for. A settlement only gives back part of a reservation (the
+ * estimate is the worst case), so until it is written the server's total errs high, on the safe
+ * side, as it does for a call cut off by a crash. Reservations stay exact: they still take the
+ * row lock, so of two calls racing for the last cents one is refused.
+ *
+ * @example
+ * const server = new ServerRowSettlements(() => db); server.start();
+ * server.add(reservation, actualUsd); ... await server.stop();
+ */
+export class ServerRowSettlements {
+	readonly #db: () => Db;
+	readonly #everyMs: number;
+	/** Dollars to add to the server's row, per day (negative: given back). */
+	readonly #pending = new Map<string, number>();
+	#timer: ReturnType<typeof setInterval> | undefined;
+
+	constructor(db: () => Db, everyMs = 1000) {
+		this.#db = db;
+		this.#everyMs = everyMs;
+	}
+
+	add(reservation: Reservation, actualUsd: number) {
+		const delta = actualUsd - reservation.estimateUsd;
+		if (delta === 0 || !reservation.subjects.includes(GLOBAL)) return;
+		this.#pending.set(reservation.day, (this.#pending.get(reservation.day) ?? 0) + delta);
+	}
+
+	start() {
+		this.#timer = setInterval(() => void this.flush(), this.#everyMs);
+		this.#timer.unref();
+	}
+
+	async stop() {
+		clearInterval(this.#timer);
+		await this.flush();
+	}
+
+	async flush() {
+		const pending = [...this.#pending];
+		this.#pending.clear();
+		for (const [day, delta] of pending) {
+			try {
+				await this.#db().execute(sql`
+					update spend_daily set usd = greatest(0, usd + ${delta}::float8)
+					where subject = ${GLOBAL} and day = ${day}::date`);
+			} catch (err) {
+				this.#pending.set(day, (this.#pending.get(day) ?? 0) + delta);
+				logger().warn({ err }, 'settling the server budget failed; will retry');
+			}
+		}
+	}
 }

@@ -29,6 +29,7 @@ import {
 	reserveParts,
 	settle,
 	settleQuery,
+	ServerRowSettlements,
 	utcDay,
 	type Reservation,
 	type ReserveResult,
@@ -106,6 +107,9 @@ export class CostControl {
 	}
 
 	/** Loads the cache's key index and keeps it fresh. */
+	/** The server's row of the budgets, settled once a second (see `ServerRowSettlements`). */
+	readonly #serverRow = new ServerRowSettlements(() => this.#db());
+
 	async start() {
 		const refresh = () =>
 			this.#index
@@ -114,10 +118,12 @@ export class CostControl {
 		await refresh();
 		this.#timer = setInterval(() => void refresh(), cache.KeyIndex.REFRESH_MS);
 		this.#timer.unref();
+		this.#serverRow.start();
 	}
 
-	stop() {
+	async stop() {
 		clearInterval(this.#timer);
+		await this.#serverRow.stop();
 	}
 
 	settings(): Promise<CostSettings> {
@@ -409,8 +415,9 @@ export class CostControl {
 	}
 
 	#giveBack(reservation: Reservation): Promise<void> {
-		return settle(this.#db(), reservation, 0).catch((err) =>
-			logger().warn({ err }, 'releasing a budget reservation failed')
+		return settle(this.#db(), reservation, 0).then(
+			() => this.#serverRow.add(reservation, 0),
+			(err) => logger().warn({ err }, 'releasing a budget reservation failed')
 		);
 	}
 
@@ -500,6 +507,7 @@ export class CostControl {
 				})
 				.getSQL();
 			await db.execute(steps.length ? sql`with ${sql.join(steps, sql`, `)} ${insert}` : insert);
+			if (plan.reservation) this.#serverRow.add(plan.reservation, costUsd);
 			if (entry) this.#index.add(entry.key, Date.now() + entry.ttlSeconds * 1000);
 			recordLlmCall({
 				provider: plan.provider.name,

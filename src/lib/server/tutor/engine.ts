@@ -277,7 +277,7 @@ export class TutorEngine {
 		}
 		clearInterval(this.#flushTimer);
 		clearInterval(this.#recoveryTimer);
-		this.#cost.stop();
+		await this.#cost.stop();
 		await this.flush();
 		for (const unlisten of this.#unlisten) await unlisten().catch(() => {});
 		this.fanout.close();
