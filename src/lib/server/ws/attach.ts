@@ -1,6 +1,7 @@
 /**
  * Hands `/ws/` upgrades of an existing node:http server (ours in production, Vite's in development)
- * to the Hono app through @hono/node-server's WebSocket support.
+ * to the Hono app through @hono/node-server's WebSocket support (patched so an open socket does
+ * not keep its handshake's context alive: see patches/README.md).
  *
  * @example
  * const sockets = attachWebSockets(server, createWsApp(), { maxPayload: 1 << 20, exclusive: true });
