@@ -425,100 +425,90 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 			return answerOf(conversationId);
 		};
 
-		it('starts from what the replica knows and keeps the call when the database agrees', async () => {
-			const { calls, provider } = capture();
-			const replica = new TutorEngine({ database: t.database, config, provider });
-			await replica.start();
-			try {
-				const c = await convos.create(t.database.db, userId);
-				await replica.subscribe(new FakeSocket(), userId, c.id, undefined);
-				await replica.send(userId, c.id, crypto.randomUUID(), 'What is a list?');
-				expect((await settled(c.id)).content).toBe('answer 1');
-				// The follow-up starts from the end of the first answer, which this replica ran.
-				await replica.send(userId, c.id, crypto.randomUUID(), 'And a tuple?');
-				expect((await settled(c.id)).content).toBe('answer 2');
-				expect(calls).toHaveLength(2);
-				expect(calls.every((call) => !call.signal.aborted)).toBe(true);
-				// The prompt is the one the database's history gives: nothing missing, nothing twice.
-				const history = await convos.history(t.database.db, c.id);
-				expect(calls[1]!.messages.slice(0, -1)).toEqual(
-					history.slice(0, 2).map((m) => ({ role: m.role, content: m.content }))
-				);
-				expect(calls[1]!.messages.at(-1)!.content).toContain('And a tuple?');
-			} finally {
-				await replica.close(1000);
-			}
-		});
-
-		it('cancels the call and starts again when the conversation changed elsewhere', async () => {
-			const { calls, provider } = capture();
-			const stale = new TutorEngine({ database: t.database, config, provider });
-			await stale.start();
-			try {
-				const c = await convos.create(t.database.db, userId);
-				await stale.subscribe(new FakeSocket(), userId, c.id, undefined);
-				// Another replica answers a question this one never saw.
-				await engine.send(userId, c.id, crypto.randomUUID(), 'Asked on the other replica');
-				await settled(c.id);
-				await stale.send(userId, c.id, crypto.randomUUID(), 'Asked here');
-				const answer = await settled(c.id);
-				expect(answer.content).toBe('answer 2');
-				expect(calls).toHaveLength(2);
-				expect(calls[0]!.signal.aborted).toBe(true);
-				expect(calls[0]!.messages).toHaveLength(1); // the stale guess: no history
-				expect(calls[1]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-				expect(calls[1]!.messages[0]!.content).toBe('Asked on the other replica');
-			} finally {
-				await stale.close(1000);
-			}
-		});
-
-		it('cancels the call when the question is refused (a resent message)', async () => {
-			const { calls, provider } = capture();
-			const replica = new TutorEngine({ database: t.database, config, provider });
-			await replica.start();
-			try {
-				const c = await convos.create(t.database.db, userId);
-				await replica.subscribe(new FakeSocket(), userId, c.id, undefined);
-				const clientId = crypto.randomUUID();
-				await replica.send(userId, c.id, clientId, 'Once');
-				await settled(c.id);
-				expect(await replica.send(userId, c.id, clientId, 'Once')).toEqual({ ok: true });
-				await until(() => calls.length === 2 && calls[1]!.signal.aborted);
-				const rows = await convos.history(t.database.db, c.id);
-				expect(rows.map((m) => m.content)).toEqual(['Once', 'answer 1']);
-			} finally {
-				await replica.close(1000);
-			}
-		});
-
-		it('does not start early when turned off', async () => {
+		/** Another replica with a recording provider, and a conversation it saw when subscribing. */
+		const onReplica = async (
+			run: (r: { replica: TutorEngine; calls: Call[]; id: string }) => Promise<void>,
+			earlyStart = true
+		) => {
 			const { calls, provider } = capture();
 			const replica = new TutorEngine({
 				database: t.database,
-				config: { ...config, tutor: { ...config.tutor, earlyStart: false } },
+				config: { ...config, tutor: { ...config.tutor, earlyStart } },
 				provider
 			});
 			await replica.start();
 			try {
 				const c = await convos.create(t.database.db, userId);
 				await replica.subscribe(new FakeSocket(), userId, c.id, undefined);
-				await engine.send(userId, c.id, crypto.randomUUID(), 'Elsewhere');
-				await settled(c.id);
-				await replica.send(userId, c.id, crypto.randomUUID(), 'Here');
-				await settled(c.id);
-				expect(calls).toHaveLength(1);
-				expect(calls[0]!.signal.aborted).toBe(false);
+				await run({ replica, calls, id: c.id });
 			} finally {
 				await replica.close(1000);
 			}
-		});
+		};
+
+		it('starts from what the replica knows and keeps the call when the database agrees', () =>
+			onReplica(async ({ replica, calls, id }) => {
+				await replica.send(userId, id, crypto.randomUUID(), 'What is a list?');
+				expect((await settled(id)).content).toBe('answer 1');
+				// The follow-up starts from the end of the first answer, which this replica ran.
+				await replica.send(userId, id, crypto.randomUUID(), 'And a tuple?');
+				expect((await settled(id)).content).toBe('answer 2');
+				expect(calls).toHaveLength(2);
+				expect(calls.every((call) => !call.signal.aborted)).toBe(true);
+				// The prompt is the one the database's history gives: nothing missing, nothing twice.
+				const history = await convos.history(t.database.db, id);
+				expect(calls[1]!.messages.slice(0, -1)).toEqual(
+					history.slice(0, 2).map((m) => ({ role: m.role, content: m.content }))
+				);
+				expect(calls[1]!.messages.at(-1)!.content).toContain('And a tuple?');
+			}));
+
+		it('cancels the call and starts again when the conversation changed elsewhere', () =>
+			onReplica(async ({ replica, calls, id }) => {
+				// Another replica answers a question this one never saw.
+				await engine.send(userId, id, crypto.randomUUID(), 'Asked on the other replica');
+				await settled(id);
+				await replica.send(userId, id, crypto.randomUUID(), 'Asked here');
+				expect((await settled(id)).content).toBe('answer 2');
+				expect(calls).toHaveLength(2);
+				expect(calls[0]!.signal.aborted).toBe(true);
+				expect(calls[0]!.messages).toHaveLength(1); // the stale guess: no history
+				expect(calls[1]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+				expect(calls[1]!.messages[0]!.content).toBe('Asked on the other replica');
+			}));
+
+		it('cancels the call when the question is refused (a resent message)', () =>
+			onReplica(async ({ replica, calls, id }) => {
+				const clientId = crypto.randomUUID();
+				await replica.send(userId, id, clientId, 'Once');
+				await settled(id);
+				expect(await replica.send(userId, id, clientId, 'Once')).toEqual({ ok: true });
+				await until(() => calls.length === 2 && calls[1]!.signal.aborted);
+				const rows = await convos.history(t.database.db, id);
+				expect(rows.map((m) => m.content)).toEqual(['Once', 'answer 1']);
+			}));
+
+		it('does not start early when turned off', () =>
+			onReplica(async ({ replica, calls, id }) => {
+				await engine.send(userId, id, crypto.randomUUID(), 'Elsewhere');
+				await settled(id);
+				await replica.send(userId, id, crypto.randomUUID(), 'Here');
+				await settled(id);
+				expect(calls).toHaveLength(1);
+				expect(calls[0]!.signal.aborted).toBe(false);
+			}, false));
 	});
 });
 
+interface Call {
+	system: string;
+	messages: ChatMessage[];
+	signal: AbortSignal;
+}
+
 /** A provider that records every call (prompt and signal) and answers `answer <n>`. */
 function capture() {
-	const calls: { system: string; messages: ChatMessage[]; signal: AbortSignal }[] = [];
+	const calls: Call[] = [];
 	const provider: Provider = {
 		name: 'mock',
 		model: 'capture',
