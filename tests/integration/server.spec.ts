@@ -4,6 +4,7 @@
  * TEST_DATABASE_URL is set, otherwise on embedded PGlite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
@@ -450,6 +451,25 @@ describe('WebSocket admission', () => {
 		expect((await wsConnect({ origin, cookie: student.cookieHeader() }, '/dashboard')).status).toBe(
 			404
 		);
+	});
+
+	it('answers 400 at once, and closes, for an upgrade to another protocol', async () => {
+		const started = performance.now();
+		const reply = await new Promise<string>((resolve, reject) => {
+			const socket = connect(server.port, '127.0.0.1', () =>
+				socket.write(
+					'GET /ws/v1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n'
+				)
+			);
+			let text = '';
+			socket.on('data', (d) => (text += d));
+			socket.on('end', () => resolve(text));
+			socket.on('error', reject);
+			socket.setTimeout(3000, () => reject(new Error('no answer: the socket was left open')));
+		});
+		expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+		expect(reply).toContain('Only WebSocket upgrades');
+		expect(performance.now() - started).toBeLessThan(2000);
 	});
 });
 

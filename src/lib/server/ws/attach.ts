@@ -35,7 +35,14 @@ export function attachWebSockets(
 		return inner;
 	};
 	server.on('upgrade', (req, socket, head) => {
-		if (req.url?.startsWith('/ws/')) {
+		if (req.url?.startsWith('/ws/') && req.headers.upgrade?.toLowerCase() !== 'websocket') {
+			// Another protocol (h2c, ...): the adaptor would leave it unanswered and open.
+			observeHttpRequest(req.method ?? 'GET', ROUTE.websocket, 400, 0);
+			const body = 'Only WebSocket upgrades are served here.';
+			socket.end(
+				`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+			);
+		} else if (req.url?.startsWith('/ws/')) {
 			// Not a closure here: it would keep the handshake's request and first bytes alive as
 			// long as the socket.
 			socket.on('error', destroyOnError);
