@@ -151,11 +151,40 @@ interface EarlyStart {
 const KNOWN_MAX = 5000;
 /** A longer history is not remembered (it is read from the database as usual). */
 const KNOWN_MAX_CHARS = 64_000;
+/** All remembered histories together: about 16 MB of text at most. */
+const KNOWN_TOTAL_CHARS = 8_000_000;
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V) {
 	map.delete(key);
 	map.set(key, value);
 	if (map.size > KNOWN_MAX) map.delete(map.keys().next().value!);
+}
+
+/** The `Known` conversations, bounded by count and by total text; the oldest go first. */
+class KnownConversations {
+	readonly #entries = new Map<string, { known: Known; chars: number }>();
+	#chars = 0;
+
+	get(conversationId: string): Known | undefined {
+		return this.#entries.get(conversationId)?.known;
+	}
+
+	set(conversationId: string, known: Known) {
+		this.delete(conversationId);
+		const chars = known.history.reduce((n, m) => n + m.content.length, 0);
+		if (chars > KNOWN_MAX_CHARS) return;
+		this.#entries.set(conversationId, { known, chars });
+		this.#chars += chars;
+		while (this.#entries.size > KNOWN_MAX || this.#chars > KNOWN_TOTAL_CHARS)
+			this.delete(this.#entries.keys().next().value!);
+	}
+
+	delete(conversationId: string) {
+		const entry = this.#entries.get(conversationId);
+		if (!entry) return;
+		this.#chars -= entry.chars;
+		this.#entries.delete(conversationId);
+	}
 }
 
 function sameHistory(a: ChatMessage[], b: ChatMessage[]) {
@@ -203,7 +232,7 @@ export class TutorEngine {
 	readonly #retrieve: retrieval.Retrieve;
 	readonly #cost: CostControl;
 	readonly #generations = new Map<string, Generation>();
-	readonly #known = new Map<string, Known>();
+	readonly #known = new KnownConversations();
 	/** Each student's overall level as the last send statement read it. */
 	readonly #levels = new Map<string, SkillLevel | null>();
 	#flushTimer: ReturnType<typeof setInterval> | undefined;
@@ -317,7 +346,7 @@ export class TutorEngine {
 				socket.send(this.#snapshotMessage(conversationId, snap.conversation, snap.messages));
 				sub.lastSeq = snap.conversation.lastSeq;
 				if (!snap.conversation.generationId)
-					this.#remember(conversationId, {
+					this.#known.set(conversationId, {
 						userId,
 						lastSeq: snap.conversation.lastSeq,
 						history: snap.messages
@@ -348,12 +377,6 @@ export class TutorEngine {
 			generating: Boolean(conversation.generationId) || Boolean(local),
 			messages: list
 		};
-	}
-
-	#remember(conversationId: string, known: Known) {
-		if (known.history.reduce((n, m) => n + m.content.length, 0) > KNOWN_MAX_CHARS)
-			this.#known.delete(conversationId);
-		else remember(this.#known, conversationId, known);
 	}
 
 	#generationFor(conversationId: string) {
@@ -1078,7 +1101,7 @@ export class TutorEngine {
 			const history = g.text
 				? [...g.next.history, { role: 'assistant' as const, content: g.text }]
 				: g.next.history;
-			this.#remember(g.conversationId, { ...g.next, lastSeq: g.seq, history });
+			this.#known.set(g.conversationId, { ...g.next, lastSeq: g.seq, history });
 		}
 		await this.#recordUsage(g);
 		g.resolveDone();
