@@ -351,5 +351,5 @@ describe('content CLI (build/content.js) on PGlite', () => {
 		} finally {
 			rmSync(work, { recursive: true, force: true });
 		}
-	});
+	}, 120_000); // seven CLI runs, each opening PGlite: about 24 s alone, more beside other suites
 });
