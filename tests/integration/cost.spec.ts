@@ -399,7 +399,8 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 
 		// Following can be stopped; the first answer goes on.
 		const [[g, sg], [h, sh]] = await askTogether('What is a slice?');
-		expect(sh.events(h!.id).map((ev) => ev.type)).toEqual(['user', 'start']);
+		// (The first answer starts beside the send statement, so a token may already be shown.)
+		expect(sh.events(h!.id).some((ev) => ev.type === 'done')).toBe(false);
 		expect(await engine.stop(ids[2]!, h!.id)).toEqual({ ok: true });
 		await until(async () => (await usageOf(g!.id)).length > 0);
 		expect((await usageOf(h!.id))[0]).toMatchObject({ outcome: 'stopped', costUsd: 0 });
