@@ -106,10 +106,10 @@ export class CostControl {
 		this.#fallback = options.fallback;
 	}
 
-	/** Loads the cache's key index and keeps it fresh. */
 	/** The server's row of the budgets, settled once a second (see `ServerRowSettlements`). */
 	readonly #serverRow = new ServerRowSettlements(() => this.#db());
 
+	/** Loads the cache's key index and keeps it fresh; starts settling the server's budget row. */
 	async start() {
 		const refresh = () =>
 			this.#index

@@ -4,7 +4,7 @@
  * replica.
  *
  * - The owner numbers events as they stream and hands them to local watchers at once; a flusher
- *   writes every running generation's new events in one transaction every `flushMs`, renewing the
+ *   writes every running generation's new events in one statement every `flushMs`, renewing the
  *   leases in the same statement (a replica that lost its lease writes nothing).
  * - Other replicas learn of new events through NOTIFY and read them from the log.
  * - A generation belongs to no socket: closing the tab does not stop it.
@@ -131,8 +131,6 @@ interface Generation {
  */
 interface Known {
 	userId: string;
-	/** The conversation's last sequence number this history goes with. */
-	lastSeq: number;
 	/** The history the send statement would read: messages with text, not superseded, in order. */
 	history: ChatMessage[];
 	/** The conversation's stored context (lesson, exercise, code...). */
@@ -348,7 +346,6 @@ export class TutorEngine {
 				if (!snap.conversation.generationId)
 					this.#known.set(conversationId, {
 						userId,
-						lastSeq: snap.conversation.lastSeq,
 						history: snap.messages
 							.filter((m) => m.content)
 							.map((m) => ({ role: m.role, content: m.content })),
@@ -461,8 +458,14 @@ export class TutorEngine {
 		})();
 		if (early) confirmed.catch(() => this.#keepEarly(early, null, null));
 		const { begun, passages, reserved } = await confirmed;
+		// The history the send statement read, as the prompt takes it: messages with text.
+		const prior = begun.status === 'ok' ? begun.history.filter((m) => m.content) : [];
 		const kept = early
-			? await this.#keepEarly(early, begun.status === 'ok' ? begun : null, reserved)
+			? await this.#keepEarly(
+					early,
+					begun.status === 'ok' ? { ...begun, history: prior } : null,
+					reserved
+				)
 			: null;
 		if (begun.status === 'duplicate') return { ok: true };
 		if (begun.status === 'not_found') return fail('not_found', 'This conversation does not exist.');
@@ -478,10 +481,7 @@ export class TutorEngine {
 				begun.retryAfterSeconds
 			);
 		remember(this.#levels, userId, begun.level);
-		const history: ChatMessage[] = [
-			...begun.history.filter((m) => m.content),
-			{ role: 'user', content: text }
-		];
+		const history: ChatMessage[] = [...prior, { role: 'user', content: text }];
 		const controller = kept ? early!.controller : new AbortController();
 		const started =
 			kept ??
@@ -504,7 +504,7 @@ export class TutorEngine {
 		this.#launch(conversationId, begun.generationId, begun.answerId, begun.seq, begun.events, {
 			controller,
 			started,
-			next: { userId, lastSeq: begun.seq, history, context: begun.context }
+			next: { userId, history, context: begun.context }
 		});
 		return { ok: true };
 	}
@@ -514,14 +514,9 @@ export class TutorEngine {
 	 * also carries that place in the course.
 	 */
 	#resolve(userId: string, stored: unknown, level: SkillLevel | null) {
-		return resolveContext(this.#db, userId, stored ?? {}, level)
-			.catch((): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null }))
-			.then((r) => ({
-				context: r.context,
-				solution: r.solution,
-				lessonId: r.lessonId,
-				starterCode: r.starterCode
-			}));
+		return resolveContext(this.#db, userId, stored ?? {}, level).catch(
+			(): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null })
+		);
 	}
 
 	/**
@@ -557,7 +552,10 @@ export class TutorEngine {
 		return { known, controller, started };
 	}
 
-	/** The early start if the send statement confirmed its guess (`accepted`: null if refused). */
+	/**
+	 * The early start if the send statement confirmed its guess (`accepted`: null if refused; its
+	 * history already without empty messages).
+	 */
 	async #keepEarly(
 		early: EarlyStart,
 		accepted: { level: SkillLevel | null; context: unknown; history: ChatMessage[] } | null,
@@ -569,10 +567,7 @@ export class TutorEngine {
 			accepted !== null &&
 			guess.level === accepted.level &&
 			sameJson(accepted.context, early.known.context) &&
-			sameHistory(
-				accepted.history.filter((m) => m.content),
-				early.known.history
-			) &&
+			sameHistory(accepted.history, early.known.history) &&
 			(reserved === null || reserved.ok);
 		recordEarlyStart(keep);
 		if (keep) {
@@ -1101,7 +1096,7 @@ export class TutorEngine {
 			const history = g.text
 				? [...g.next.history, { role: 'assistant' as const, content: g.text }]
 				: g.next.history;
-			this.#known.set(g.conversationId, { ...g.next, lastSeq: g.seq, history });
+			this.#known.set(g.conversationId, { ...g.next, history });
 		}
 		await this.#recordUsage(g);
 		g.resolveDone();
@@ -1126,7 +1121,7 @@ export class TutorEngine {
 	}
 
 	/**
-	 * Writes every running generation's unsaved events in one transaction, renewing leases. A
+	 * Writes every running generation's unsaved events in one statement, renewing leases. A
 	 * generation whose lease was taken over writes nothing and stops.
 	 */
 	flush(): Promise<void> {
@@ -1226,7 +1221,6 @@ export class TutorEngine {
 					from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
 						as e(conversation_id uuid, seq int, first_seq int, type text, data jsonb)
 					where e.conversation_id in (select id from ok)
-					returning 1
 				),
 				mu as (
 					update messages m set
@@ -1240,11 +1234,8 @@ export class TutorEngine {
 					from jsonb_to_recordset(${JSON.stringify(texts)}::jsonb)
 						as x(conversation_id uuid, id uuid, text text, status text, error_kind text, usage jsonb, notice text, model text)
 					where m.id = x.id and x.conversation_id in (select id from ok)
-					returning 1
 				)
 				select ok.id,
-					(select count(*) from ev) as events,
-					(select count(*) from mu) as texts,
 					case when v.notice is not null then pg_notify(${EVENTS_CHANNEL}, v.notice) end as notified
 				from ok join v on v.id = ok.id`);
 			const kept = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));

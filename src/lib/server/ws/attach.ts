@@ -35,14 +35,19 @@ export function attachWebSockets(
 		return inner;
 	};
 	server.on('upgrade', (req, socket, head) => {
-		if (req.url?.startsWith('/ws/') && req.headers.upgrade?.toLowerCase() !== 'websocket') {
+		if (!req.url?.startsWith('/ws/')) {
+			if (options.exclusive) {
+				observeHttpRequest(req.method ?? 'GET', ROUTE.websocket, 404, 0);
+				socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+			}
+		} else if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
 			// Another protocol (h2c, ...): the adaptor would leave it unanswered and open.
 			observeHttpRequest(req.method ?? 'GET', ROUTE.websocket, 400, 0);
 			const body = 'Only WebSocket upgrades are served here.';
 			socket.end(
 				`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`
 			);
-		} else if (req.url?.startsWith('/ws/')) {
+		} else {
 			// Not a closure here: it would keep the handshake's request and first bytes alive as
 			// long as the socket.
 			socket.on('error', destroyOnError);
@@ -54,9 +59,6 @@ export function attachWebSockets(
 				},
 				() => socket.destroy()
 			);
-		} else if (options.exclusive) {
-			observeHttpRequest(req.method ?? 'GET', ROUTE.websocket, 404, 0);
-			socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 		}
 	});
 	return {
