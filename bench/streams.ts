@@ -8,7 +8,7 @@
  *
  * Uses PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, else embedded PGlite.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -47,7 +47,19 @@ interface Target {
 	conversationId: string;
 }
 
-async function runStreams(port: number, targets: Target[], subscribe: boolean, label = 'bench') {
+/**
+ * Opens a socket per target (subscribed to its conversation when `subscribe`), then starts one
+ * answer on each, spread over one stream's length. Returns each stream's timings and the CPU
+ * seconds the streaming phase (first question to last token) cost the server `pid`, PostgreSQL
+ * and this process.
+ */
+async function runStreams(
+	port: number,
+	targets: Target[],
+	subscribe: boolean,
+	label = 'bench',
+	pid?: number
+) {
 	const conversations = targets.map((t) => t.conversationId);
 	const sockets = await Promise.all(targets.map((t) => open(port, t.headers)));
 	if (subscribe) {
@@ -67,6 +79,7 @@ async function runStreams(port: number, targets: Target[], subscribe: boolean, l
 			)
 		);
 	}
+	const cpu = cpuMeter(pid ?? -1);
 	const results = await Promise.all(
 		sockets.map(
 			(ws, i) =>
@@ -112,8 +125,9 @@ async function runStreams(port: number, targets: Target[], subscribe: boolean, l
 				})
 		)
 	);
+	const used = cpu();
 	for (const ws of sockets) ws.close();
-	return results;
+	return { results, cpu: used };
 }
 
 /**
@@ -147,6 +161,50 @@ async function idleMemory(pid: number, port: number, headers: Record<string, str
 	return pct(perSocket, 50);
 }
 
+/**
+ * CPU seconds (user + system) used so far by the processes `pick` selects, from /proc (Linux;
+ * NaN elsewhere). Read around the measured run, it shows what each side costs: the server, the
+ * database, and this load generator.
+ */
+function cpuSeconds(pick: (pid: number, name: string) => boolean) {
+	if (!existsSync('/proc/self/stat')) return NaN;
+	let ticks = 0;
+	for (const entry of readdirSync('/proc')) {
+		const pid = Number(entry);
+		if (!Number.isInteger(pid)) continue;
+		let stat: string;
+		try {
+			stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		} catch {
+			continue; // gone
+		}
+		const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+		if (!pick(pid, name)) continue;
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+	}
+	return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/** Starts counting the CPU of the server `pid`, PostgreSQL and this process; call to read. */
+function cpuMeter(pid: number) {
+	const sides = {
+		server: (p: number) => p === pid,
+		postgres: (_: number, name: string) => name === 'postgres',
+		generator: (p: number) => p === process.pid
+	};
+	const read = () =>
+		Object.fromEntries(Object.entries(sides).map(([k, pick]) => [k, cpuSeconds(pick)]));
+	const before = read();
+	return () => {
+		const after = read();
+		return Object.fromEntries(Object.keys(sides).map((k) => [k, after[k]! - before[k]!])) as Record<
+			keyof typeof sides,
+			number
+		>;
+	};
+}
+
 function summarize(results: StreamResult[]) {
 	const ttft = results.map((r) => r.ttft).filter((x) => !Number.isNaN(x));
 	const gaps = results.flatMap((r) => r.gaps);
@@ -166,7 +224,8 @@ const raw = await start(['bench/raw-ws-server.ts'], env);
 const rawIds = Array.from({ length: STREAMS }, () => crypto.randomUUID());
 const rawTargets = rawIds.map((conversationId) => ({ headers: {}, conversationId }));
 await runStreams(raw.port, rawTargets.slice(0, 20), false); // warm-up
-const rawResults = summarize(await runStreams(raw.port, rawTargets, false));
+const rawRun = await runStreams(raw.port, rawTargets, false, 'bench', raw.child.pid);
+const rawResults = summarize(rawRun.results);
 const rawIdle = await idleMemory(raw.child.pid!, raw.port, {});
 raw.child.kill('SIGKILL');
 
@@ -252,7 +311,9 @@ async function targets(n: number): Promise<Target[]> {
 	return list;
 }
 await runStreams(appPort, await targets(20), true, 'warm-up'); // warm-up
-const appResults = summarize(await runStreams(appPort, await targets(STREAMS), true));
+const appTargets = await targets(STREAMS);
+const appRun = await runStreams(appPort, appTargets, true, 'bench', app.child.pid);
+const appResults = summarize(appRun.results);
 // How many answers started beside the send statement (see TutorEngine.send) and how many of
 // those guesses were cancelled.
 const early = Object.fromEntries(
@@ -267,6 +328,7 @@ const appIdle = await idleMemory(app.child.pid!, appPort, headers);
 app.child.kill('SIGTERM');
 
 const f = (x: number) => x.toFixed(1);
+const f2 = (x: number) => x.toFixed(2);
 const lines = [
 	`streams: ${STREAMS} concurrent (${students.length} students), starts spread over one stream's length, ${TOKENS} tokens ${DELAY} ms apart; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
 	`early starts (app, whole run): ${early.used ?? 0} used, ${early.discarded ?? 0} discarded`,
@@ -277,7 +339,9 @@ const lines = [
 	`| time to first token p99 (ms) | ${f(rawResults.ttftP99)} | ${f(appResults.ttftP99)} | +${f(appResults.ttftP99 - rawResults.ttftP99)} |`,
 	`| inter-token gap p99 (ms) | ${f(rawResults.gapP99)} | ${f(appResults.gapP99)} | +${f(appResults.gapP99 - rawResults.gapP99)} |`,
 	`| streams without a stall (gap < ${STALL_MS} ms, all tokens) | ${rawResults.stallFree} | ${appResults.stallFree} | ${(appResults.stallFree / Math.max(1, rawResults.stallFree)).toFixed(2)}x |`,
-	`| memory per idle connection, heap + external (KiB) | ${(rawIdle / 1024).toFixed(2)} | ${(appIdle / 1024).toFixed(2)} | ${(appIdle / rawIdle).toFixed(2)}x |`
+	`| memory per idle connection, heap + external (KiB) | ${(rawIdle / 1024).toFixed(2)} | ${(appIdle / 1024).toFixed(2)} | ${(appIdle / rawIdle).toFixed(2)}x |`,
+	'',
+	`CPU seconds during the measured streams (server / PostgreSQL / load generator): raw ws ${f2(rawRun.cpu.server)} / ${f2(rawRun.cpu.postgres)} / ${f2(rawRun.cpu.generator)}; app ${f2(appRun.cpu.server)} / ${f2(appRun.cpu.postgres)} / ${f2(appRun.cpu.generator)}`
 ];
 console.log(lines.join('\n'));
 process.exit(0);

@@ -81,7 +81,7 @@ async function openPostgres(
 		onnotice: (n) => options.onNotice?.(String(n.message)),
 		connect_timeout: 10
 	});
-	const db = drizzle(client, { schema });
+	const db = drizzle(preparedByDefault(client), { schema });
 	// Replicas that start together take turns: the first migrates, the rest find nothing to do.
 	const lock = await client.reserve();
 	try {
@@ -103,6 +103,37 @@ async function openPostgres(
 		},
 		close: () => client.end({ timeout: 5 })
 	};
+}
+
+type Sql = import('postgres').Sql;
+type TransactionSql = import('postgres').TransactionSql;
+
+/**
+ * Makes drizzle's queries prepared statements. Drizzle's postgres.js driver runs every query
+ * through `sql.unsafe(text, params, { prepare: false })` unless it was given a name
+ * (drizzle-orm#6096), and postgres.js runs an unprepared query with parameters in two round
+ * trips (Parse + Describe to learn the parameter types, then Bind + Execute), and PostgreSQL
+ * parses and plans it again every time. Prepared, a statement text is parsed once per
+ * connection and every later run is one round trip. postgres.js keys its statement cache by text
+ * and types, re-prepares when a migration invalidates a plan, and connections are replaced after
+ * `max_lifetime`, so the cache stays bounded. The same goes for the connection of a transaction
+ * and of a savepoint, which postgres.js hands out as new `sql` instances.
+ */
+export function preparedByDefault<T extends Sql | TransactionSql>(client: T): T {
+	const unsafe = client.unsafe;
+	client.unsafe = ((query: string, args?: unknown[], options?: object) =>
+		unsafe(query, args as never, { ...options, prepare: true })) as T['unsafe'];
+	const scoped = (name: 'begin' | 'savepoint') => {
+		const open = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[name];
+		if (typeof open !== 'function') return;
+		(client as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+			const callback = args.pop() as (tx: TransactionSql) => unknown;
+			return open(...args, (tx: TransactionSql) => callback(preparedByDefault(tx)));
+		};
+	};
+	scoped('begin');
+	scoped('savepoint');
+	return client;
 }
 
 async function openPglite(dataDir: string, migrationsFolder: string): Promise<Database> {
