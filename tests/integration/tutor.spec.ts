@@ -4,7 +4,7 @@
  * fencing, crash recovery, slow sockets and ownership.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
 import { ProviderError, type ChatMessage, type Provider } from '../../src/lib/server/ai/types.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
@@ -369,6 +369,75 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 		await until(() => slow.events(c.id).some((e) => e.type === 'done'));
 		expect(slow.text(c.id, answer.id)).toBe(answer.content);
 	});
+
+	// Notifications are PostgreSQL's: on PGlite there is one process and no other replica.
+	it.runIf(driver === 'postgres')(
+		'watchers on another replica see every answer live when one flush writes more conversations than one notification names',
+		async () => {
+			// More conversations than fit in one notification (NOTICES_PER_PAYLOAD is 80), all
+			// answered at once: one per student (a student's daily budget covers a few answers at
+			// once), on a database of their own.
+			const count = 100;
+			const own = await openTestDatabase('postgres');
+			const students = await own.database.db
+				.insert(schema.users)
+				.values(
+					Array.from({ length: count }, (_, i) => ({
+						email: `many-${i}@example.com`,
+						displayName: `Student ${i}`,
+						passwordHash: 'x'
+					}))
+				)
+				.returning();
+			const [owner, watcher] = [0, 1].map(
+				() =>
+					new TutorEngine({
+						database: own.database,
+						config,
+						provider: createMockProvider({ tokenDelayMs: 5, tokenCount: 30 })
+					})
+			) as [TutorEngine, TutorEngine];
+			await owner.start();
+			await watcher.start();
+			try {
+				const ids = await Promise.all(
+					Array.from(
+						{ length: count },
+						async (_, i) => (await convos.create(own.database.db, students[i]!.id)).id
+					)
+				);
+				const sockets = ids.map(() => new FakeSocket());
+				await Promise.all(
+					ids.map((id, i) => watcher.subscribe(sockets[i]!, students[i]!.id, id, undefined))
+				);
+				const sent = await Promise.all(
+					ids.map((id, i) =>
+						owner.send(students[i]!.id, id, crypto.randomUUID(), `Tell me about ${id}`)
+					)
+				);
+				expect(sent.every((r) => r.ok)).toBe(true);
+				// Each watcher sees its answer finish without asking again: only notifications bring it.
+				await until(
+					() => ids.every((id, i) => sockets[i]!.events(id).some((e) => e.type === 'done')),
+					20_000
+				);
+				for (const [i, id] of ids.entries()) {
+					const [answer] = await own.database.db
+						.select()
+						.from(schema.messages)
+						.where(eq(schema.messages.conversationId, id))
+						.orderBy(desc(schema.messages.seq))
+						.limit(1);
+					expect(answer!.status).toBe('complete');
+					expect(sockets[i]!.text(id, answer!.id)).toBe(answer!.content);
+				}
+			} finally {
+				await Promise.all([owner.close(1000), watcher.close(1000)]);
+				await own.drop();
+			}
+		},
+		30_000
+	);
 
 	it('another student can neither watch, write to, stop nor continue a conversation', async () => {
 		const c = await convos.create(t.database.db, userId);

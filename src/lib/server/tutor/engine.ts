@@ -57,6 +57,12 @@ const FLUSH_AT_EVENTS = 200;
 /** An owner that cannot save this many events stops rather than show text it may lose. */
 const MAX_UNSAVED_EVENTS = 900;
 const EVENTS_CHANNEL = 'tutor_events';
+/**
+ * A flush tells other replicas about every conversation it wrote in a few notifications, not one
+ * each: up to this many `conversation|seq|replica` notices (about 80 bytes) per payload, well
+ * under PostgreSQL's 8000-byte limit.
+ */
+const NOTICES_PER_PAYLOAD = 80;
 const CONTROL_CHANNEL = 'tutor_control';
 const CONTINUE_INSTRUCTION =
 	'(Continue your previous answer exactly where it stopped. Do not repeat what you already wrote.)';
@@ -395,10 +401,13 @@ export class TutorEngine {
 		return log.has(this.#db, conversationId, seq);
 	}
 
+	/** A payload holds one or more `conversation|seq|replica` notices, separated by `;`. */
 	#onEventsNotice(payload: string) {
-		const [conversationId, seq, replica] = payload.split('|');
-		if (!conversationId || replica === this.replicaId) return;
-		this.fanout.notify(conversationId, Number(seq));
+		for (const notice of payload.split(';')) {
+			const [conversationId, seq, replica] = notice.split('|');
+			if (!conversationId || replica === this.replicaId) continue;
+			this.fanout.notify(conversationId, Number(seq));
+		}
 	}
 
 	#onControl(payload: string) {
@@ -1162,7 +1171,8 @@ export class TutorEngine {
 		// One statement, so the flush never waits for a connection of its own and costs one round
 		// trip. It is fenced like a transaction: only conversations this generation still holds are
 		// written (a renewal updates the row; a plain log write locks it FOR SHARE), and the row
-		// locks hold off a takeover until it commits. The rows travel as three JSON parameters.
+		// locks hold off a takeover until it commits. The rows travel as three JSON parameters; other
+		// replicas learn what was written from a few notifications (`NOTICES_PER_PAYLOAD` each).
 		const claims = batch.map((b) => ({
 			id: b.g.conversationId,
 			generation_id: b.g.id,
@@ -1234,10 +1244,15 @@ export class TutorEngine {
 					from jsonb_to_recordset(${JSON.stringify(texts)}::jsonb)
 						as x(conversation_id uuid, id uuid, text text, status text, error_kind text, usage jsonb, notice text, model text)
 					where m.id = x.id and x.conversation_id in (select id from ok)
+				),
+				notices as (
+					select string_agg(n.notice, ';') as payload from (
+						select v.notice, (row_number() over (order by v.id) - 1) / ${sql.raw(String(NOTICES_PER_PAYLOAD))} as chunk
+						from ok join v on v.id = ok.id where v.notice is not null
+					) n group by n.chunk
 				)
-				select ok.id,
-					case when v.notice is not null then pg_notify(${EVENTS_CHANNEL}, v.notice) end as notified
-				from ok join v on v.id = ok.id`);
+				select ok.id, (select count(pg_notify(${EVENTS_CHANNEL}, payload)) from notices) as notified
+				from ok`);
 			const kept = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
 			for (const b of batch) {
 				if (kept.has(b.g.conversationId)) {
