@@ -12,7 +12,14 @@ import { and, eq } from 'drizzle-orm';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
 import * as cache from '../../src/lib/server/cost/cache.ts';
-import { updateCostSettings } from '../../src/lib/server/cost/settings.ts';
+import {
+	abandon,
+	GLOBAL,
+	reserve,
+	reserveParts,
+	ServerRow
+} from '../../src/lib/server/cost/budgets.ts';
+import { defaults, updateCostSettings } from '../../src/lib/server/cost/settings.ts';
 import * as convos from '../../src/lib/server/tutor/conversations.ts';
 import { TutorEngine } from '../../src/lib/server/tutor/engine.ts';
 import { createOfflineProvider, FALLBACK_LABEL } from '../../src/lib/server/tutor/offline.ts';
@@ -327,6 +334,90 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		const rows = await db().select().from(schema.spendDaily);
 		expect(rows.find((r) => r.subject === ids[3])).toMatchObject({ calls: 1 });
 		expect(rows.find((r) => r.subject === 'global')).toMatchObject({ calls: 1 });
+	});
+
+	describe('shares of the server’s row', () => {
+		const rowOf = async (subject: string) =>
+			(await db().select().from(schema.spendDaily)).find((r) => r.subject === subject);
+		const inputFor = (
+			userId: string,
+			estimateUsd: number,
+			settings: ReturnType<typeof defaults>
+		) => ({ userId, estimateUsd, settings, alerts: config.alerts });
+		const budgets = (globalDailyUsd: number) => ({
+			...defaults(config.cost),
+			userDailyUsd: 100,
+			globalDailyUsd
+		});
+
+		it('writes the server’s row once per share of 16 questions and counts every call', async () => {
+			// Timers that never fire on their own: the test flushes.
+			const server = new ServerRow(() => db(), { everyMs: 3_600_000, idleMs: 3_600_000 });
+			const settings = budgets(100);
+			for (let i = 0; i < 20; i++) {
+				const r = await reserve(db(), inputFor(ids[i % 4]!, 0.01, settings), server);
+				expect(r.ok).toBe(true);
+			}
+			// Two writes of 0.01 + a share of 0.16: questions 1 and 18 wrote; the others drew.
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.34, 9);
+			expect((await rowOf(GLOBAL))!.calls).toBe(2);
+			// A question drawn from the share and then refused (a busy conversation) puts it back.
+			const input = inputFor(ids[0]!, 0.01, settings);
+			const parts = reserveParts(input, undefined, server);
+			expect(parts).toMatchObject({ drawn: true, extra: 0 });
+			abandon(parts, input, server);
+			await server.flush();
+			expect(await rowOf(GLOBAL)).toMatchObject({ calls: 20 });
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.34, 9);
+			// The students' rows were written with every question.
+			const students = (await db().select().from(schema.spendDaily)).filter(
+				(r) => r.subject !== GLOBAL
+			);
+			expect(students.reduce((n, r) => n + r.calls, 0)).toBe(20);
+			// Stopping gives the rest of the share back: the row holds exactly the 20 estimates.
+			await server.stop();
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.2, 9);
+		});
+
+		it('a share never takes the server’s row past its limit; two replicas race for the last cents', async () => {
+			// A 1 $ limit and 0.015 $ questions: a share is 2 % of the limit (0.02 $).
+			const settings = budgets(1);
+			const replicas = [0, 1].map(
+				() => new ServerRow(() => db(), { everyMs: 3_600_000, idleMs: 3_600_000 })
+			);
+			let admitted = 0;
+			for (let round = 0; round < 50; round++) {
+				const results = await Promise.all(
+					replicas.flatMap((server, r) =>
+						[0, 1].map((k) =>
+							reserve(db(), inputFor(ids[(r * 2 + k) % 4]!, 0.015, settings), server)
+						)
+					)
+				);
+				admitted += results.filter((x) => x.ok).length;
+				expect((await rowOf(GLOBAL))!.usd).toBeLessThanOrEqual(1 + 1e-9);
+			}
+			// 66 fit exactly; what the replicas still hold in shares (less than a question each)
+			// may turn the last one or two away.
+			expect(admitted).toBeGreaterThanOrEqual(64);
+			expect(admitted).toBeLessThanOrEqual(66);
+			for (const server of replicas) await server.stop();
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(admitted * 0.015, 9);
+			expect((await rowOf(GLOBAL))!.calls).toBe(admitted);
+		});
+
+		it('new settings void a share: it is given back and a new one taken under them', async () => {
+			const server = new ServerRow(() => db(), { everyMs: 3_600_000, idleMs: 3_600_000 });
+			expect((await reserve(db(), inputFor(ids[0]!, 0.01, budgets(100)), server)).ok).toBe(true);
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.17, 9);
+			// Equal values, but read again (as after an admin's change): the old share goes back.
+			expect((await reserve(db(), inputFor(ids[0]!, 0.01, budgets(100)), server)).ok).toBe(true);
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.34, 9);
+			await server.flush();
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.18, 9);
+			await server.stop();
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.02, 9);
+		});
 	});
 
 	it('serves a repeated question from the cache to another student, with the saving computed', async () => {

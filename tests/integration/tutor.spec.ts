@@ -439,6 +439,34 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 		30_000
 	);
 
+	it.runIf(driver === 'postgres')(
+		'a watcher on another replica sees the question before the first token of a slow answer',
+		async () => {
+			// The send statement notifies no one (see TutorEngine.#begin): the next flush tells other
+			// replicas of the question even though the answer has streamed nothing yet.
+			const watcher = new TutorEngine({
+				database: t.database,
+				config,
+				provider: createMockProvider({ tokenDelayMs: 5, tokenCount: 30 })
+			});
+			await watcher.start();
+			try {
+				const c = await convos.create(t.database.db, userId);
+				const socket = new FakeSocket();
+				await watcher.subscribe(socket, userId, c.id, undefined);
+				const sentAt = Date.now();
+				await engine.send(userId, c.id, crypto.randomUUID(), 'Slow one [mock:delay:3000]');
+				await until(() => socket.events(c.id).some((e) => e.type === 'start'), 2500);
+				expect(Date.now() - sentAt).toBeLessThan(2500);
+				expect(socket.events(c.id).map((e) => e.type)).toEqual(['user', 'start']);
+				await engine.stop(userId, c.id);
+				await until(idle(c.id));
+			} finally {
+				await watcher.close(1000);
+			}
+		}
+	);
+
 	it('another student can neither watch, write to, stop nor continue a conversation', async () => {
 		const c = await convos.create(t.database.db, userId);
 		const s = new FakeSocket();

@@ -6,10 +6,11 @@
  * each with a conditional upsert that refuses to cross the limit. The row lock makes this exact
  * across replicas: of two calls racing for the last cents, one is refused. When the call ends,
  * `settle` replaces the estimate with the real cost. A call cut off by a crash keeps its estimate
- * counted, which errs on the safe side.
+ * counted, which errs on the safe side. The server's row, which every question would otherwise
+ * queue for, is mostly reserved on in shares a process takes ahead (see `ServerRow`).
  *
  * @example
- * const r = await reserve(db, { userId, estimateUsd: 0.02, settings, alerts });
+ * const r = await reserve(db, { userId, estimateUsd: 0.02, settings, alerts }, serverRow);
  * if (!r.ok) useOfflineTutor(r.scope);
  * ... await settle(db, r.reservation, actualUsd);
  */
@@ -87,27 +88,72 @@ interface ReserveInput {
 export interface ReserveRow {
 	user: number | string | null;
 	global: number | string | null;
+	/** The server's row also gave this process a share (see `ServerRow`). */
+	share?: boolean | null;
+}
+
+/** The reservation statement's parts (see `reserveParts`). */
+export interface ReserveParts {
+	day: string;
+	ctes: SQL;
+	columns: SQL;
+	/** The estimate came out of this process's share of the server's row. */
+	drawn: boolean;
+	/** Dollars asked of the server's row beyond the estimate, as a share (0: none). */
+	extra: number;
 }
 
 /**
- * The reservation as part of a larger statement: the CTEs `budget_u` (the student's row) and
- * `budget_g` (the server's, only if the student's was admitted) to put in its `with` list, only
- * when `when` holds, and the columns to select (`budget_user`, `budget_global`); hand those to
- * `reserveOutcome`. Null when the estimate alone exceeds a limit (then `reserve` refuses it
- * without a write).
+ * The reservation as part of a larger statement: the CTEs to put in its `with` list, writing only
+ * when `when` holds, and the columns to select (`budget_user`, `budget_global`, `budget_share`);
+ * hand those to `reserveOutcome`. Null when the estimate alone exceeds a limit (then `reserve`
+ * refuses it without a write).
+ *
+ * The student's row is always written. The server's row is written only when this process's
+ * share of it (`server`) cannot cover the estimate: it then asks for the estimate plus a new
+ * share and, if that would cross the limit, for the estimate alone.
  */
-export function reserveParts(input: ReserveInput, when?: SQL) {
+export function reserveParts(
+	input: ReserveInput,
+	when?: SQL,
+	server?: ServerRow
+): ReserveParts | null {
 	const { userId, estimateUsd, settings } = input;
 	const userLimit = settings.userDailyUsd;
 	const globalLimit = settings.globalDailyUsd;
 	if (userLimit > 0 && estimateUsd > userLimit) return null;
 	if (globalLimit > 0 && estimateUsd > globalLimit) return null;
 	const day = utcDay();
+	const userCte = sql`budget_u as (${upsert(userId, day, estimateUsd, userLimit, when)})`;
+	const userColumn = sql`(select usd from budget_u) as budget_user`;
+	if (server?.draw(day, estimateUsd, settings))
+		return {
+			day,
+			drawn: true,
+			extra: 0,
+			ctes: userCte,
+			columns: sql`${userColumn}, null::float8 as budget_global, false as budget_share`
+		};
+	const admitted = sql`exists (select 1 from budget_u)`;
+	const extra = server?.shareSize(estimateUsd, globalLimit) ?? 0;
+	if (!extra)
+		return {
+			day,
+			drawn: false,
+			extra,
+			ctes: sql`${userCte}, budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, admitted)})`,
+			columns: sql`${userColumn}, (select usd from budget_g) as budget_global, false as budget_share`
+		};
 	return {
 		day,
-		ctes: sql`budget_u as (${upsert(userId, day, estimateUsd, userLimit, when)}),
-			budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`exists (select 1 from budget_u)`)})`,
-		columns: sql`(select usd from budget_u) as budget_user, (select usd from budget_g) as budget_global`
+		drawn: false,
+		extra,
+		ctes: sql`${userCte},
+			budget_s as (${upsert(GLOBAL, day, estimateUsd + extra, globalLimit, admitted)}),
+			budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`${admitted} and not exists (select 1 from budget_s)`)})`,
+		columns: sql`${userColumn},
+			coalesce((select usd from budget_s), (select usd from budget_g)) as budget_global,
+			exists (select 1 from budget_s) as budget_share`
 	};
 }
 
@@ -115,28 +161,58 @@ export function reserveParts(input: ReserveInput, when?: SQL) {
  * Reserves a call's worst-case cost against the student's and the server's budgets, or refuses
  * it. Crossing a warning level or a limit raises the operator alert (once per day and threshold).
  */
-export async function reserve(db: Db, input: ReserveInput): Promise<ReserveResult> {
-	const parts = reserveParts(input);
-	if (!parts) return reserveOutcome(db, input, utcDay(), null);
-	const [row] = rowsOf<{ budget_user: ReserveRow['user']; budget_global: ReserveRow['global'] }>(
-		await db.execute(sql`with ${parts.ctes} select ${parts.columns}`)
-	);
-	return reserveOutcome(db, input, parts.day, {
-		user: row?.budget_user ?? null,
-		global: row?.budget_global ?? null
-	});
+export async function reserve(
+	db: Db,
+	input: ReserveInput,
+	server?: ServerRow
+): Promise<ReserveResult> {
+	const parts = reserveParts(input, undefined, server);
+	if (!parts) return reserveOutcome(db, input, null);
+	try {
+		const [row] = rowsOf<{
+			budget_user: ReserveRow['user'];
+			budget_global: ReserveRow['global'];
+			budget_share: ReserveRow['share'];
+		}>(await db.execute(sql`with ${parts.ctes} select ${parts.columns}`));
+		return await reserveOutcome(
+			db,
+			input,
+			{ parts, server },
+			{
+				user: row?.budget_user ?? null,
+				global: row?.budget_global ?? null,
+				share: row?.budget_share ?? null
+			}
+		);
+	} catch (err) {
+		abandon(parts, input, server);
+		throw err;
+	}
 }
 
 /**
- * What a reservation statement's row means (null: the estimate alone exceeds a limit). Refused
- * by the server's budget after the student's was counted: takes that back. Raises the alerts.
+ * For a reservation whose statement did not run or did not reach it (or whose student was
+ * refused): puts back what `reserveParts` drew from the process's share, and ends its share
+ * request.
+ */
+export function abandon(parts: ReserveParts | null, input: ReserveInput, server?: ServerRow) {
+	if (parts?.drawn) server?.undraw(parts.day, input.estimateUsd);
+	if (parts?.extra) server?.noShare();
+}
+
+/**
+ * What a reservation statement's row means (`made` null: the estimate alone exceeds a limit).
+ * Refused by the server's budget after the student's was counted: takes that back. Refused by
+ * the student's: puts back what it drew from the process's share. Raises the alerts.
  */
 export async function reserveOutcome(
 	db: Db,
 	input: ReserveInput,
-	day: string,
-	row: ReserveRow | null
+	made: { parts: ReserveParts; server?: ServerRow } | null,
+	row: ReserveRow | null = null
 ): Promise<ReserveResult> {
+	const day = made?.parts.day ?? utcDay();
+	const drawn = made?.parts.drawn ?? false;
 	const { userId, estimateUsd, settings } = input;
 	const userLimit = settings.userDailyUsd;
 	const globalLimit = settings.globalDailyUsd;
@@ -159,14 +235,24 @@ export async function reserveOutcome(
 
 	let refused: 'user' | 'global' | null = null;
 	let totals = { user: 0, global: 0 };
-	if (!row) refused = userLimit > 0 && estimateUsd > userLimit ? 'user' : 'global';
-	else if (row.user == null) refused = 'user';
-	else if (row.global == null) {
+	if (!made || !row) {
+		refused = userLimit > 0 && estimateUsd > userLimit ? 'user' : 'global';
+		abandon(made?.parts ?? null, input, made?.server);
+	} else if (row.user == null) {
+		refused = 'user';
+		abandon(made.parts, input, made.server);
+	} else if (!drawn && row.global == null) {
 		refused = 'global';
+		if (made.parts.extra) made.server?.noShare();
 		await db.execute(sql`
 			update spend_daily set usd = greatest(0, usd - ${estimateUsd}::float8), calls = calls - 1
 			where subject = ${userId} and day = ${day}::date`);
-	} else totals = { user: Number(row.user), global: Number(row.global) };
+	} else {
+		const global = drawn ? made.server!.total(day) : Number(row.global);
+		totals = { user: Number(row.user), global };
+		if (row.share) made.server?.credit(day, made.parts.extra, global, input.settings);
+		else if (made.parts.extra) made.server?.noShare();
+	}
 	if (refused) {
 		const subject = refused === 'user' ? userId : GLOBAL;
 		const limitUsd = refused === 'user' ? userLimit : globalLimit;
@@ -191,7 +277,7 @@ export async function reserveOutcome(
 
 /**
  * The statement replacing a reservation's estimate with the real cost on the student's row (null:
- * nothing to do). The server's row gets the difference through `ServerRowSettlements`.
+ * nothing to do). The server's row gets the difference through `ServerRow`.
  */
 export function settleQuery(reservation: Reservation, actualUsd: number): SQL | null {
 	const delta = actualUsd - reservation.estimateUsd;
@@ -211,34 +297,134 @@ export async function settle(db: Db, reservation: Reservation, actualUsd: number
 	if (query) await db.execute(query);
 }
 
+/** A share of the server's row holds this many questions' estimates (at most `SHARE_OF_LIMIT`). */
+const SHARE_QUESTIONS = 16;
+/** A share is at most this part of the server's daily limit. */
+const SHARE_OF_LIMIT = 0.02;
+
 /**
- * Settlements of the server's row, summed in the process and written once a second. Every
- * question reserves on that one row and every answer settles on it, from every replica: under
- * load it is the row they all queue for. A settlement only gives back part of a reservation (the
- * estimate is the worst case), so until it is written the server's total errs high, on the safe
- * side, as it does for a call cut off by a crash. Reservations stay exact: they still take the
- * row lock, so of two calls racing for the last cents one is refused.
+ * This process's side of the server's row of `spend_daily`. Every question reserves on that one
+ * row and every answer settles on it, from every replica, and a reservation holds the row's lock
+ * until its statement commits: under load it is the row every question queues for. So:
+ *
+ * - **Shares.** When a reservation has to go to the server's row, it takes its estimate plus a
+ *   share: room for about `SHARE_QUESTIONS` more questions (at most `SHARE_OF_LIMIT` of the
+ *   limit), one request at a time per process. The next questions draw their estimates from the
+ *   share in memory and write only the student's row. A share counts as spent until it is drawn
+ *   or given back (after `idleMs` without a draw, at shutdown, when the day changes, or when the
+ *   settings are read again: every few seconds and after an admin's change), so the server's
+ *   total errs high by at most the replicas' shares, and the limit is never crossed: a share is
+ *   taken under the row's lock and only if it fits. Near the limit, where a share does not fit,
+ *   a question asks for its own estimate alone, exactly as without shares: of two calls racing
+ *   for the last cents one is refused. A crashed process's share stays counted, as its calls'
+ *   estimates do.
+ * - **Settlements.** What an answer really cost replaces its estimate on the student's row at
+ *   once; the server's row gets the difference (and the count of calls drawn from shares) summed
+ *   in the process and written every `everyMs`. A settlement only gives back part of an estimate
+ *   (the worst case), so until it is written the total errs high, on the safe side.
  *
  * @example
- * const server = new ServerRowSettlements(() => db); server.start();
- * server.add(reservation, actualUsd); ... await server.stop();
+ * const server = new ServerRow(() => db); server.start();
+ * const r = await reserve(db, input, server); ... server.add(r.reservation, actualUsd);
+ * await server.stop();
  */
-export class ServerRowSettlements {
+export class ServerRow {
 	readonly #db: () => Db;
 	readonly #everyMs: number;
-	/** Dollars to add to the server's row, per day (negative: given back). */
-	readonly #pending = new Map<string, number>();
+	readonly #idleMs: number;
+	/** Dollars and calls to add to the server's row, per day (negative dollars: given back). */
+	readonly #pending = new Map<string, { usd: number; calls: number }>();
+	/**
+	 * Dollars counted on the server's row for this process's next questions, the row's total
+	 * then, and the settings it was taken under (re-read every few seconds and after a change: a
+	 * new object voids the share).
+	 */
+	#share = { day: '', usd: 0, total: 0, drawnAt: 0, settings: null as object | null };
+	/** A reservation is asking for a share: others ask for their estimate alone meanwhile. */
+	#asking = false;
 	#timer: ReturnType<typeof setInterval> | undefined;
 
-	constructor(db: () => Db, everyMs = 1000) {
+	constructor(db: () => Db, options: { everyMs?: number; idleMs?: number } = {}) {
 		this.#db = db;
-		this.#everyMs = everyMs;
+		this.#everyMs = options.everyMs ?? 1000;
+		this.#idleMs = options.idleMs ?? 1000;
 	}
 
+	/** Takes a question's estimate from the share; false when the share cannot cover it. */
+	draw(day: string, estimateUsd: number, settings: object): boolean {
+		const share = this.#share;
+		if (share.day !== day || share.settings !== settings) this.#giveBackShare();
+		if (share.usd < estimateUsd) return false;
+		share.usd -= estimateUsd;
+		share.drawnAt = Date.now();
+		this.#count(day, 0, 1);
+		return true;
+	}
+
+	/** Puts a drawn estimate back (its question was refused or never reached the database). */
+	undraw(day: string, estimateUsd: number) {
+		if (this.#share.day === day) this.#share.usd += estimateUsd;
+		else this.#count(day, -estimateUsd, 0);
+		this.#count(day, 0, -1);
+	}
+
+	/**
+	 * The share to ask for beside a question's estimate: 0 when the limit is too small for one or
+	 * another reservation is asking already (one at a time, so that a burst of questions does not
+	 * take a share each). Otherwise the caller must end the request with `credit` or `noShare`.
+	 */
+	shareSize(estimateUsd: number, limitUsd: number): number {
+		if (this.#asking) return 0;
+		const size = Math.min(
+			estimateUsd * SHARE_QUESTIONS,
+			limitUsd > 0 ? limitUsd * SHARE_OF_LIMIT : Infinity
+		);
+		if (size < estimateUsd) return 0;
+		this.#asking = true;
+		return size;
+	}
+
+	/** A reservation took a share of `extraUsd` on the server's row, whose total is now `totalUsd`. */
+	credit(day: string, extraUsd: number, totalUsd: number, settings: object) {
+		this.#asking = false;
+		const share = this.#share;
+		if (share.day !== day || share.settings !== settings) this.#giveBackShare();
+		share.day = day;
+		share.settings = settings;
+		share.usd += extraUsd;
+		share.total = totalUsd;
+		share.drawnAt = Date.now();
+	}
+
+	/** A share request ended without a share (it did not fit, or the question was refused). */
+	noShare() {
+		this.#asking = false;
+	}
+
+	/** The server's total as of this process's last share (for the warning level). */
+	total(day: string) {
+		return this.#share.day === day ? this.#share.total : 0;
+	}
+
+	/** Counts a settlement: the server's row gets the difference to the estimate. */
 	add(reservation: Reservation, actualUsd: number) {
 		const delta = actualUsd - reservation.estimateUsd;
 		if (delta === 0 || !reservation.subjects.includes(GLOBAL)) return;
-		this.#pending.set(reservation.day, (this.#pending.get(reservation.day) ?? 0) + delta);
+		this.#count(reservation.day, delta, 0);
+	}
+
+	#count(day: string, usd: number, calls: number) {
+		const p = this.#pending.get(day) ?? { usd: 0, calls: 0 };
+		p.usd += usd;
+		p.calls += calls;
+		this.#pending.set(day, p);
+	}
+
+	#giveBackShare() {
+		const share = this.#share;
+		if (share.usd > 0) this.#count(share.day, -share.usd, 0);
+		share.usd = 0;
+		share.settings = null;
 	}
 
 	start() {
@@ -248,19 +434,23 @@ export class ServerRowSettlements {
 
 	async stop() {
 		clearInterval(this.#timer);
+		this.#giveBackShare();
 		await this.flush();
 	}
 
 	async flush() {
+		if (this.#share.usd > 0 && Date.now() - this.#share.drawnAt >= this.#idleMs)
+			this.#giveBackShare();
 		const pending = [...this.#pending];
 		this.#pending.clear();
-		for (const [day, delta] of pending) {
+		for (const [day, { usd, calls }] of pending) {
+			if (usd === 0 && calls === 0) continue;
 			try {
 				await this.#db().execute(sql`
-					update spend_daily set usd = greatest(0, usd + ${delta}::float8)
+					update spend_daily set usd = greatest(0, usd + ${usd}::float8), calls = calls + ${calls}::int
 					where subject = ${GLOBAL} and day = ${day}::date`);
 			} catch (err) {
-				this.#pending.set(day, (this.#pending.get(day) ?? 0) + delta);
+				this.#count(day, usd, calls);
 				logger().warn({ err }, 'settling the server budget failed; will retry');
 			}
 		}

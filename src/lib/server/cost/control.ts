@@ -29,8 +29,8 @@ import {
 	reserveParts,
 	settle,
 	settleQuery,
-	ServerRowSettlements,
-	utcDay,
+	ServerRow,
+	abandon,
 	type Reservation,
 	type ReserveResult,
 	type ReserveRow
@@ -106,8 +106,8 @@ export class CostControl {
 		this.#fallback = options.fallback;
 	}
 
-	/** The server's row of the budgets, settled once a second (see `ServerRowSettlements`). */
-	readonly #serverRow = new ServerRowSettlements(() => this.#db());
+	/** This process's side of the server's row of the budgets: shares and settlements (see `ServerRow`). */
+	readonly #serverRow = new ServerRow(() => this.#db());
 
 	/** Loads the cache's key index and keeps it fresh; starts settling the server's budget row. */
 	async start() {
@@ -232,15 +232,19 @@ export class CostControl {
 			// The worst case: the whole prompt at the plain input price and the full output allowance.
 			const r =
 				input.reserved ??
-				(await reserve(db, {
-					userId: input.userId,
-					estimateUsd: uncachedCostOf(price, {
-						inputTokens: estimateTokens(promptChars),
-						outputTokens: this.#config.llm.maxOutputTokens
-					}),
-					settings,
-					alerts: this.#config.alerts
-				}));
+				(await reserve(
+					db,
+					{
+						userId: input.userId,
+						estimateUsd: uncachedCostOf(price, {
+							inputTokens: estimateTokens(promptChars),
+							outputTokens: this.#config.llm.maxOutputTokens
+						}),
+						settings,
+						alerts: this.#config.alerts
+					},
+					this.#serverRow
+				));
 			// r is null when the budgets were off as the reservation was made.
 			if (r && !r.ok) {
 				flight?.fail();
@@ -369,7 +373,8 @@ export class CostControl {
 	 * statement: the main model's price for the largest prompt the tutor sends (the history budget
 	 * plus 6000 tokens of instructions, course context, notes and question) and the full output
 	 * allowance. Null when no budget applies. Either put `parts` into a statement (see
-	 * `reserveParts`) and pass its row to `finish`, or call `finish(null)` when `parts` is null.
+	 * `reserveParts`) and pass its row to `finish` (`finish(null)` when `parts` is null), or call
+	 * `cancel` when the statement did not run or did not reach the reservation.
 	 */
 	async reservationAhead(userId: string, when?: SQL) {
 		const main = this.#provider;
@@ -386,11 +391,13 @@ export class CostControl {
 			settings,
 			alerts: this.#config.alerts
 		};
-		const parts = reserveParts(input, when);
+		const server = this.#serverRow;
+		const parts = reserveParts(input, when, server);
 		return {
 			parts,
 			finish: (row: ReserveRow | null): Promise<Reserved> =>
-				reserveOutcome(db, input, parts?.day ?? utcDay(), parts ? row : null)
+				reserveOutcome(db, input, parts ? { parts, server } : null, row),
+			cancel: () => abandon(parts, input, server)
 		};
 	}
 

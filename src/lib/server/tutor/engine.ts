@@ -126,6 +126,11 @@ interface Generation {
 	/** The conversation as it will be once this answer is saved, but for the answer (see `Known`). */
 	next: Known | null;
 	lastRenewAt: number;
+	/**
+	 * Other replicas have not been told of this generation's first events yet (the send statement
+	 * leaves that to the next flush: a NOTIFY in it would serialize every question's commit).
+	 */
+	announce: boolean;
 	done: Promise<void>;
 	resolveDone: () => void;
 }
@@ -459,9 +464,15 @@ export class TutorEngine {
 		const confirmed = (async () => {
 			const budget = await this.#cost.reservationAhead(userId, sql`exists (select 1 from ok)`);
 			const [begun, passages] = await Promise.all([
-				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
+				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null).catch(
+					(err: unknown) => {
+						budget?.cancel();
+						throw err;
+					}
+				),
 				searched
 			]);
+			if (begun.status !== 'ok') budget?.cancel();
 			const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
 			return { begun, passages, reserved };
 		})();
@@ -591,8 +602,11 @@ export class TutorEngine {
 	/**
 	 * The database side of a question, as one statement: counts it against the student's rate
 	 * limit, locks the conversation, refuses a duplicate or a second generation, reads the history,
-	 * inserts the question and the empty answer, claims the conversation with a lease, logs both
-	 * events and notifies other replicas. Message ids are made here so the events can name them.
+	 * inserts the question and the empty answer, claims the conversation with a lease and logs both
+	 * events. Message ids are made here so the events can name them. Other replicas hear of the
+	 * question from the next flush (`flushMs` later at most), not from a NOTIFY here: PostgreSQL
+	 * commits notifying transactions one at a time, holding a database-wide lock through the commit's
+	 * WAL flush, and one in every question made all questions queue for it.
 	 */
 	async #begin(
 		userId: string,
@@ -676,8 +690,7 @@ export class TutorEngine {
 				(select h from hist) as history,
 				(select levels from lv) as levels,
 				${budget ? sql`${budget.columns},` : sql``}
-				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written,
-				case when ok.id is not null then pg_notify(${EVENTS_CHANNEL}, ok.id || '|' || (ok.last_seq + 2) || '|' || ${this.replicaId}) end as notified
+				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
 			from (select 1) as one left join ok on true`);
 		const [row] = rowsOf<{
 			rate_count: number;
@@ -691,6 +704,7 @@ export class TutorEngine {
 			levels: SkillLevel[] | string | null;
 			budget_user?: number | string | null;
 			budget_global?: number | string | null;
+			budget_share?: boolean | null;
 			written: number | string;
 		}>(result);
 		if (!row) throw new Error('send statement returned no row');
@@ -719,7 +733,11 @@ export class TutorEngine {
 			context: row.context,
 			level: levelOf(jsonColumn<SkillLevel[]>(row.levels, [])),
 			title: row.title === convos.DEFAULT_TITLE ? title : null,
-			budget: { user: row.budget_user ?? null, global: row.budget_global ?? null }
+			budget: {
+				user: row.budget_user ?? null,
+				global: row.budget_global ?? null,
+				share: row.budget_share ?? null
+			}
 		};
 	}
 
@@ -883,6 +901,7 @@ export class TutorEngine {
 			release: false,
 			next: 'next' in how ? how.next : null,
 			lastRenewAt: Date.now(),
+			announce: 'controller' in how,
 			done: new Promise<void>((r) => (resolveDone = r)),
 			resolveDone: () => resolveDone()
 		};
@@ -1159,12 +1178,15 @@ export class TutorEngine {
 		// (lease, last_seq) and the message text, and it writes them together: a snapshot's text
 		// always matches its last_seq, and the log holds everything after it.
 		const batch = [...this.#generations.values()]
-			.filter((g) => g.pending.length || g.release || now - g.lastRenewAt >= renewEvery)
+			.filter(
+				(g) => g.pending.length || g.release || g.announce || now - g.lastRenewAt >= renewEvery
+			)
 			.map((g) => {
 				const renew = g.release || now - g.lastRenewAt >= renewEvery;
 				const text = renew ? g.unsavedText : '';
 				if (renew) g.unsavedText = '';
-				return { g, events: g.pending.splice(0), text, release: g.release, renew };
+				const announce = g.announce;
+				return { g, events: g.pending.splice(0), text, release: g.release, renew, announce };
 			});
 		if (!batch.length) return;
 		const lease = this.#config.tutor.leaseSeconds;
@@ -1180,7 +1202,9 @@ export class TutorEngine {
 			release: b.release,
 			renew: b.renew,
 			notice:
-				b.events.length || b.release ? `${b.g.conversationId}|${b.g.seq}|${this.replicaId}` : null
+				b.events.length || b.release || b.announce
+					? `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`
+					: null
 		}));
 		const events = batch.flatMap((b) =>
 			log.toRows(b.g.conversationId, b.events).map((r) => ({
@@ -1258,6 +1282,7 @@ export class TutorEngine {
 				if (kept.has(b.g.conversationId)) {
 					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
 					if (b.renew) b.g.lastRenewAt = now;
+					if (b.announce) b.g.announce = false;
 					if (b.release) this.#generations.delete(b.g.id);
 				} else {
 					logger().warn(
