@@ -124,36 +124,30 @@ export function reserveParts(
 	if (userLimit > 0 && estimateUsd > userLimit) return null;
 	if (globalLimit > 0 && estimateUsd > globalLimit) return null;
 	const day = utcDay();
-	const userCte = sql`budget_u as (${upsert(userId, day, estimateUsd, userLimit, when)})`;
-	const userColumn = sql`(select usd from budget_u) as budget_user`;
-	if (server?.draw(day, estimateUsd, settings))
-		return {
-			day,
-			drawn: true,
-			extra: 0,
-			ctes: userCte,
-			columns: sql`${userColumn}, null::float8 as budget_global, false as budget_share`
-		};
+	const drawn = server?.draw(day, estimateUsd, settings) ?? false;
+	const extra = drawn ? 0 : (server?.shareSize(estimateUsd, globalLimit) ?? 0);
 	const admitted = sql`exists (select 1 from budget_u)`;
-	const extra = server?.shareSize(estimateUsd, globalLimit) ?? 0;
-	if (!extra)
-		return {
-			day,
-			drawn: false,
-			extra,
-			ctes: sql`${userCte}, budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, admitted)})`,
-			columns: sql`${userColumn}, (select usd from budget_g) as budget_global, false as budget_share`
-		};
+	const ctes = [sql`budget_u as (${upsert(userId, day, estimateUsd, userLimit, when)})`];
+	// The server's row: not at all (drawn from the share), for the estimate, or for the estimate
+	// and a share, falling back to the estimate alone.
+	let global = sql`null::float8`;
+	if (extra) {
+		ctes.push(
+			sql`budget_s as (${upsert(GLOBAL, day, estimateUsd + extra, globalLimit, admitted)})`,
+			sql`budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`${admitted} and not exists (select 1 from budget_s)`)})`
+		);
+		global = sql`coalesce((select usd from budget_s), (select usd from budget_g))`;
+	} else if (!drawn) {
+		ctes.push(sql`budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, admitted)})`);
+		global = sql`(select usd from budget_g)`;
+	}
 	return {
 		day,
-		drawn: false,
+		drawn,
 		extra,
-		ctes: sql`${userCte},
-			budget_s as (${upsert(GLOBAL, day, estimateUsd + extra, globalLimit, admitted)}),
-			budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`${admitted} and not exists (select 1 from budget_s)`)})`,
-		columns: sql`${userColumn},
-			coalesce((select usd from budget_s), (select usd from budget_g)) as budget_global,
-			exists (select 1 from budget_s) as budget_share`
+		ctes: sql.join(ctes, sql`, `),
+		columns: sql`(select usd from budget_u) as budget_user, ${global} as budget_global,
+			${extra ? sql`exists (select 1 from budget_s)` : sql`false`} as budget_share`
 	};
 }
 

@@ -464,14 +464,12 @@ export class TutorEngine {
 		const confirmed = (async () => {
 			const budget = await this.#cost.reservationAhead(userId, sql`exists (select 1 from ok)`);
 			const [begun, passages] = await Promise.all([
-				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null).catch(
-					(err: unknown) => {
-						budget?.cancel();
-						throw err;
-					}
-				),
+				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
 				searched
-			]);
+			]).catch((err: unknown) => {
+				budget?.cancel(); // the statement failed: nothing was reserved
+				throw err;
+			});
 			if (begun.status !== 'ok') budget?.cancel();
 			const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
 			return { begun, passages, reserved };
