@@ -363,7 +363,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			expect((await rowOf(GLOBAL))!.calls).toBe(2);
 			// A question drawn from the share and then refused (a busy conversation) puts it back.
 			const input = inputFor(ids[0]!, 0.01, settings);
-			const parts = reserveParts(input, undefined, server);
+			const parts = reserveParts(input, server);
 			expect(parts).toMatchObject({ drawn: true, extra: 0 });
 			abandon(parts, input, server);
 			await server.flush();

@@ -29,6 +29,7 @@
  * a repeated prefix is reported as `cachedInputTokens`, a new one as `cacheWriteTokens`. The
  * question's `<tutor-notes>` block is never echoed.
  */
+import { Interrupt } from './interrupt.ts';
 import {
 	PROVIDER_ERROR_KINDS,
 	ProviderError,
@@ -118,34 +119,36 @@ async function* streamMock(
 	const wanted = pieces?.length ?? script.tokens ?? options.tokenCount;
 	const count = Math.min(wanted, request.maxTokens);
 	const delayMs = script.delayMs ?? options.tokenDelayMs;
-	const stopped = abortedBy(signal);
-	for (let i = 1; i <= count; i++) {
-		await Promise.race([pause(delayMs), stopped]);
+	const stopped = new Interrupt();
+	const onAbort = () => stopped.fire(aborted());
+	signal.addEventListener('abort', onAbort, { once: true });
+	try {
+		for (let i = 1; i <= count; i++) {
+			await stopped.wait(pause(delayMs));
+			yield {
+				type: 'text',
+				text: pieces
+					? pieces[i - 1]!
+					: i === 1
+						? `Mock answer to "${last}": Token 1 `
+						: `Token ${i} `
+			};
+			if (script.cutAfter === i)
+				throw new ProviderError('interrupted', `mock cut after ${i} tokens`);
+		}
 		yield {
-			type: 'text',
-			text: pieces ? pieces[i - 1]! : i === 1 ? `Mock answer to "${last}": Token 1 ` : `Token ${i} `
+			type: 'done',
+			usage: { ...cacheUsage(promptCache, request), outputTokens: count },
+			stopReason: count < wanted ? 'max_tokens' : 'end_turn'
 		};
-		if (script.cutAfter === i) throw new ProviderError('interrupted', `mock cut after ${i} tokens`);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
 	}
-	yield {
-		type: 'done',
-		usage: { ...cacheUsage(promptCache, request), outputTokens: count },
-		stopReason: count < wanted ? 'max_tokens' : 'end_turn'
-	};
 }
 
 /** A zero delay still yields to the event loop, so a long mock answer cannot starve the server. */
 function pause(ms: number): Promise<void> {
 	return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
-}
-
-/** Rejects with 'aborted' when the signal fires: one listener for the whole answer. */
-function abortedBy(signal: AbortSignal): Promise<never> {
-	const stopped = new Promise<never>((_, reject) =>
-		signal.addEventListener('abort', () => reject(aborted()), { once: true })
-	);
-	stopped.catch(() => {});
-	return stopped;
 }
 
 function aborted(): ProviderError {

@@ -5,6 +5,7 @@
  */
 import { setTimeout as wait } from 'node:timers/promises';
 import { toProviderError } from './errors.ts';
+import { Interrupt } from './interrupt.ts';
 import { ProviderError, type GenerateRequest, type Provider, type StreamEvent } from './types.ts';
 
 export interface RetryOptions {
@@ -111,12 +112,10 @@ async function* guardedAttempt(
 ): AsyncGenerator<StreamEvent> {
 	if (request.signal.aborted) throw aborted();
 	const controller = new AbortController();
-	let interrupt!: (error: ProviderError) => void;
-	const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
-	interrupted.catch(() => {}); // only raced while waiting for an event
+	const interrupt = new Interrupt();
 	const onAbort = () => {
 		controller.abort(request.signal.reason);
-		interrupt(aborted());
+		interrupt.fire(aborted());
 	};
 	request.signal.addEventListener('abort', onAbort, { once: true });
 	let limitMs = options.firstTokenTimeoutMs;
@@ -125,7 +124,7 @@ async function* guardedAttempt(
 		if (!waiting) return; // the caller holds an event: the limit applies to the provider only
 		const error = new ProviderError('timeout', `no event from the provider within ${limitMs} ms`);
 		controller.abort(error);
-		interrupt(error);
+		interrupt.fire(error);
 	};
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let events: AsyncIterator<StreamEvent> | undefined;
@@ -133,13 +132,10 @@ async function* guardedAttempt(
 		events = provider.stream({ ...request, signal: controller.signal })[Symbol.asyncIterator]();
 		timer = setTimeout(onTimeout, limitMs);
 		for (;;) {
-			const next = events.next();
-			// The losing promise still settles later; it must not surface as an unhandled rejection.
-			next.catch(() => {});
 			waiting = true;
 			let result: IteratorResult<StreamEvent>;
 			try {
-				result = await Promise.race([next, interrupted]);
+				result = await interrupt.wait(events.next());
 			} finally {
 				waiting = false;
 			}

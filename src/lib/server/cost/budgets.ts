@@ -16,7 +16,7 @@
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
-import { rowsOf, type Db } from '../db';
+import { prebuilt, rowsOf, type Db } from '../db';
 import { spendDaily, users } from '../db/schema';
 import { logger } from '../log';
 import { listAlerts, raiseAlert } from './alerts';
@@ -50,7 +50,8 @@ export type ReserveResult =
  * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit) and `when`
  * holds; returns the new total (no row when refused). The row lock orders concurrent calls.
  */
-function upsert(subject: string, day: string, amount: number, limit: number, when?: SQL) {
+/** Adds `amount` to a row of `spend_daily` if that stays within `limit` (0: no limit). */
+function upsert(subject: SQL, day: SQL, amount: SQL, limit: SQL, when?: SQL) {
 	return sql`
 		insert into spend_daily (subject, day, usd, calls)
 		select ${subject}, ${day}::date, ${amount}::float8, 1 ${when ? sql`where ${when}` : sql``}
@@ -95,29 +96,30 @@ export interface ReserveRow {
 /** The reservation statement's parts (see `reserveParts`). */
 export interface ReserveParts {
 	day: string;
-	ctes: SQL;
-	columns: SQL;
 	/** The estimate came out of this process's share of the server's row. */
 	drawn: boolean;
 	/** Dollars asked of the server's row beyond the estimate, as a share (0: none). */
 	extra: number;
+	/** Names the parts' SQL: the same shape, the same `ctes` and `columns`. */
+	shape: 'drawn' | 'share' | 'estimate';
+	/** The CTEs and the columns, built with placeholders (see `prebuilt`) for `values`. */
+	ctes: (when?: SQL) => SQL;
+	columns: () => SQL;
+	values: Record<string, unknown>;
 }
 
 /**
  * The reservation as part of a larger statement: the CTEs to put in its `with` list, writing only
  * when `when` holds, and the columns to select (`budget_user`, `budget_global`, `budget_share`);
  * hand those to `reserveOutcome`. Null when the estimate alone exceeds a limit (then `reserve`
- * refuses it without a write).
+ * refuses it without a write). The SQL is built with placeholders, once per statement and shape
+ * (see `prebuilt`); `values` fills them in.
  *
  * The student's row is always written. The server's row is written only when this process's
  * share of it (`server`) cannot cover the estimate: it then asks for the estimate plus a new
  * share and, if that would cross the limit, for the estimate alone.
  */
-export function reserveParts(
-	input: ReserveInput,
-	when?: SQL,
-	server?: ServerRow
-): ReserveParts | null {
+export function reserveParts(input: ReserveInput, server?: ServerRow): ReserveParts | null {
 	const { userId, estimateUsd, settings } = input;
 	const userLimit = settings.userDailyUsd;
 	const globalLimit = settings.globalDailyUsd;
@@ -126,29 +128,58 @@ export function reserveParts(
 	const day = utcDay();
 	const drawn = server?.draw(day, estimateUsd, settings) ?? false;
 	const extra = drawn ? 0 : (server?.shareSize(estimateUsd, globalLimit) ?? 0);
-	const admitted = sql`exists (select 1 from budget_u)`;
-	const ctes = [sql`budget_u as (${upsert(userId, day, estimateUsd, userLimit, when)})`];
-	// The server's row: not at all (drawn from the share), for the estimate, or for the estimate
-	// and a share, falling back to the estimate alone.
-	let global = sql`null::float8`;
-	if (extra) {
-		ctes.push(
-			sql`budget_s as (${upsert(GLOBAL, day, estimateUsd + extra, globalLimit, admitted)})`,
-			sql`budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, sql`${admitted} and not exists (select 1 from budget_s)`)})`
-		);
-		global = sql`coalesce((select usd from budget_s), (select usd from budget_g))`;
-	} else if (!drawn) {
-		ctes.push(sql`budget_g as (${upsert(GLOBAL, day, estimateUsd, globalLimit, admitted)})`);
-		global = sql`(select usd from budget_g)`;
-	}
+	const shape = drawn ? 'drawn' : extra ? 'share' : 'estimate';
 	return {
 		day,
 		drawn,
 		extra,
-		ctes: sql.join(ctes, sql`, `),
-		columns: sql`(select usd from budget_u) as budget_user, ${global} as budget_global,
-			${extra ? sql`exists (select 1 from budget_s)` : sql`false`} as budget_share`
+		shape,
+		ctes: (when) => reserveCtes(shape, when),
+		columns: () => reserveColumns(shape),
+		values: {
+			budgetUser: userId,
+			budgetGlobal: GLOBAL,
+			budgetDay: day,
+			budgetEstimate: estimateUsd,
+			budgetWithShare: estimateUsd + extra,
+			budgetUserLimit: userLimit,
+			budgetGlobalLimit: globalLimit
+		}
 	};
+}
+
+function reserveCtes(shape: ReserveParts['shape'], when?: SQL) {
+	const p = (name: string) => sql`${sql.placeholder(name)}`;
+	const [user, global, day, estimate] = [
+		p('budgetUser'),
+		p('budgetGlobal'),
+		p('budgetDay'),
+		p('budgetEstimate')
+	];
+	const [userLimit, globalLimit] = [p('budgetUserLimit'), p('budgetGlobalLimit')];
+	const admitted = sql`exists (select 1 from budget_u)`;
+	const ctes = [sql`budget_u as (${upsert(user, day, estimate, userLimit, when)})`];
+	// The server's row: not at all (drawn from the share), for the estimate, or for the estimate
+	// and a share, falling back to the estimate alone.
+	if (shape === 'share')
+		ctes.push(
+			sql`budget_s as (${upsert(global, day, p('budgetWithShare'), globalLimit, admitted)})`,
+			sql`budget_g as (${upsert(global, day, estimate, globalLimit, sql`${admitted} and not exists (select 1 from budget_s)`)})`
+		);
+	else if (shape === 'estimate')
+		ctes.push(sql`budget_g as (${upsert(global, day, estimate, globalLimit, admitted)})`);
+	return sql.join(ctes, sql`, `);
+}
+
+function reserveColumns(shape: ReserveParts['shape']) {
+	const global =
+		shape === 'share'
+			? sql`coalesce((select usd from budget_s), (select usd from budget_g))`
+			: shape === 'estimate'
+				? sql`(select usd from budget_g)`
+				: sql`null::float8`;
+	return sql`(select usd from budget_u) as budget_user, ${global} as budget_global,
+		${shape === 'share' ? sql`exists (select 1 from budget_s)` : sql`false`} as budget_share`;
 }
 
 /**
@@ -160,14 +191,21 @@ export async function reserve(
 	input: ReserveInput,
 	server?: ServerRow
 ): Promise<ReserveResult> {
-	const parts = reserveParts(input, undefined, server);
+	const parts = reserveParts(input, server);
 	if (!parts) return reserveOutcome(db, input, null);
 	try {
 		const [row] = rowsOf<{
 			budget_user: ReserveRow['user'];
 			budget_global: ReserveRow['global'];
 			budget_share: ReserveRow['share'];
-		}>(await db.execute(sql`with ${parts.ctes} select ${parts.columns}`));
+		}>(
+			await prebuilt(
+				db,
+				`budget.reserve:${parts.shape}`,
+				() => sql`with ${parts.ctes()} select ${parts.columns()}`,
+				parts.values
+			)
+		);
 		return await reserveOutcome(
 			db,
 			input,
@@ -273,22 +311,35 @@ export async function reserveOutcome(
  * The statement replacing a reservation's estimate with the real cost on the student's row (null:
  * nothing to do). The server's row gets the difference through `ServerRow`.
  */
-export function settleQuery(reservation: Reservation, actualUsd: number): SQL | null {
-	const delta = actualUsd - reservation.estimateUsd;
-	const subjects = reservation.subjects.filter((s) => s !== GLOBAL);
-	if (delta === 0 || !subjects.length) return null;
+/**
+ * Replaces a reservation's estimate with what the call really cost, on the student's rows (the
+ * server's row is settled in sums, see `ServerRow`): a statement part built once (see
+ * `prebuilt`), with the values of `settleValues`.
+ */
+export function settlePart() {
+	const P = sql.placeholder;
 	return sql`
-		update spend_daily set usd = greatest(0, usd + ${delta}::float8)
-		where day = ${reservation.day}::date and subject in (${sql.join(
-			subjects.map((s) => sql`${s}`),
-			sql`, `
-		)})`;
+		update spend_daily set usd = greatest(0, usd + ${P('delta')}::float8)
+		where ${P('settle')}::boolean and day = ${P('day')}::date
+			and subject in (select jsonb_array_elements_text(${P('subjects')}::jsonb))`;
+}
+
+/** The values of `settlePart` (no reservation: nothing to settle). */
+export function settleValues(reservation: Reservation | null, actualUsd: number) {
+	const delta = reservation ? actualUsd - reservation.estimateUsd : 0;
+	const subjects = reservation?.subjects.filter((s) => s !== GLOBAL) ?? [];
+	return {
+		settle: delta !== 0 && subjects.length > 0,
+		delta,
+		day: reservation?.day ?? '1970-01-01',
+		subjects: JSON.stringify(subjects)
+	};
 }
 
 /** Replaces a reservation's estimate with what the call really cost, on the student's row. */
 export async function settle(db: Db, reservation: Reservation, actualUsd: number) {
-	const query = settleQuery(reservation, actualUsd);
-	if (query) await db.execute(query);
+	const values = settleValues(reservation, actualUsd);
+	if (values.settle) await prebuilt(db, 'budget.settle', settlePart, values);
 }
 
 /** A share of the server's row holds this many questions' estimates (at most `SHARE_OF_LIMIT`). */

@@ -112,33 +112,24 @@ export async function lookup(db: Db, key: string): Promise<CachedAnswer | null> 
 	return row ?? null;
 }
 
-export type StoreEntry = CachedAnswer & {
-	lessonId: string | null;
-	question: string;
-	ttlSeconds: number;
-};
-
-/** The statement that keeps a complete answer for `ttlSeconds` (run inside the turn's usage statement). */
-export function storeQuery(db: Db, entry: StoreEntry) {
-	const values = {
-		key: entry.key,
-		lessonId: entry.lessonId,
-		question: normalizeQuestion(entry.question).slice(0, 500),
-		answer: entry.answer,
-		provider: entry.provider,
-		model: entry.model,
-		inputTokens: entry.inputTokens,
-		outputTokens: entry.outputTokens,
-		costUsd: entry.costUsd,
-		expiresAt: sql`now() + make_interval(secs => ${entry.ttlSeconds})`
-	};
-	return db
-		.insert(responseCache)
-		.values(values)
-		.onConflictDoUpdate({
-			target: responseCache.key,
-			set: { ...values, hits: 0, lastHitAt: null, createdAt: sql`now()` }
-		});
+/**
+ * Keeps a complete answer for `ttlSeconds`: a part of the turn's usage statement, built once (see
+ * `prebuilt`), whose values are placeholders; it writes only when `store` holds.
+ */
+export function storePart() {
+	const P = sql.placeholder;
+	return sql`
+		insert into response_cache
+			(key, lesson_id, question, answer, provider, model, input_tokens, output_tokens, cost_usd, expires_at)
+		select ${P('key')}::text, ${P('lessonId')}::uuid, ${P('question')}::text, ${P('answer')}::text,
+			${P('provider')}::text, ${P('model')}::text, ${P('inputTokens')}::int, ${P('outputTokens')}::int,
+			${P('uncachedUsd')}::float8, now() + make_interval(secs => ${P('ttlSeconds')}::float8)
+		where ${P('store')}::boolean
+		on conflict (key) do update set
+			lesson_id = excluded.lesson_id, question = excluded.question, answer = excluded.answer,
+			provider = excluded.provider, model = excluded.model, input_tokens = excluded.input_tokens,
+			output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
+			expires_at = excluded.expires_at, hits = 0, last_hit_at = null, created_at = now()`;
 }
 
 /**

@@ -8,9 +8,9 @@
  * ... stream with plan.provider / plan.model, or replay plan.cached ...
  * await cost.record(plan, { userId, conversationId, messageId, outcome: 'complete', usage, ... });
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Config } from '../config';
-import type { Db } from '../db';
+import { prebuilt, type Db } from '../db';
 import { llmUsage } from '../db/schema';
 import {
 	ProviderError,
@@ -28,13 +28,15 @@ import {
 	reserveOutcome,
 	reserveParts,
 	settle,
-	settleQuery,
+	settlePart,
+	settleValues,
 	ServerRow,
 	abandon,
 	type Reservation,
 	type ReserveResult,
 	type ReserveRow
 } from './budgets';
+import { Interrupt } from '../ai/interrupt';
 import * as cache from './cache';
 import { costOf, loadPrices, uncachedCostOf, type Price } from './pricing';
 import { chooseModel } from './routing';
@@ -302,31 +304,38 @@ export class CostControl {
 	 */
 	async *follow(plan: TurnPlan, signal: AbortSignal): AsyncGenerator<StreamEvent, string | null> {
 		const shared = plan.follow!;
-		for (let i = 0; ;) {
-			while (i < shared.text.length) yield { type: 'text', text: shared.text[i++]! };
-			if (shared.state === 'complete') {
-				const usage = shared.usage ?? { inputTokens: 0, outputTokens: 0 };
-				recordCacheLookup(true, 0);
-				if (plan.reservation) void this.#giveBack(plan.reservation);
-				Object.assign(plan.cached!, {
-					answer: shared.text.join(''),
-					inputTokens: usage.inputTokens,
-					outputTokens: usage.outputTokens,
-					costUsd: uncachedCostOf(plan.price, usage)
-				});
-				plan.reservation = null;
-				return null;
+		const stopped = new Interrupt();
+		const onAbort = () => stopped.fire(new ProviderError('aborted', 'stopped'));
+		if (signal.aborted) onAbort();
+		else signal.addEventListener('abort', onAbort, { once: true });
+		try {
+			for (let i = 0; ;) {
+				while (i < shared.text.length) yield { type: 'text', text: shared.text[i++]! };
+				if (shared.state === 'complete') {
+					const usage = shared.usage ?? { inputTokens: 0, outputTokens: 0 };
+					recordCacheLookup(true, 0);
+					if (plan.reservation) void this.#giveBack(plan.reservation);
+					Object.assign(plan.cached!, {
+						answer: shared.text.join(''),
+						inputTokens: usage.inputTokens,
+						outputTokens: usage.outputTokens,
+						costUsd: uncachedCostOf(plan.price, usage)
+					});
+					plan.reservation = null;
+					return null;
+				}
+				if (shared.state === 'failed') break;
+				await stopped.wait(shared.changed());
 			}
-			if (shared.state === 'failed') break;
-			await Promise.race([shared.changed(), aborted(signal)]);
-			if (signal.aborted) throw new ProviderError('aborted', 'stopped');
+			recordCacheLookup(false, 0);
+			Object.assign(plan, { kind: 'provider', cached: null, follow: undefined });
+			// Nothing shown yet: this answer can lead the next askers (one that continues a prefix cannot).
+			if (!shared.text.length && plan.cacheKey && !this.#inFlight.has(plan.cacheKey))
+				this.#leading.set(plan, this.#lead(plan.cacheKey));
+			return shared.text.join('');
+		} finally {
+			signal.removeEventListener('abort', onAbort);
 		}
-		recordCacheLookup(false, 0);
-		Object.assign(plan, { kind: 'provider', cached: null, follow: undefined });
-		// Nothing shown yet: this answer can lead the next askers (one that continues a prefix cannot).
-		if (!shared.text.length && plan.cacheKey && !this.#inFlight.has(plan.cacheKey))
-			this.#leading.set(plan, this.#lead(plan.cacheKey));
-		return shared.text.join('');
 	}
 
 	/** The leader's stream, shared with the answers that follow it (unchanged for other plans). */
@@ -376,7 +385,7 @@ export class CostControl {
 	 * `reserveParts`) and pass its row to `finish` (`finish(null)` when `parts` is null), or call
 	 * `cancel` when the statement did not run or did not reach the reservation.
 	 */
-	async reservationAhead(userId: string, when?: SQL) {
+	async reservationAhead(userId: string) {
 		const main = this.#provider;
 		if (main.name === 'offline') return null;
 		const db = this.#db();
@@ -392,7 +401,7 @@ export class CostControl {
 			alerts: this.#config.alerts
 		};
 		const server = this.#serverRow;
-		const parts = reserveParts(input, when, server);
+		const parts = reserveParts(input, server);
 		return {
 			parts,
 			finish: (row: ReserveRow | null): Promise<Reserved> =>
@@ -479,43 +488,43 @@ export class CostControl {
 			const costUsd = costOf(plan.price, usage);
 			const savedUsd = Math.max(0, uncachedCostOf(plan.basePrice, usage) - costUsd);
 			// One statement: settle the reservation, keep the answer for the cache, log the call.
-			const entry: cache.StoreEntry | null =
+			const store =
 				plan.cacheKey && out.outcome === 'complete' && out.text.trim()
 					? {
 							key: plan.cacheKey,
-							lessonId: plan.lessonId,
-							question: plan.question,
-							answer: out.text,
-							provider: plan.provider.name,
-							model: plan.model,
-							inputTokens: usage.inputTokens,
-							outputTokens: usage.outputTokens,
-							costUsd: uncachedCostOf(plan.price, usage),
 							ttlSeconds: (await this.settings()).cacheTtlSeconds
 						}
 					: null;
-			const steps: SQL[] = [];
-			const settleStep = plan.reservation ? settleQuery(plan.reservation, costUsd) : null;
-			if (settleStep) steps.push(sql`settled as (${settleStep} returning 1)`);
-			if (entry) steps.push(sql`cached as (${cache.storeQuery(db, entry).getSQL()} returning 1)`);
-			const insert = db
-				.insert(llmUsage)
-				.values({
-					...row,
-					provider: plan.provider.name,
-					model: plan.model,
-					source: plan.kind === 'offline' ? 'offline' : 'provider',
-					inputTokens: usage.inputTokens,
-					outputTokens: usage.outputTokens,
-					cachedInputTokens: usage.cachedInputTokens ?? 0,
-					cacheWriteTokens: usage.cacheWriteTokens ?? 0,
-					costUsd,
-					savedUsd: plan.kind === 'offline' ? 0 : savedUsd
-				})
-				.getSQL();
-			await db.execute(steps.length ? sql`with ${sql.join(steps, sql`, `)} ${insert}` : insert);
+			await prebuilt(db, 'cost.record', recordStatement, {
+				...settleValues(plan.reservation, costUsd),
+				store: store !== null,
+				key: store?.key ?? '',
+				lessonId: plan.lessonId,
+				question: cache.normalizeQuestion(plan.question).slice(0, 500),
+				answer: out.text,
+				ttlSeconds: store?.ttlSeconds ?? 0,
+				uncachedUsd: uncachedCostOf(plan.price, usage),
+				userId: row.userId,
+				conversationId: row.conversationId,
+				messageId: row.messageId,
+				routed: row.routed,
+				cacheEligible: row.cacheEligible,
+				outcome: row.outcome,
+				errorKind: row.errorKind,
+				latencyMs: row.latencyMs,
+				firstTokenMs: row.firstTokenMs,
+				provider: plan.provider.name,
+				model: plan.model,
+				source: plan.kind === 'offline' ? 'offline' : 'provider',
+				inputTokens: usage.inputTokens,
+				outputTokens: usage.outputTokens,
+				cachedInputTokens: usage.cachedInputTokens ?? 0,
+				cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+				costUsd,
+				savedUsd: plan.kind === 'offline' ? 0 : savedUsd
+			});
 			if (plan.reservation) this.#serverRow.add(plan.reservation, costUsd);
-			if (entry) this.#index.add(entry.key, Date.now() + entry.ttlSeconds * 1000);
+			if (store) this.#index.add(store.key, Date.now() + store.ttlSeconds * 1000);
 			recordLlmCall({
 				provider: plan.provider.name,
 				model: plan.model,
@@ -603,12 +612,6 @@ export class SharedAnswer {
 }
 
 /** Resolves when the signal aborts. */
-function aborted(signal: AbortSignal): Promise<void> {
-	return new Promise((resolve) =>
-		signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
-	);
-}
-
 /** A reservation made for a question: null when no budget applies. */
 export type Reserved = ReserveResult | null;
 
@@ -617,4 +620,29 @@ export class BudgetReached extends Error {
 	constructor(readonly notice: NoticeCode) {
 		super(notice);
 	}
+}
+
+/**
+ * The end of a turn in one statement (see `prebuilt`): settles the reservation on the student's
+ * row (when `settle`), keeps a complete answer for the cache (when `store`) and logs the call.
+ */
+function recordStatement() {
+	const P = sql.placeholder;
+	return sql`
+	with settled as (${settlePart()}
+		returning 1
+	),
+	cached as (${cache.storePart()}
+		returning 1
+	)
+	insert into llm_usage
+		(user_id, conversation_id, message_id, purpose, routed, cache_eligible, outcome, error_kind,
+		latency_ms, first_token_ms, provider, model, source, input_tokens, output_tokens,
+		cached_input_tokens, cache_write_tokens, cost_usd, saved_usd)
+	values (${P('userId')}::uuid, ${P('conversationId')}::uuid, ${P('messageId')}::uuid, 'tutor',
+		${P('routed')}::boolean, ${P('cacheEligible')}::boolean, ${P('outcome')}::text, ${P('errorKind')}::text,
+		${P('latencyMs')}::int, ${P('firstTokenMs')}::int, ${P('provider')}::text, ${P('model')}::text,
+		${P('source')}::text, ${P('inputTokens')}::int, ${P('outputTokens')}::int,
+		${P('cachedInputTokens')}::int, ${P('cacheWriteTokens')}::int, ${P('costUsd')}::float8,
+		${P('savedUsd')}::float8)`;
 }

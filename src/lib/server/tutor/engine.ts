@@ -17,7 +17,7 @@
  * await engine.start();
  * await engine.send(user.id, conversationId, clientId, 'Why does my loop never end?');
  */
-import { and, desc, eq, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { hostname } from 'node:os';
 import type {
 	ChatMessageView,
@@ -27,7 +27,7 @@ import type {
 	ServerMessage
 } from '#lib/ws/protocol.ts';
 import type { Config } from '../config';
-import { rowsOf, type Database, type Db } from '../db';
+import { prebuilt, rowsOf, type Database, type Db } from '../db';
 import { conversations, messages } from '../db/schema';
 import {
 	ProviderError,
@@ -44,6 +44,7 @@ import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
+import type { ReserveParts } from '../cost/budgets';
 import { levelOf, overallLevel } from '../practice/diagnostic';
 import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
@@ -245,6 +246,8 @@ export class TutorEngine {
 	/** Each student's overall level as the last send statement read it. */
 	readonly #levels = new Map<string, SkillLevel | null>();
 	#flushTimer: ReturnType<typeof setInterval> | undefined;
+	/** Waiting for the next flush to end (`#nextFlush`). */
+	readonly #flushWaiters: (() => void)[] = [];
 	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
 	#flushing: Promise<void> | null = null;
 	#flushAgain = false;
@@ -314,6 +317,7 @@ export class TutorEngine {
 			]);
 		}
 		clearInterval(this.#flushTimer);
+		this.#flushTimer = undefined;
 		clearInterval(this.#recoveryTimer);
 		await this.#cost.stop();
 		await this.flush();
@@ -455,6 +459,7 @@ export class TutorEngine {
 	): Promise<EngineResult> {
 		if (this.#closing)
 			return fail('busy', 'The server is restarting. Your message will be sent again in a moment.');
+		await this.#settle(conversationId);
 		// Everything a question needs from the database runs side by side: the send statement (which
 		// also reads the student's level and, when the question is accepted, reserves its worst-case
 		// cost against the budgets) and the course search. When this replica knows the conversation,
@@ -462,7 +467,7 @@ export class TutorEngine {
 		const searched = this.#retrieve(text, 3).catch((): retrieval.Passage[] => []);
 		const early = this.#earlyStart(userId, conversationId, text, searched);
 		const confirmed = (async () => {
-			const budget = await this.#cost.reservationAhead(userId, sql`exists (select 1 from ok)`);
+			const budget = await this.#cost.reservationAhead(userId);
 			const [begun, passages] = await Promise.all([
 				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
 				searched
@@ -611,85 +616,36 @@ export class TutorEngine {
 		conversationId: string,
 		clientId: string,
 		text: string,
-		budget: { ctes: SQL; columns: SQL } | null
+		budget: ReserveParts | null
 	) {
 		const generationId = crypto.randomUUID();
 		const userMessageId = crypto.randomUUID();
 		const answerId = crypto.randomUUID();
 		const { limit, windowSeconds } = this.#config.tutor.rateLimit;
-		const window = sql`make_interval(secs => ${windowSeconds})`;
 		const title = convos.titleFrom(text);
-		const result = await this.#db.execute(sql`
-			with rl as (
-				insert into rate_limits (key, window_start, count)
-				values (${`tutor:user:${userId}`}, now(), 1)
-				on conflict (key) do update set
-					count = case when rate_limits.window_start <= now() - ${window} then 1 else rate_limits.count + 1 end,
-					window_start = case when rate_limits.window_start <= now() - ${window} then now() else rate_limits.window_start end
-				returning count, extract(epoch from (window_start + ${window} - now())) as retry_after
-			),
-			c as (
-				select id, last_seq, generation_id, title, context from conversations
-				where id = ${conversationId} and user_id = ${userId} and (select count from rl) <= ${limit}
-				for update
-			),
-			dup as (
-				select 1 from messages where conversation_id = ${conversationId} and client_id = ${clientId}
-			),
-			ok as (
-				select * from c where generation_id is null and not exists (select 1 from dup)
-			),
-			hist as (
-				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
-				from messages m
-				where m.conversation_id = ${conversationId} and m.status <> 'superseded' and exists (select 1 from ok)
-			),
-			um as (
-				insert into messages (id, conversation_id, role, content, status, client_id, seq)
-				select ${userMessageId}::uuid, ok.id, 'user', ${text}, 'complete', ${clientId}, ok.last_seq + 1 from ok
-				returning id
-			),
-			am as (
-				insert into messages (id, conversation_id, role, content, status, seq, model)
-				select ${answerId}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${this.#provider.model} from ok
-				returning id
-			),
-			up as (
-				update conversations set
-					generation_id = ${generationId}::uuid,
-					lease_owner = ${this.replicaId},
-					lease_expires_at = now() + make_interval(secs => ${this.#config.tutor.leaseSeconds}),
-					last_seq = ok.last_seq + 2,
-					updated_at = now(),
-					title = case when ok.title = ${convos.DEFAULT_TITLE} then ${title} else conversations.title end
-				from ok where conversations.id = ok.id
-				returning conversations.id
-			),
-			lv as (
-				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${userId}
-			),
-			${budget ? sql`${budget.ctes},` : sql``}
-			ev as (
-				insert into conversation_events (conversation_id, seq, first_seq, type, data)
-				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
-					jsonb_build_object('messageId', ${userMessageId}::text, 'text', ${text}::text, 'clientId', ${clientId}::text)
-				from ok
-				union all
-				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${answerId}::text)
-				from ok
-				returning seq
-			)
-			select
-				(select count from rl) as rate_count,
-				(select retry_after from rl) as retry_after,
-				exists (select 1 from c) as found,
-				exists (select 1 from dup) as duplicate,
-				ok.last_seq, ok.title, ok.context,
-				(select h from hist) as history,
-				(select levels from lv) as levels,
-				${budget ? sql`${budget.columns},` : sql``}
-				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
-			from (select 1) as one left join ok on true`);
+		const result = await prebuilt(
+			this.#db,
+			`tutor.begin:${budget?.shape ?? 'none'}`,
+			() => beginStatement(budget),
+			{
+				...budget?.values,
+				rateKey: `tutor:user:${userId}`,
+				windowSeconds,
+				limit,
+				conversationId,
+				userId,
+				clientId,
+				text,
+				userMessageId,
+				answerId,
+				generationId,
+				model: this.#provider.model,
+				replicaId: this.replicaId,
+				leaseSeconds: this.#config.tutor.leaseSeconds,
+				defaultTitle: convos.DEFAULT_TITLE,
+				title
+			}
+		);
 		const [row] = rowsOf<{
 			rate_count: number;
 			retry_after: string | number;
@@ -755,6 +711,7 @@ export class TutorEngine {
 		mode: 'continue' | 'regenerate'
 	): Promise<EngineResult> {
 		if (this.#closing) return fail('busy', 'The server is restarting. Try again in a moment.');
+		await this.#settle(conversationId);
 		this.#known.delete(conversationId); // its history is about to change
 		const tooFast = await this.#limited(userId);
 		if (tooFast) return tooFast;
@@ -1112,11 +1069,14 @@ export class TutorEngine {
 		g.release = true;
 		this.#emit(g, end);
 		// Saving the end is the point of a durable session: keep trying while the process lives.
-		// A successful (or fenced-off) flush removes the generation from the map.
+		// A successful (or fenced-off) flush removes the generation from the map. The first try is
+		// the next periodic flush, with every other answer's events: an ending answer does not force
+		// a flush of its own (hundreds ending each second would flush back to back and write a log
+		// row per token). A question to this conversation meanwhile flushes at once (`#settle`).
+		await this.#nextFlush();
 		for (let attempt = 0; this.#generations.has(g.id); attempt++) {
+			await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
 			await this.flush();
-			if (this.#generations.has(g.id))
-				await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
 		}
 		if (g.next && g.controller.signal.reason !== 'lost-lease') {
 			const history = g.text
@@ -1159,13 +1119,32 @@ export class TutorEngine {
 			try {
 				do {
 					this.#flushAgain = false;
-					await this.#flushOnce();
+					const waiters = this.#flushWaiters.splice(0);
+					try {
+						await this.#flushOnce();
+					} finally {
+						for (const resolve of waiters) resolve();
+					}
 				} while (this.#flushAgain);
 			} finally {
 				this.#flushing = null;
 			}
 		})();
 		return this.#flushing;
+	}
+
+	/** Resolves when a flush that starts after this call has ended (at once without the timer). */
+	#nextFlush(): Promise<void> {
+		if (!this.#flushTimer) return this.flush();
+		return new Promise((resolve) => this.#flushWaiters.push(resolve));
+	}
+
+	/**
+	 * Before a question or a restart on a conversation whose answer here has ended but is not saved
+	 * yet: saves it now, so the database no longer shows the conversation busy.
+	 */
+	async #settle(conversationId: string) {
+		if (this.#generationFor(conversationId)?.release) await this.flush();
 	}
 
 	async #flushOnce() {
@@ -1368,4 +1347,84 @@ export class TutorEngine {
 			logger().warn({ err }, 'recovery sweep failed');
 		}
 	}
+}
+
+/**
+ * The send statement (see `TutorEngine.#begin`), built once per budget shape (see `prebuilt`):
+ * rate limit, lock, duplicate and busy checks, history, both messages, the claim, the log and,
+ * with `budget`, the reservation.
+ */
+function beginStatement(budget: ReserveParts | null) {
+	const P = sql.placeholder;
+	return sql`
+			with rl as (
+				insert into rate_limits (key, window_start, count)
+				values (${P('rateKey')}::text, now(), 1)
+				on conflict (key) do update set
+					count = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then 1 else rate_limits.count + 1 end,
+					window_start = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then now() else rate_limits.window_start end
+				returning count, extract(epoch from (window_start + make_interval(secs => ${P('windowSeconds')}::float8) - now())) as retry_after
+			),
+			c as (
+				select id, last_seq, generation_id, title, context from conversations
+				where id = ${P('conversationId')}::uuid and user_id = ${P('userId')}::uuid and (select count from rl) <= ${P('limit')}::int
+				for update
+			),
+			dup as (
+				select 1 from messages where conversation_id = ${P('conversationId')}::uuid and client_id = ${P('clientId')}::text
+			),
+			ok as (
+				select * from c where generation_id is null and not exists (select 1 from dup)
+			),
+			hist as (
+				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
+				from messages m
+				where m.conversation_id = ${P('conversationId')}::uuid and m.status <> 'superseded' and exists (select 1 from ok)
+			),
+			um as (
+				insert into messages (id, conversation_id, role, content, status, client_id, seq)
+				select ${P('userMessageId')}::uuid, ok.id, 'user', ${P('text')}::text, 'complete', ${P('clientId')}::text, ok.last_seq + 1 from ok
+				returning id
+			),
+			am as (
+				insert into messages (id, conversation_id, role, content, status, seq, model)
+				select ${P('answerId')}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${P('model')}::text from ok
+				returning id
+			),
+			up as (
+				update conversations set
+					generation_id = ${P('generationId')}::uuid,
+					lease_owner = ${P('replicaId')}::text,
+					lease_expires_at = now() + make_interval(secs => ${P('leaseSeconds')}::float8),
+					last_seq = ok.last_seq + 2,
+					updated_at = now(),
+					title = case when ok.title = ${P('defaultTitle')}::text then ${P('title')}::text else conversations.title end
+				from ok where conversations.id = ok.id
+				returning conversations.id
+			),
+			lv as (
+				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${P('userId')}::uuid
+			),
+			${budget ? sql`${budget.ctes(sql`exists (select 1 from ok)`)},` : sql``}
+			ev as (
+				insert into conversation_events (conversation_id, seq, first_seq, type, data)
+				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
+					jsonb_build_object('messageId', ${P('userMessageId')}::text, 'text', ${P('text')}::text, 'clientId', ${P('clientId')}::text)
+				from ok
+				union all
+				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${P('answerId')}::text)
+				from ok
+				returning seq
+			)
+			select
+				(select count from rl) as rate_count,
+				(select retry_after from rl) as retry_after,
+				exists (select 1 from c) as found,
+				exists (select 1 from dup) as duplicate,
+				ok.last_seq, ok.title, ok.context,
+				(select h from hist) as history,
+				(select levels from lv) as levels,
+				${budget ? sql`${budget.columns()},` : sql``}
+				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
+			from (select 1) as one left join ok on true`;
 }

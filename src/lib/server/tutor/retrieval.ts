@@ -5,9 +5,8 @@
  * @example
  * const passages = await retrieval.search(db, 'how do for loops work', 3);
  */
-import { desc, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { coursePassages } from '../db/schema';
+import { sql } from 'drizzle-orm';
+import { prebuilt, rowsOf, type Db } from '../db';
 import { cosine, embeddedPassages, type Embedder } from '../learn/embeddings';
 import { logger } from '../log';
 
@@ -26,20 +25,20 @@ export async function search(db: Db, question: string, limit = 4): Promise<Passa
 		?.slice(0, 32);
 	if (!words?.length) return [];
 	// OR the words so a question matches passages that share some of its terms; rank sorts them.
-	const query = sql`to_tsquery('english', ${words.map((w) => w.replace(/'/g, '')).join(' | ')})`;
-	const rank = sql<number>`ts_rank_cd(${coursePassages.tsv}, ${query})`;
-	return db
-		.select({
-			id: coursePassages.id,
-			source: coursePassages.source,
-			title: coursePassages.title,
-			body: coursePassages.body,
-			rank
-		})
-		.from(coursePassages)
-		.where(sql`${coursePassages.tsv} @@ ${query}`)
-		.orderBy(desc(rank))
-		.limit(limit);
+	const rows = await prebuilt(db, 'retrieval.search', searchStatement, {
+		words: words.map((w) => w.replace(/'/g, '')).join(' | '),
+		limit
+	});
+	return rowsOf<Passage>(rows).map((r) => ({ ...r, rank: Number(r.rank) }));
+}
+
+/** Built once (see `prebuilt`): the passages matching any of `words`, best first. */
+function searchStatement() {
+	const query = sql`to_tsquery('english', ${sql.placeholder('words')}::text)`;
+	return sql`
+		select id, source, title, body, ts_rank_cd(tsv, ${query}) as rank
+		from course_passages where tsv @@ ${query}
+		order by rank desc limit ${sql.placeholder('limit')}::int`;
 }
 
 export type Retrieve = (question: string, limit: number) => Promise<Passage[]>;
