@@ -513,6 +513,74 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 		}
 	});
 
+	describe('an ending answer is saved by the next periodic flush', () => {
+		/** A replica that flushes every 300 ms, and a watched conversation on it. */
+		const slowFlush = async (run: (replica: TutorEngine) => Promise<void>) => {
+			const replica = new TutorEngine({
+				database: t.database,
+				config: { ...config, tutor: { ...config.tutor, flushMs: 300 } },
+				provider: createMockProvider({ tokenDelayMs: 5, tokenCount: 30 })
+			});
+			await replica.start();
+			try {
+				await run(replica);
+			} finally {
+				await replica.close(1000);
+			}
+		};
+
+		it('answers ending one after another do not each flush (a log row per answer per flush)', () =>
+			slowFlush(async (replica) => {
+				// Eight answers of 150 ms, started 20 ms apart: each is running while the others
+				// end. Were every end a flush of its own, each answer would be logged in about ten
+				// rows; the periodic flush writes it in one or two, after the send's two.
+				const ids: string[] = [];
+				for (let i = 0; i < 8; i++) {
+					const c = await convos.create(t.database.db, userId);
+					ids.push(c.id);
+					expect(await replica.send(userId, c.id, crypto.randomUUID(), `Question ${i}`)).toEqual({
+						ok: true
+					});
+					await new Promise((r) => setTimeout(r, 20));
+				}
+				for (const id of ids) await until(idle(id));
+				const counts = await t.database.db
+					.select({ n: sql<number>`count(*)::int` })
+					.from(schema.conversationEvents)
+					.where(sql`${schema.conversationEvents.conversationId} in ${ids}`)
+					.groupBy(schema.conversationEvents.conversationId);
+				const rows = counts.reduce((sum, r) => sum + Number(r.n), 0) / ids.length;
+				expect(rows).toBeLessThanOrEqual(5);
+				for (const id of ids) expect((await answerOf(id)).status).toBe('complete');
+			}));
+
+		it('a question sent right after the end saves it first: accepted, with the whole answer as history', () =>
+			slowFlush(async (replica) => {
+				const c = await convos.create(t.database.db, userId);
+				const socket = new FakeSocket();
+				await replica.subscribe(socket, userId, c.id, undefined);
+				await replica.send(userId, c.id, crypto.randomUUID(), 'First question');
+				await until(() => socket.events(c.id).some((e) => e.type === 'done'), 5000);
+				const first = socket.events(c.id).find((e) => e.type === 'start')!;
+				// Not saved yet: the next periodic flush is up to 300 ms away.
+				expect(await replica.send(userId, c.id, crypto.randomUUID(), 'Second question')).toEqual({
+					ok: true
+				});
+				await until(() => socket.events(c.id).filter((e) => e.type === 'done').length === 2, 5000);
+				await until(idle(c.id));
+				const history = await convos.history(t.database.db, c.id);
+				expect(history.map((m) => [m.role, m.status])).toEqual([
+					['user', 'complete'],
+					['assistant', 'complete'],
+					['user', 'complete'],
+					['assistant', 'complete']
+				]);
+				expect(history[1]!.id).toBe((first as { messageId: string }).messageId);
+				expect(history[1]!.content).toBe(socket.text(c.id, history[1]!.id));
+				expect(history[1]!.content).toContain('Token 30');
+			}));
+	});
+
 	describe('early start (the answer begins beside the send statement)', () => {
 		const settled = async (conversationId: string) => {
 			await until(async () => {
