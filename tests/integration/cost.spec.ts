@@ -19,7 +19,11 @@ import {
 	reserveParts,
 	ServerRow
 } from '../../src/lib/server/cost/budgets.ts';
-import { defaults, updateCostSettings } from '../../src/lib/server/cost/settings.ts';
+import {
+	defaults,
+	getCostSettings,
+	updateCostSettings
+} from '../../src/lib/server/cost/settings.ts';
 import * as convos from '../../src/lib/server/tutor/conversations.ts';
 import { TutorEngine } from '../../src/lib/server/tutor/engine.ts';
 import { createOfflineProvider, FALLBACK_LABEL } from '../../src/lib/server/tutor/offline.ts';
@@ -176,6 +180,16 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 	}
 	const usageOf = (conversationId: string) =>
 		db().select().from(schema.llmUsage).where(eq(schema.llmUsage.conversationId, conversationId));
+
+	it('reads the settings once for all the callers that come while a read is under way', async () => {
+		// A view of the same database with its own memo (the memo is kept per database object).
+		const view = Object.create(db()) as ReturnType<typeof db>;
+		const read = await Promise.all(
+			Array.from({ length: 20 }, () => getCostSettings(view, { base: config.cost }))
+		);
+		expect(new Set(read).size).toBe(1);
+		expect(read[0]).toEqual(await getCostSettings(db(), { fresh: true, base: config.cost }));
+	});
 
 	it('logs every call with tokens, cost from the price table, latency and outcome', async () => {
 		const { conversationId } = await ask(ids[0]!, 'How do loops work? [mock:tokens:40]');

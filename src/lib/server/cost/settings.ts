@@ -83,23 +83,32 @@ export function defaults(cost: Config['cost'] = runtime().config.cost): CostSett
 }
 
 const READ_EVERY_MS = 5000;
-const memo = new WeakMap<Db, { at: number; value: CostSettings }>();
+const memo = new WeakMap<Db, { at: number; value: Promise<CostSettings> }>();
 
 /**
  * The settings in force: the environment's defaults (`base`, the running server's when not
- * given) with the admins' changes on top. Read from the database at most every 5 s.
+ * given) with the admins' changes on top. Read from the database at most every 5 s: the callers
+ * that come while a read is under way share it (at hundreds of questions a second they would
+ * otherwise each read).
  */
-export async function getCostSettings(
+export function getCostSettings(
 	db: Db,
 	options: { fresh?: boolean; base?: Config['cost'] } = {}
 ): Promise<CostSettings> {
 	const seen = memo.get(db);
 	if (!options.fresh && seen && Date.now() - seen.at < READ_EVERY_MS) return seen.value;
+	const value = readCostSettings(db, options.base);
+	memo.set(db, { at: Date.now(), value });
+	value.catch(() => {
+		if (memo.get(db)?.value === value) memo.delete(db); // the next caller reads again
+	});
+	return value;
+}
+
+async function readCostSettings(db: Db, base?: Config['cost']): Promise<CostSettings> {
 	const [row] = await db.select().from(appSettings).where(eq(appSettings.key, KEY));
 	const stored = row ? v.safeParse(Stored, row.value) : null;
-	const value = { ...defaults(options.base), ...(stored?.success ? stored.output : {}) };
-	memo.set(db, { at: Date.now(), value });
-	return value;
+	return { ...defaults(base), ...(stored?.success ? stored.output : {}) };
 }
 
 /** Stores a change (merged with earlier ones) and returns the settings now in force. */
