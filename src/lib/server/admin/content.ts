@@ -22,6 +22,7 @@ import { indexLesson } from '../learn/content';
 import { PACK_LIMITS } from '../learn/pack';
 import { checksHash, verification } from '../learn/verification';
 import { invalidateLesson } from '../cost/cache';
+import { passagesChanged } from '../tutor/passage-index';
 
 export type Kind = 'module' | 'lesson' | 'exercise';
 
@@ -419,13 +420,15 @@ export async function remove(db: Db, kind: Kind, id: string) {
 			.delete(table)
 			.where(eq(table.id, id))
 			.returning({ id: table.id, title: table.title });
-		if (gone.length && lessonIds.length)
+		if (gone.length && lessonIds.length) {
 			await tx.delete(coursePassages).where(
 				inArray(
 					coursePassages.source,
 					lessonIds.map((l) => `lesson:${l}`)
 				)
 			);
+			passagesChanged();
+		}
 		return gone[0] ?? null;
 	});
 }

@@ -15,6 +15,7 @@ import { moduleNotebooksById, setModuleNotebook } from './notebooks';
 import { parsePack, readPackDir, type Pack, type PackError } from './pack';
 import { checksHash, PACK_PREFIX } from './verification';
 import { invalidateLesson } from '../cost/cache';
+import { passagesChanged } from '../tutor/passage-index';
 
 export interface ImportSummary {
 	modules: number;
@@ -70,6 +71,7 @@ export async function indexLesson(db: Db, lesson: { id: string; title: string; b
 	const passages = splitPassages(lesson.title, lesson.body);
 	if (passages.length)
 		await db.insert(coursePassages).values(passages.map((p) => ({ source, ...p })));
+	passagesChanged();
 }
 
 /**
@@ -166,13 +168,15 @@ export async function importPack(db: Db, pack: Pack): Promise<ImportSummary> {
 					)
 				)
 				.returning({ id: lessons.id });
-			if (gone.length)
+			if (gone.length) {
 				await tx.delete(coursePassages).where(
 					inArray(
 						coursePassages.source,
 						gone.map((g) => `lesson:${g.id}`)
 					)
 				);
+				passagesChanged();
+			}
 		}
 	});
 	return summary;

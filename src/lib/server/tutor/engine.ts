@@ -266,8 +266,7 @@ export class TutorEngine {
 		this.#database = options.database;
 		this.#config = options.config;
 		this.#provider = options.provider;
-		this.#retrieve =
-			options.retrieve ?? ((question, limit) => retrieval.search(this.#db, question, limit));
+		this.#retrieve = options.retrieve ?? retrieval.createRetriever(options.database.db, null);
 		this.fanout = new Fanout({ read: (id, since) => this.#read(id, since) });
 		this.#cost = new CostControl({
 			db: () => this.#db,

@@ -1,6 +1,8 @@
 /**
  * Finds course passages relevant to a question with PostgreSQL full-text search (works the same on
  * PostgreSQL and PGlite). Lessons fill `course_passages`; until they exist this finds nothing.
+ * `search` asks the database; the tutor's retriever (`createRetriever`) ranks the same way from
+ * an index in memory (see `PassageIndex`), with no round trip per question.
  *
  * @example
  * const passages = await retrieval.search(db, 'how do for loops work', 3);
@@ -9,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { prebuilt, rowsOf, type Db } from '../db';
 import { cosine, embeddedPassages, type Embedder } from '../learn/embeddings';
 import { logger } from '../log';
+import { PassageIndex, questionWords } from './passage-index';
 
 export interface Passage {
 	id: string;
@@ -19,11 +22,8 @@ export interface Passage {
 }
 
 export async function search(db: Db, question: string, limit = 4): Promise<Passage[]> {
-	const words = question
-		.toLowerCase()
-		.match(/[\p{L}\p{N}_]{2,}/gu)
-		?.slice(0, 32);
-	if (!words?.length) return [];
+	const words = questionWords(question);
+	if (!words.length) return [];
 	// OR the words so a question matches passages that share some of its terms; rank sorts them.
 	const rows = await prebuilt(db, 'retrieval.search', searchStatement, {
 		words: words.map((w) => w.replace(/'/g, '')).join(' | '),
@@ -58,7 +58,8 @@ export function createRetriever(
 	embedder: Embedder | null,
 	options: { cacheMs?: number; queryTimeoutMs?: number } = {}
 ): Retrieve {
-	if (!embedder) return (question, limit) => search(db, question, limit);
+	const index = new PassageIndex(db);
+	if (!embedder) return (question, limit) => index.search(question, limit);
 	const cacheMs = options.cacheMs ?? 60_000;
 	let cache: { at: number; rows: Promise<Awaited<ReturnType<typeof embeddedPassages>>> } | null =
 		null;
@@ -72,7 +73,7 @@ export function createRetriever(
 	};
 	return async (question, limit) => {
 		const [text, similar] = await Promise.all([
-			search(db, question, CANDIDATES),
+			index.search(question, CANDIDATES),
 			(async () => {
 				try {
 					const [query] = await embedder.embed(
