@@ -653,6 +653,34 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				expect(rows.map((m) => m.content)).toEqual(['Once', 'answer 1']);
 			}));
 
+		it('reads the student’s level when they open a conversation, before their first question', async () => {
+			const [student] = await t.database.db
+				.insert(schema.users)
+				.values({ email: 'level-ahead@example.com', displayName: 'L', passwordHash: 'x' })
+				.returning();
+			const { calls, provider } = capture();
+			const replica = new TutorEngine({ database: t.database, config, provider });
+			await replica.start();
+			try {
+				const c = await convos.create(t.database.db, student!.id);
+				await replica.subscribe(new FakeSocket(), student!.id, c.id, undefined);
+				await new Promise((r) => setTimeout(r, 200)); // the level (none) is read by now
+				await t.database.db
+					.insert(schema.skillLevels)
+					.values({ userId: student!.id, area: 'fundamentals', level: 'advanced' });
+				await replica.send(student!.id, c.id, crypto.randomUUID(), 'First question');
+				await until(async () => (await answerOf(c.id)).status === 'complete');
+				// The early start used the level read at subscribe time (none), so the send
+				// statement's reading cancelled it; read at send time, it would have been kept.
+				expect(calls).toHaveLength(2);
+				expect(calls[0]!.signal.aborted).toBe(true);
+				expect(calls[0]!.system).not.toContain('Student level');
+				expect(calls[1]!.system).toContain('Student level: advanced.');
+			} finally {
+				await replica.close(1000);
+			}
+		});
+
 		it('does not start early when turned off', () =>
 			onReplica(async ({ replica, calls, id }) => {
 				await engine.send(userId, id, crypto.randomUUID(), 'Elsewhere');

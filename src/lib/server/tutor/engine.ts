@@ -357,7 +357,7 @@ export class TutorEngine {
 				}
 				socket.send(this.#snapshotMessage(conversationId, snap.conversation, snap.messages));
 				sub.lastSeq = snap.conversation.lastSeq;
-				if (!snap.conversation.generationId)
+				if (!snap.conversation.generationId) {
 					this.#known.set(conversationId, {
 						userId,
 						history: snap.messages
@@ -365,12 +365,28 @@ export class TutorEngine {
 							.map((m) => ({ role: m.role, content: m.content })),
 						context: snap.conversation.context
 					});
+					this.#prefetchLevel(userId);
+				}
 			}
 		} finally {
 			sub.pulling = false;
 		}
 		await this.fanout.pull(sub);
 		return { ok: true, subscription: sub };
+	}
+
+	/**
+	 * Reads the student's level ahead of their first question here, so an early start need not
+	 * wait for it (the send statement reads it again: a stale level only cancels the early start).
+	 */
+	#prefetchLevel(userId: string) {
+		if (this.#levels.has(userId) || !this.#config.tutor.earlyStart) return;
+		overallLevel(this.#db, userId).then(
+			(level) => {
+				if (!this.#levels.has(userId)) remember(this.#levels, userId, level);
+			},
+			() => {} // the early start reads it then
+		);
 	}
 
 	#snapshotMessage(
