@@ -538,7 +538,14 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				for (let i = 0; i < 8; i++) {
 					const c = await convos.create(t.database.db, userId);
 					ids.push(c.id);
-					expect(await replica.send(userId, c.id, crypto.randomUUID(), `Question ${i}`)).toEqual({
+					expect(
+						await replica.send(
+							userId,
+							c.id,
+							crypto.randomUUID(),
+							`Question ${i} ${crypto.randomUUID()}`
+						)
+					).toEqual({
 						ok: true
 					});
 					await new Promise((r) => setTimeout(r, 20));
@@ -559,11 +566,13 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				const c = await convos.create(t.database.db, userId);
 				const socket = new FakeSocket();
 				await replica.subscribe(socket, userId, c.id, undefined);
-				await replica.send(userId, c.id, crypto.randomUUID(), 'First question');
+				await replica.send(userId, c.id, crypto.randomUUID(), `First ${crypto.randomUUID()}`);
 				await until(() => socket.events(c.id).some((e) => e.type === 'done'), 5000);
 				const first = socket.events(c.id).find((e) => e.type === 'start')!;
 				// Not saved yet: the next periodic flush is up to 300 ms away.
-				expect(await replica.send(userId, c.id, crypto.randomUUID(), 'Second question')).toEqual({
+				expect(
+					await replica.send(userId, c.id, crypto.randomUUID(), `Second ${crypto.randomUUID()}`)
+				).toEqual({
 					ok: true
 				});
 				await until(() => socket.events(c.id).filter((e) => e.type === 'done').length === 2, 5000);
@@ -668,7 +677,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				await t.database.db
 					.insert(schema.skillLevels)
 					.values({ userId: student!.id, area: 'fundamentals', level: 'advanced' });
-				await replica.send(student!.id, c.id, crypto.randomUUID(), 'First question');
+				await replica.send(student!.id, c.id, crypto.randomUUID(), `Level ${crypto.randomUUID()}`);
 				await until(async () => (await answerOf(c.id)).status === 'complete');
 				// The early start used the level read at subscribe time (none), so the send
 				// statement's reading cancelled it; read at send time, it would have been kept.

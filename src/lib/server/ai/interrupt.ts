@@ -37,18 +37,11 @@ export class Interrupt {
 	 */
 	wait<T>(promise: Promise<T>): Promise<T> {
 		if (this.#fired) return Promise.reject(this.#reason);
-		return new Promise<T>((resolve, reject) => {
-			this.#reject = reject;
-			promise.then(
-				(value) => {
-					if (this.#reject === reject) this.#reject = null;
-					resolve(value);
-				},
-				(error: unknown) => {
-					if (this.#reject === reject) this.#reject = null;
-					reject(error);
-				}
-			);
-		});
+		const { promise: waited, resolve, reject } = Promise.withResolvers<T>();
+		// Holds the latest wait's `reject` until the next wait replaces it: once that wait has
+		// settled, firing into it does nothing, and nothing older is kept.
+		this.#reject = reject;
+		promise.then(resolve, reject);
+		return waited;
 	}
 }

@@ -341,18 +341,7 @@ export class CostControl {
 	/** The leader's stream, shared with the answers that follow it (unchanged for other plans). */
 	share(plan: TurnPlan, events: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent> {
 		const shared = this.#leading.get(plan);
-		if (!shared) return events;
-		return (async function* () {
-			try {
-				for await (const event of events) {
-					if (event.type === 'text') shared.push(event.text);
-					else if (event.type === 'done') shared.complete(event.usage ?? null);
-					yield event;
-				}
-			} finally {
-				shared.fail();
-			}
-		})();
+		return shared ? new Sharing(events, shared) : events;
 	}
 
 	#find(key: string) {
@@ -553,6 +542,41 @@ export const COALESCE_IDLE_MS = 30_000;
  * it streams and how it ended. It fails when its generation ends without completing or streams
  * nothing for COALESCE_IDLE_MS; it is retired once recorded (a complete one is in the cache then).
  */
+/**
+ * The leader's events as they pass (see `CostControl.share`): each piece of text and the end go
+ * to `shared`; an error, an early return or an end without `done` fails it. An iterator rather
+ * than an async generator: one promise per event instead of a generator step's several.
+ */
+class Sharing implements AsyncIterableIterator<StreamEvent> {
+	readonly #inner: AsyncIterator<StreamEvent>;
+	readonly #shared: SharedAnswer;
+	constructor(events: AsyncIterable<StreamEvent>, shared: SharedAnswer) {
+		this.#inner = events[Symbol.asyncIterator]();
+		this.#shared = shared;
+	}
+	[Symbol.asyncIterator]() {
+		return this;
+	}
+	next(): Promise<IteratorResult<StreamEvent>> {
+		return this.#inner.next().then(this.#seen, this.#failed);
+	}
+	async return(): Promise<IteratorResult<StreamEvent>> {
+		this.#shared.fail();
+		await this.#inner.return?.();
+		return { done: true, value: undefined };
+	}
+	readonly #seen = (step: IteratorResult<StreamEvent>) => {
+		if (step.done) this.#shared.fail();
+		else if (step.value.type === 'text') this.#shared.push(step.value.text);
+		else if (step.value.type === 'done') this.#shared.complete(step.value.usage ?? null);
+		return step;
+	};
+	readonly #failed = (error: unknown): never => {
+		this.#shared.fail();
+		throw error;
+	};
+}
+
 export class SharedAnswer {
 	readonly text: string[] = [];
 	usage: Usage | null = null;
@@ -599,12 +623,16 @@ export class SharedAnswer {
 		}
 		this.#wake();
 	}
+	/** Fails the answer if no text comes for `COALESCE_IDLE_MS` (one timer, restarted per piece). */
 	#arm() {
-		clearTimeout(this.#timer);
-		this.#timer = setTimeout(() => this.fail(), COALESCE_IDLE_MS);
-		this.#timer.unref?.();
+		if (this.#timer) this.#timer.refresh();
+		else {
+			this.#timer = setTimeout(() => this.fail(), COALESCE_IDLE_MS);
+			this.#timer.unref?.();
+		}
 	}
 	#wake() {
+		if (!this.#waiting.length) return;
 		const waiting = this.#waiting;
 		this.#waiting = [];
 		for (const resolve of waiting) resolve();
