@@ -90,10 +90,12 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 			.orderBy(schema.messages.seq);
 		return rows.filter((r) => r.role === 'assistant' && r.status !== 'superseded').at(-1)!;
 	};
-	const idle = (conversationId: string) => async () => {
-		const c = await convos.get(t.database.db, userId, conversationId);
-		return c?.generationId === null;
-	};
+	const idle =
+		(conversationId: string, owner = userId) =>
+		async () => {
+			const c = await convos.get(t.database.db, owner, conversationId);
+			return c?.generationId === null;
+		};
 
 	it('streams an answer into an ordered, persisted log that replays exactly', async () => {
 		const c = await convos.create(t.database.db, userId);
@@ -514,8 +516,19 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 	});
 
 	describe('an ending answer is saved by the next periodic flush', () => {
-		/** A replica that flushes every 300 ms, and a watched conversation on it. */
-		const slowFlush = async (run: (replica: TutorEngine) => Promise<void>) => {
+		/**
+		 * A replica that flushes every 300 ms, and a student of its own (whose budget no other
+		 * test's answers hold: their reservations are settled only when their ends are saved).
+		 */
+		const slowFlush = async (run: (replica: TutorEngine, userId: string) => Promise<void>) => {
+			const [student] = await t.database.db
+				.insert(schema.users)
+				.values({
+					email: `flush-${crypto.randomUUID()}@example.com`,
+					displayName: 'F',
+					passwordHash: 'x'
+				})
+				.returning();
 			const replica = new TutorEngine({
 				database: t.database,
 				config: { ...config, tutor: { ...config.tutor, flushMs: 300 } },
@@ -523,14 +536,14 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 			});
 			await replica.start();
 			try {
-				await run(replica);
+				await run(replica, student!.id);
 			} finally {
 				await replica.close(1000);
 			}
 		};
 
 		it('answers ending one after another do not each flush (a log row per answer per flush)', () =>
-			slowFlush(async (replica) => {
+			slowFlush(async (replica, userId) => {
 				// Eight answers of 150 ms, started 20 ms apart: each is running while the others
 				// end. Were every end a flush of its own, each answer would be logged in about ten
 				// rows; the periodic flush writes it in one or two, after the send's two.
@@ -550,7 +563,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 					});
 					await new Promise((r) => setTimeout(r, 20));
 				}
-				for (const id of ids) await until(idle(id));
+				for (const id of ids) await until(idle(id, userId));
 				const counts = await t.database.db
 					.select({ n: sql<number>`count(*)::int` })
 					.from(schema.conversationEvents)
@@ -562,7 +575,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 			}));
 
 		it('a question sent right after the end saves it first: accepted, with the whole answer as history', () =>
-			slowFlush(async (replica) => {
+			slowFlush(async (replica, userId) => {
 				const c = await convos.create(t.database.db, userId);
 				const socket = new FakeSocket();
 				await replica.subscribe(socket, userId, c.id, undefined);
@@ -576,7 +589,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 					ok: true
 				});
 				await until(() => socket.events(c.id).filter((e) => e.type === 'done').length === 2, 5000);
-				await until(idle(c.id));
+				await until(idle(c.id, userId));
 				const history = await convos.history(t.database.db, c.id);
 				expect(history.map((m) => [m.role, m.status])).toEqual([
 					['user', 'complete'],

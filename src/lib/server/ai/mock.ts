@@ -29,7 +29,6 @@
  * a repeated prefix is reported as `cachedInputTokens`, a new one as `cacheWriteTokens`. The
  * question's `<tutor-notes>` block is never echoed.
  */
-import { Interrupt } from './interrupt.ts';
 import {
 	PROVIDER_ERROR_KINDS,
 	ProviderError,
@@ -119,12 +118,25 @@ async function* streamMock(
 	const wanted = pieces?.length ?? script.tokens ?? options.tokenCount;
 	const count = Math.min(wanted, request.maxTokens);
 	const delayMs = script.delayMs ?? options.tokenDelayMs;
-	const stopped = new Interrupt();
-	const onAbort = () => stopped.fire(aborted());
+	// One pause at a time, ended early by the signal: one listener for the whole answer, and one
+	// promise per token.
+	const pausing: { timer?: ReturnType<typeof setTimeout>; reject?: (error: unknown) => void } = {};
+	const onAbort = () => {
+		clearTimeout(pausing.timer);
+		pausing.reject?.(aborted());
+	};
 	signal.addEventListener('abort', onAbort, { once: true });
+	const pause = () =>
+		new Promise<void>((resolve, reject) => {
+			if (signal.aborted) return reject(aborted());
+			pausing.reject = reject;
+			// A zero delay still yields to the event loop, so a long mock answer cannot starve the server.
+			if (delayMs > 0) pausing.timer = setTimeout(resolve, delayMs);
+			else setImmediate(resolve);
+		});
 	try {
 		for (let i = 1; i <= count; i++) {
-			await stopped.wait(pause(delayMs));
+			await pause();
 			yield {
 				type: 'text',
 				text: pieces
@@ -144,11 +156,6 @@ async function* streamMock(
 	} finally {
 		signal.removeEventListener('abort', onAbort);
 	}
-}
-
-/** A zero delay still yields to the event loop, so a long mock answer cannot starve the server. */
-function pause(ms: number): Promise<void> {
-	return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 }
 
 function aborted(): ProviderError {

@@ -73,12 +73,16 @@ async function* streamWithRetries(
 	const sleep = options.sleep ?? defaultSleep;
 	for (let attempt = 0; ; attempt++) {
 		let sawText = false;
+		let call: GuardedCall | undefined;
 		try {
-			for await (const event of guardedAttempt(provider, options, request)) {
-				if (event.type === 'text') sawText = true;
-				yield event;
+			call = new GuardedCall(provider, options, request);
+			for (;;) {
+				const result = await call.next();
+				if (result.done) return;
+				if (result.value.type === 'text') sawText = true;
+				yield result.value;
+				call.resume(); // the wait for the next event starts now
 			}
-			return;
 		} catch (error) {
 			const failure = toProviderError(error, { signal });
 			if (sawText || !failure.retryable || attempt >= options.maxRetries) throw failure;
@@ -95,68 +99,97 @@ async function* streamWithRetries(
 			} catch (sleepError) {
 				throw toProviderError(sleepError, { signal });
 			}
+		} finally {
+			call?.close();
 		}
 	}
 }
 
 /**
  * One call of the provider on its own signal, so a timeout can cancel it without the caller's.
- * Each wait for the provider's next event ends with that event, or with 'timeout' when none came
- * within the limit (cancelling the call), or with 'aborted' as soon as the caller's signal fires.
- * One watchdog timer and one abort listener serve the whole call (not one of each per token).
+ * Each wait for the provider's next event (`next`) ends with that event, or with 'timeout' when
+ * none came within the limit (cancelling the call), or with 'aborted' as soon as the caller's
+ * signal fires. One watchdog timer and one abort listener serve the whole call (not one of each
+ * per token), and it is an object rather than a generator: the retry loop above is the only
+ * generator step per event.
  */
-async function* guardedAttempt(
-	provider: Provider,
-	options: RetryOptions,
-	request: GenerateRequest
-): AsyncGenerator<StreamEvent> {
-	if (request.signal.aborted) throw aborted();
-	const controller = new AbortController();
-	const interrupt = new Interrupt();
-	const onAbort = () => {
-		controller.abort(request.signal.reason);
-		interrupt.fire(aborted());
-	};
-	request.signal.addEventListener('abort', onAbort, { once: true });
-	let limitMs = options.firstTokenTimeoutMs;
-	let waiting = false;
-	const onTimeout = () => {
-		if (!waiting) return; // the caller holds an event: the limit applies to the provider only
-		const error = new ProviderError('timeout', `no event from the provider within ${limitMs} ms`);
-		controller.abort(error);
-		interrupt.fire(error);
-	};
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	let events: AsyncIterator<StreamEvent> | undefined;
-	try {
-		events = provider.stream({ ...request, signal: controller.signal })[Symbol.asyncIterator]();
-		timer = setTimeout(onTimeout, limitMs);
-		for (;;) {
-			waiting = true;
-			let result: IteratorResult<StreamEvent>;
-			try {
-				result = await interrupt.wait(events.next());
-			} finally {
-				waiting = false;
-			}
-			if (result.done) return;
-			if (result.value.type === 'text' && limitMs !== options.idleTimeoutMs) {
-				// After the first text, the limit between events applies.
-				limitMs = options.idleTimeoutMs;
-				clearTimeout(timer);
-				timer = setTimeout(onTimeout, limitMs);
-			} else timer.refresh();
-			yield result.value;
-			timer.refresh(); // the wait for the next event starts now
+class GuardedCall {
+	readonly #controller = new AbortController();
+	readonly #interrupt = new Interrupt();
+	readonly #request: GenerateRequest;
+	readonly #idleTimeoutMs: number;
+	readonly #events: AsyncIterator<StreamEvent>;
+	#timer: ReturnType<typeof setTimeout>;
+	#limitMs: number;
+	#waiting = false;
+
+	constructor(provider: Provider, options: RetryOptions, request: GenerateRequest) {
+		if (request.signal.aborted) throw aborted();
+		this.#request = request;
+		this.#idleTimeoutMs = options.idleTimeoutMs;
+		this.#limitMs = options.firstTokenTimeoutMs;
+		request.signal.addEventListener('abort', this.#onAbort, { once: true });
+		try {
+			const stream = provider.stream({ ...request, signal: this.#controller.signal });
+			this.#events = stream[Symbol.asyncIterator]();
+		} catch (error) {
+			request.signal.removeEventListener('abort', this.#onAbort);
+			throw error;
 		}
-	} finally {
-		clearTimeout(timer);
-		request.signal.removeEventListener('abort', onAbort);
-		// Whatever ended this attempt (done, timeout, error, the caller breaking out), the HTTP
-		// request must not outlive it.
-		controller.abort(aborted());
-		events?.return?.().catch(() => {});
+		this.#timer = setTimeout(this.#onTimeout, this.#limitMs);
 	}
+
+	async next(): Promise<IteratorResult<StreamEvent>> {
+		this.#waiting = true;
+		let result: IteratorResult<StreamEvent>;
+		try {
+			result = await this.#interrupt.wait(this.#events.next());
+		} finally {
+			this.#waiting = false;
+		}
+		if (!result.done && result.value.type === 'text' && this.#limitMs !== this.#idleTimeoutMs) {
+			// After the first text, the limit between events applies.
+			this.#limitMs = this.#idleTimeoutMs;
+			this.#restart();
+		} else this.#timer.refresh();
+		return result;
+	}
+
+	/** The caller is done with the last event: the limit for the next one starts now. */
+	resume() {
+		this.#timer.refresh();
+	}
+
+	/**
+	 * Whatever ended the call (done, timeout, error, the caller breaking out), the HTTP request
+	 * must not outlive it.
+	 */
+	close() {
+		clearTimeout(this.#timer);
+		this.#request.signal.removeEventListener('abort', this.#onAbort);
+		this.#controller.abort(aborted());
+		this.#events.return?.().catch(() => {});
+	}
+
+	#restart() {
+		clearTimeout(this.#timer);
+		this.#timer = setTimeout(this.#onTimeout, this.#limitMs);
+	}
+
+	readonly #onAbort = () => {
+		this.#controller.abort(this.#request.signal.reason);
+		this.#interrupt.fire(aborted());
+	};
+
+	readonly #onTimeout = () => {
+		if (!this.#waiting) return; // the caller holds an event: the limit applies to the provider only
+		const error = new ProviderError(
+			'timeout',
+			`no event from the provider within ${this.#limitMs} ms`
+		);
+		this.#controller.abort(error);
+		this.#interrupt.fire(error);
+	};
 }
 
 function aborted(): ProviderError {
