@@ -94,68 +94,120 @@ export function createMockProvider(options: MockProviderOptions): Provider {
 	};
 }
 
-async function* streamMock(
+function streamMock(
 	options: MockProviderOptions,
 	failures: Map<string, number>,
 	promptCache: Map<string, number>,
 	request: GenerateRequest
-): AsyncGenerator<StreamEvent> {
-	const { signal } = request;
+): AsyncIterableIterator<StreamEvent> {
 	const last = (request.messages.findLast((m) => m.role === 'user')?.content ?? '').replace(
 		/^<tutor-notes>[\s\S]*?<\/tutor-notes>\n*/,
 		''
 	);
 	const script = parseMockScript(last);
-	if (signal.aborted) throw aborted();
-	if (script.error) {
+	let failure: ProviderError | null = null;
+	if (request.signal.aborted) failure = aborted();
+	else if (script.error) {
 		const served = failures.get(last) ?? 0;
 		if (script.error.times === undefined || served < script.error.times) {
 			failures.set(last, served + 1);
-			throw new ProviderError(script.error.kind, `mock ${script.error.kind}`);
+			failure = new ProviderError(script.error.kind, `mock ${script.error.kind}`);
 		}
 	}
 	const pieces = script.say?.match(/[\s\S]{1,8}/g);
 	const wanted = pieces?.length ?? script.tokens ?? options.tokenCount;
 	const count = Math.min(wanted, request.maxTokens);
-	const delayMs = script.delayMs ?? options.tokenDelayMs;
-	// One pause at a time, ended early by the signal: one listener for the whole answer, and one
-	// promise per token.
-	const pausing: { timer?: ReturnType<typeof setTimeout>; reject?: (error: unknown) => void } = {};
-	const onAbort = () => {
-		clearTimeout(pausing.timer);
-		pausing.reject?.(aborted());
-	};
-	signal.addEventListener('abort', onAbort, { once: true });
-	const pause = () =>
-		new Promise<void>((resolve, reject) => {
-			if (signal.aborted) return reject(aborted());
-			pausing.reject = reject;
-			// A zero delay still yields to the event loop, so a long mock answer cannot starve the server.
-			if (delayMs > 0) pausing.timer = setTimeout(resolve, delayMs);
-			else setImmediate(resolve);
-		});
-	try {
-		for (let i = 1; i <= count; i++) {
-			await pause();
-			yield {
-				type: 'text',
-				text: pieces
-					? pieces[i - 1]!
-					: i === 1
-						? `Mock answer to "${last}": Token 1 `
-						: `Token ${i} `
-			};
-			if (script.cutAfter === i)
-				throw new ProviderError('interrupted', `mock cut after ${i} tokens`);
-		}
-		yield {
+	return new MockStream(request, {
+		failure,
+		count,
+		delayMs: script.delayMs ?? options.tokenDelayMs,
+		cutAfter: script.cutAfter,
+		text: (i) =>
+			pieces ? pieces[i - 1]! : i === 1 ? `Mock answer to "${last}": Token 1 ` : `Token ${i} `,
+		done: () => ({
 			type: 'done',
 			usage: { ...cacheUsage(promptCache, request), outputTokens: count },
 			stopReason: count < wanted ? 'max_tokens' : 'end_turn'
-		};
-	} finally {
-		signal.removeEventListener('abort', onAbort);
+		})
+	});
+}
+
+/**
+ * The mock's events: `count` pieces of text `delayMs` apart, then the end (or `failure` at the
+ * first event, or 'interrupted' after piece `cutAfter`). An iterator rather than an async
+ * generator, so a token costs one promise and one timer, as a network stream's would; one abort
+ * listener ends the pause under way.
+ */
+interface MockAnswer {
+	failure: ProviderError | null;
+	count: number;
+	delayMs: number;
+	cutAfter?: number;
+	text: (i: number) => string;
+	done: () => StreamEvent;
+}
+
+class MockStream implements AsyncIterableIterator<StreamEvent> {
+	readonly #signal: AbortSignal;
+	readonly #script: MockAnswer;
+	#sent = 0;
+	#ended = false;
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#reject: ((error: unknown) => void) | undefined;
+
+	constructor(request: GenerateRequest, script: MockAnswer) {
+		this.#signal = request.signal;
+		this.#script = script;
+		this.#signal.addEventListener('abort', this.#onAbort, { once: true });
 	}
+
+	[Symbol.asyncIterator]() {
+		return this;
+	}
+
+	next(): Promise<IteratorResult<StreamEvent>> {
+		if (this.#ended) return Promise.resolve({ done: true, value: undefined });
+		const { failure, count, cutAfter } = this.#script;
+		if (failure) return this.#fail(failure);
+		if (this.#signal.aborted) return this.#fail(aborted());
+		if (cutAfter !== undefined && this.#sent === cutAfter && this.#sent > 0)
+			return this.#fail(new ProviderError('interrupted', `mock cut after ${cutAfter} tokens`));
+		if (this.#sent === count) {
+			this.#sent++;
+			this.#end();
+			return Promise.resolve({ done: false, value: this.#script.done() });
+		}
+		return new Promise((resolve, reject) => {
+			this.#reject = reject;
+			const i = ++this.#sent;
+			const emit = () =>
+				resolve({ done: false, value: { type: 'text', text: this.#script.text(i) } });
+			// A zero delay still yields to the event loop, so a long mock answer cannot starve the server.
+			if (this.#script.delayMs > 0) this.#timer = setTimeout(emit, this.#script.delayMs);
+			else setImmediate(emit);
+		});
+	}
+
+	return(): Promise<IteratorResult<StreamEvent>> {
+		this.#end();
+		return Promise.resolve({ done: true, value: undefined });
+	}
+
+	#fail(error: ProviderError): Promise<never> {
+		this.#end();
+		return Promise.reject(error);
+	}
+
+	#end() {
+		this.#ended = true;
+		clearTimeout(this.#timer);
+		this.#signal.removeEventListener('abort', this.#onAbort);
+	}
+
+	readonly #onAbort = () => {
+		clearTimeout(this.#timer);
+		this.#reject?.(aborted());
+	};
 }
 
 function aborted(): ProviderError {

@@ -139,21 +139,25 @@ class GuardedCall {
 		this.#timer = setTimeout(this.#onTimeout, this.#limitMs);
 	}
 
-	async next(): Promise<IteratorResult<StreamEvent>> {
+	next(): Promise<IteratorResult<StreamEvent>> {
 		this.#waiting = true;
-		let result: IteratorResult<StreamEvent>;
-		try {
-			result = await this.#interrupt.wait(this.#events.next());
-		} finally {
-			this.#waiting = false;
-		}
+		return this.#interrupt.wait(this.#events.next()).then(this.#arrived, this.#failed);
+	}
+
+	readonly #arrived = (result: IteratorResult<StreamEvent>) => {
+		this.#waiting = false;
 		if (!result.done && result.value.type === 'text' && this.#limitMs !== this.#idleTimeoutMs) {
 			// After the first text, the limit between events applies.
 			this.#limitMs = this.#idleTimeoutMs;
 			this.#restart();
 		} else this.#timer.refresh();
 		return result;
-	}
+	};
+
+	readonly #failed = (error: unknown): never => {
+		this.#waiting = false;
+		throw error;
+	};
 
 	/** The caller is done with the last event: the limit for the next one starts now. */
 	resume() {
