@@ -25,6 +25,23 @@ describe('Interrupt', () => {
 		expect(interrupt.fired).toBe(true);
 	});
 
+	it('a wait started after the interrupt leaves no unhandled rejection behind', async () => {
+		const unhandled: unknown[] = [];
+		const onUnhandled = (reason: unknown) => unhandled.push(reason);
+		process.on('unhandledRejection', onUnhandled);
+		try {
+			const interrupt = new Interrupt();
+			interrupt.fire(new Error('stopped'));
+			// The awaited promise (the provider's next event) fails later, as a cancelled call does.
+			const late = new Promise((_, reject) => setTimeout(() => reject(new Error('cancelled')), 5));
+			await expect(interrupt.wait(late)).rejects.toThrow('stopped');
+			await new Promise((r) => setTimeout(r, 30));
+			expect(unhandled).toEqual([]);
+		} finally {
+			process.off('unhandledRejection', onUnhandled);
+		}
+	});
+
 	it('does not fire into a wait that already settled', async () => {
 		const interrupt = new Interrupt();
 		await interrupt.wait(Promise.resolve('done'));

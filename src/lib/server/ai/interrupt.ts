@@ -36,7 +36,12 @@ export class Interrupt {
 	 * wait at a time: a second wait started before the first settled takes the interrupt over.
 	 */
 	wait<T>(promise: Promise<T>): Promise<T> {
-		if (this.#fired) return Promise.reject(this.#reason);
+		if (this.#fired) {
+			// `promise` still settles later: its failure must not surface as an unhandled rejection
+			// (which would stop the process).
+			promise.catch(ignore);
+			return Promise.reject(this.#reason);
+		}
 		const { promise: waited, resolve, reject } = Promise.withResolvers<T>();
 		// Holds the latest wait's `reject` until the next wait replaces it: once that wait has
 		// settled, firing into it does nothing, and nothing older is kept.
@@ -45,3 +50,5 @@ export class Interrupt {
 		return waited;
 	}
 }
+
+function ignore() {}
