@@ -50,7 +50,6 @@ export type ReserveResult =
  * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit) and `when`
  * holds; returns the new total (no row when refused). The row lock orders concurrent calls.
  */
-/** Adds `amount` to a row of `spend_daily` if that stays within `limit` (0: no limit). */
 function upsert(subject: SQL, day: SQL, amount: SQL, limit: SQL, when?: SQL) {
 	return sql`
 		insert into spend_daily (subject, day, usd, calls)
@@ -93,6 +92,12 @@ export interface ReserveRow {
 	share?: boolean | null;
 }
 
+/**
+ * The server's row in a reservation: not written (drawn from this process's share), asked for the
+ * estimate plus a share (falling back to the estimate alone), or asked for the estimate.
+ */
+export type ReserveShape = 'drawn' | 'share' | 'estimate';
+
 /** The reservation statement's parts (see `reserveParts`). */
 export interface ReserveParts {
 	day: string;
@@ -100,20 +105,18 @@ export interface ReserveParts {
 	drawn: boolean;
 	/** Dollars asked of the server's row beyond the estimate, as a share (0: none). */
 	extra: number;
-	/** Names the parts' SQL: the same shape, the same `ctes` and `columns`. */
-	shape: 'drawn' | 'share' | 'estimate';
-	/** The CTEs and the columns, built with placeholders (see `prebuilt`) for `values`. */
-	ctes: (when?: SQL) => SQL;
-	columns: () => SQL;
+	/** Which SQL the reservation takes (see `reserveCtes`, `reserveColumns`). */
+	shape: ReserveShape;
+	/** The values of its placeholders. */
 	values: Record<string, unknown>;
 }
 
 /**
- * The reservation as part of a larger statement: the CTEs to put in its `with` list, writing only
- * when `when` holds, and the columns to select (`budget_user`, `budget_global`, `budget_share`);
- * hand those to `reserveOutcome`. Null when the estimate alone exceeds a limit (then `reserve`
- * refuses it without a write). The SQL is built with placeholders, once per statement and shape
- * (see `prebuilt`); `values` fills them in.
+ * The reservation as part of a larger statement: its `shape` and the `values` of its
+ * placeholders. Put `reserveCtes(shape, when)` into the statement's `with` list (writing only when
+ * `when` holds) and `reserveColumns(shape)` (`budget_user`, `budget_global`, `budget_share`) into
+ * its columns, build it once per shape (see `prebuilt`), and hand the row to `reserveOutcome`.
+ * Null when the estimate alone exceeds a limit (then `reserve` refuses it without a write).
  *
  * The student's row is always written. The server's row is written only when this process's
  * share of it (`server`) cannot cover the estimate: it then asks for the estimate plus a new
@@ -128,14 +131,11 @@ export function reserveParts(input: ReserveInput, server?: ServerRow): ReservePa
 	const day = utcDay();
 	const drawn = server?.draw(day, estimateUsd, settings) ?? false;
 	const extra = drawn ? 0 : (server?.shareSize(estimateUsd, globalLimit) ?? 0);
-	const shape = drawn ? 'drawn' : extra ? 'share' : 'estimate';
 	return {
 		day,
 		drawn,
 		extra,
-		shape,
-		ctes: (when) => reserveCtes(shape, when),
-		columns: () => reserveColumns(shape),
+		shape: drawn ? 'drawn' : extra ? 'share' : 'estimate',
 		values: {
 			budgetUser: userId,
 			budgetGlobal: GLOBAL,
@@ -148,15 +148,15 @@ export function reserveParts(input: ReserveInput, server?: ServerRow): ReservePa
 	};
 }
 
-function reserveCtes(shape: ReserveParts['shape'], when?: SQL) {
+/** The reservation's CTEs for `shape`, with placeholders for `ReserveParts.values`. */
+export function reserveCtes(shape: ReserveShape, when?: SQL) {
 	const p = (name: string) => sql`${sql.placeholder(name)}`;
-	const [user, global, day, estimate] = [
-		p('budgetUser'),
-		p('budgetGlobal'),
-		p('budgetDay'),
-		p('budgetEstimate')
-	];
-	const [userLimit, globalLimit] = [p('budgetUserLimit'), p('budgetGlobalLimit')];
+	const user = p('budgetUser');
+	const global = p('budgetGlobal');
+	const day = p('budgetDay');
+	const estimate = p('budgetEstimate');
+	const userLimit = p('budgetUserLimit');
+	const globalLimit = p('budgetGlobalLimit');
 	const admitted = sql`exists (select 1 from budget_u)`;
 	const ctes = [sql`budget_u as (${upsert(user, day, estimate, userLimit, when)})`];
 	// The server's row: not at all (drawn from the share), for the estimate, or for the estimate
@@ -171,7 +171,8 @@ function reserveCtes(shape: ReserveParts['shape'], when?: SQL) {
 	return sql.join(ctes, sql`, `);
 }
 
-function reserveColumns(shape: ReserveParts['shape']) {
+/** The reservation's columns for `shape`: `budget_user`, `budget_global`, `budget_share`. */
+export function reserveColumns(shape: ReserveShape) {
 	const global =
 		shape === 'share'
 			? sql`coalesce((select usd from budget_s), (select usd from budget_g))`
@@ -202,7 +203,7 @@ export async function reserve(
 			await prebuilt(
 				db,
 				`budget.reserve:${parts.shape}`,
-				() => sql`with ${parts.ctes()} select ${parts.columns()}`,
+				() => sql`with ${reserveCtes(parts.shape)} select ${reserveColumns(parts.shape)}`,
 				parts.values
 			)
 		);
@@ -307,10 +308,6 @@ export async function reserveOutcome(
 	};
 }
 
-/**
- * The statement replacing a reservation's estimate with the real cost on the student's row (null:
- * nothing to do). The server's row gets the difference through `ServerRow`.
- */
 /**
  * Replaces a reservation's estimate with what the call really cost, on the student's rows (the
  * server's row is settled in sums, see `ServerRow`): a statement part built once (see

@@ -538,11 +538,6 @@ export class CostControl {
 export const COALESCE_IDLE_MS = 30_000;
 
 /**
- * A cacheable answer being generated, shared with the same question asked meanwhile: its text as
- * it streams and how it ended. It fails when its generation ends without completing or streams
- * nothing for COALESCE_IDLE_MS; it is retired once recorded (a complete one is in the cache then).
- */
-/**
  * The leader's events as they pass (see `CostControl.share`): each piece of text and the end go
  * to `shared`; an error, an early return or an end without `done` fails it. An iterator rather
  * than an async generator: one promise per event instead of a generator step's several.
@@ -577,6 +572,11 @@ class Sharing implements AsyncIterableIterator<StreamEvent> {
 	};
 }
 
+/**
+ * A cacheable answer being generated, shared with the same question asked meanwhile: its text as
+ * it streams and how it ended. It fails when its generation ends without completing or streams
+ * nothing for COALESCE_IDLE_MS; it is retired once recorded (a complete one is in the cache then).
+ */
 export class SharedAnswer {
 	readonly text: string[] = [];
 	usage: Usage | null = null;
@@ -639,7 +639,6 @@ export class SharedAnswer {
 	}
 }
 
-/** Resolves when the signal aborts. */
 /** A reservation made for a question: null when no budget applies. */
 export type Reserved = ReserveResult | null;
 

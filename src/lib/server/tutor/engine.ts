@@ -44,7 +44,7 @@ import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
-import type { ReserveParts } from '../cost/budgets';
+import { reserveColumns, reserveCtes, type ReserveParts, type ReserveShape } from '../cost/budgets';
 import { levelOf, overallLevel } from '../practice/diagnostic';
 import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
@@ -641,7 +641,7 @@ export class TutorEngine {
 		const result = await prebuilt(
 			this.#db,
 			`tutor.begin:${budget?.shape ?? 'none'}`,
-			() => beginStatement(budget),
+			() => beginStatement(budget?.shape ?? null),
 			{
 				...budget?.values,
 				rateKey: `tutor:user:${userId}`,
@@ -1367,9 +1367,9 @@ export class TutorEngine {
 /**
  * The send statement (see `TutorEngine.#begin`), built once per budget shape (see `prebuilt`):
  * rate limit, lock, duplicate and busy checks, history, both messages, the claim, the log and,
- * with `budget`, the reservation.
+ * with a budget shape, the reservation.
  */
-function beginStatement(budget: ReserveParts | null) {
+function beginStatement(budget: ReserveShape | null) {
 	const P = sql.placeholder;
 	return sql`
 			with rl as (
@@ -1420,7 +1420,7 @@ function beginStatement(budget: ReserveParts | null) {
 			lv as (
 				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${P('userId')}::uuid
 			),
-			${budget ? sql`${budget.ctes(sql`exists (select 1 from ok)`)},` : sql``}
+			${budget ? sql`${reserveCtes(budget, sql`exists (select 1 from ok)`)},` : sql``}
 			ev as (
 				insert into conversation_events (conversation_id, seq, first_seq, type, data)
 				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
@@ -1439,7 +1439,7 @@ function beginStatement(budget: ReserveParts | null) {
 				ok.last_seq, ok.title, ok.context,
 				(select h from hist) as history,
 				(select levels from lv) as levels,
-				${budget ? sql`${budget.columns()},` : sql``}
+				${budget ? sql`${reserveColumns(budget)},` : sql``}
 				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
 			from (select 1) as one left join ok on true`;
 }

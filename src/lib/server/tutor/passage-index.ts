@@ -147,15 +147,18 @@ export class PassageIndex {
 	}
 
 	async #load(): Promise<Indexed> {
-		const [rows, print] = await Promise.all([
-			this.#db.execute(
-				sql`select id, source, title, body, tsv::text as tsv from course_passages order by id`
-			),
-			fingerprint(this.#db)
-		]);
+		// One statement, so the fingerprint is that of the rows read.
+		const rows = rowsOf<Omit<Passage, 'rank'> & { tsv: string | null; fingerprint: string }>(
+			await this.#db.execute(sql`
+				select f.fingerprint, p.id, p.source, p.title, p.body, p.tsv::text as tsv
+				from (select ${FINGERPRINT} as fingerprint) f
+				left join course_passages p on true
+				order by p.id`)
+		);
 		const passages: Indexed['passages'] = [];
 		const postings = new Map<string, [number, number][]>();
-		for (const row of rowsOf<Omit<Passage, 'rank'> & { tsv: string | null }>(rows)) {
+		for (const row of rows) {
+			if (row.id === null) continue; // no passages: the fingerprint's row alone
 			const i = passages.push({ id: row.id, source: row.source, title: row.title, body: row.body });
 			for (const [lexeme, weight] of parseTsvector(row.tsv ?? '')) {
 				let list = postings.get(lexeme);
@@ -163,16 +166,16 @@ export class PassageIndex {
 				list.push([i - 1, weight]);
 			}
 		}
-		return { passages, postings, fingerprint: print };
+		return { passages, postings, fingerprint: String(rows[0]?.fingerprint) };
 	}
 }
 
 /** Changes when a passage is added, removed or rewritten (a rewrite gets a new row version). */
+const FINGERPRINT = sql`(select count(*) || ':' || coalesce(sum(hashtext(id::text || xmin::text)), 0) from course_passages)`;
+
 async function fingerprint(db: Db): Promise<string> {
-	const [row] = rowsOf<{ n: number | string; h: number | string | null }>(
-		await db.execute(
-			sql`select count(*) as n, sum(hashtext(id::text || xmin::text)) as h from course_passages`
-		)
+	const [row] = rowsOf<{ fingerprint: string }>(
+		await db.execute(sql`select ${FINGERPRINT} as fingerprint`)
 	);
-	return `${row?.n}:${row?.h ?? 0}`;
+	return String(row?.fingerprint);
 }
