@@ -12,6 +12,7 @@ import { and, eq } from 'drizzle-orm';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
 import * as cache from '../../src/lib/server/cost/cache.ts';
+import { CostControl, type TurnOutcome, type TurnPlan } from '../../src/lib/server/cost/control.ts';
 import {
 	abandon,
 	GLOBAL,
@@ -210,6 +211,73 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		expect(row!.firstTokenMs!).toBeLessThanOrEqual(row!.latencyMs!);
 	});
 
+	it('records answers that end together in one statement, settling the student’s budget with their sum', async () => {
+		await updateCostSettings(db(), { userDailyUsd: 100 }, null, config.cost);
+		const results = await Promise.all(
+			Array.from({ length: 6 }, (_, i) => ask(ids[3]!, `Batch question ${i} [mock:tokens:20]`))
+		);
+		const rows = (await Promise.all(results.map((r) => usageOf(r.conversationId)))).flat();
+		expect(rows).toHaveLength(6);
+		expect(rows.every((r) => r.outcome === 'complete' && r.outputTokens === 20)).toBe(true);
+		// One statement, one transaction: one time for all six (six statements give six).
+		expect(new Set(rows.map((r) => r.createdAt.getTime())).size).toBe(1);
+		// Each reservation's worst case was replaced by the real cost.
+		const student = (await db().select().from(schema.spendDaily)).find((r) => r.subject === ids[3]);
+		expect(student!.calls).toBe(6);
+		expect(student!.usd).toBeCloseTo(
+			rows.reduce((n, r) => n + r.costUsd, 0),
+			9
+		);
+	});
+
+	it('a usage row the database refuses costs only itself: the rest of its batch is written', async () => {
+		const mock = createMockProvider({ tokenDelayMs: 0, tokenCount: 1 });
+		const cost = new CostControl({ db, config, provider: mock });
+		const price = {
+			inputPerMTok: 3,
+			outputPerMTok: 15,
+			cachedInputPerMTok: 0.3,
+			cacheWritePerMTok: 3
+		};
+		const plan = (question: string): TurnPlan => ({
+			userId: ids[0]!,
+			kind: 'provider',
+			provider: mock,
+			model: 'mock-tutor',
+			routed: false,
+			notice: null,
+			cached: null,
+			cacheKey: null,
+			eligible: false,
+			reservation: null,
+			price,
+			basePrice: price,
+			lessonId: null,
+			question,
+			promptChars: 400,
+			startedAt: Date.now()
+		});
+		const good = await convos.create(db(), ids[0]!);
+		const outcome = (conversationId: string): TurnOutcome => ({
+			conversationId,
+			messageId: crypto.randomUUID(),
+			outcome: 'complete',
+			usage: { inputTokens: 100, outputTokens: 10 },
+			text: 'An answer.',
+			firstTokenAt: Date.now()
+		});
+		// Queued together; the second names a conversation that does not exist (a foreign key).
+		await Promise.all([
+			cost.record(plan('one'), outcome(good.id)),
+			cost.record(plan('two'), outcome(crypto.randomUUID())),
+			cost.record(plan('three'), outcome(good.id))
+		]);
+		const rows = await usageOf(good.id);
+		expect(rows).toHaveLength(2);
+		expect(await db().select().from(schema.llmUsage)).toHaveLength(2);
+		await cost.stop();
+	});
+
 	it('refuses the call that would cross a student’s budget, falls back to the offline tutor and alerts once', async () => {
 		// A question reserves its worst case before its prompt is known: the largest prompt (6000
 		// history + 6000 other tokens at 3 $/M) and 10 000 output tokens at 15 $/M, 0.186 $. Two fit
@@ -364,7 +432,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			globalDailyUsd
 		});
 
-		it('writes the server’s row once per share of 16 questions and counts every call', async () => {
+		it('writes the server’s row once per share (16 questions, or the last second’s) and counts every call', async () => {
 			// Timers that never fire on their own: the test flushes.
 			const server = new ServerRow(() => db(), { everyMs: 3_600_000, idleMs: 3_600_000 });
 			const settings = budgets(100);
@@ -372,8 +440,10 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 				const r = await reserve(db(), inputFor(ids[i % 4]!, 0.01, settings), server);
 				expect(r.ok).toBe(true);
 			}
-			// Two writes of 0.01 + a share of 0.16: questions 1 and 18 wrote; the others drew.
-			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.34, 9);
+			// Question 1 wrote 0.01 + a share of 16 questions (0.16), which 15 drew (the last cent
+			// of 0.16 is a float short of 0.01); question 17 wrote 0.01 + a share of the 17 questions
+			// that came in the last second (0.17). The others drew.
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.35, 9);
 			expect((await rowOf(GLOBAL))!.calls).toBe(2);
 			// A question drawn from the share and then refused (a busy conversation) puts it back.
 			const input = inputFor(ids[0]!, 0.01, settings);
@@ -382,7 +452,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			abandon(parts, input, server);
 			await server.flush();
 			expect(await rowOf(GLOBAL)).toMatchObject({ calls: 20 });
-			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.34, 9);
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.35, 9);
 			// The students' rows were written with every question.
 			const students = (await db().select().from(schema.spendDaily)).filter(
 				(r) => r.subject !== GLOBAL
@@ -391,6 +461,24 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			// Stopping gives the rest of the share back: the row holds exactly the 20 estimates.
 			await server.stop();
 			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.2, 9);
+		});
+
+		it('questions arriving while a share is asked for wait for it instead of queueing on the row', async () => {
+			const server = new ServerRow(() => db(), { everyMs: 3_600_000, idleMs: 3_600_000 });
+			const settings = budgets(100);
+			// 12 at once: the first asks for a share; the other 11 draw from it once it is taken.
+			// (Without waiting, each of them wrote its estimate to the server's row: 12 writes.)
+			const results = await Promise.all(
+				Array.from({ length: 12 }, (_, i) =>
+					reserve(db(), inputFor(ids[i % 4]!, 0.01, settings), server)
+				)
+			);
+			expect(results.every((r) => r.ok)).toBe(true);
+			expect((await rowOf(GLOBAL))!.calls).toBe(1);
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.17, 9);
+			await server.stop();
+			expect(await rowOf(GLOBAL)).toMatchObject({ calls: 12 });
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.12, 9);
 		});
 
 		it('a share never takes the server’s row past its limit; two replicas race for the last cents', async () => {

@@ -148,6 +148,24 @@ export function reserveParts(input: ReserveInput, server?: ServerRow): ReservePa
 	};
 }
 
+/**
+ * `reserveParts`, except that a question finding this process's share empty while another
+ * question's request for a new one is under way waits for that request (one statement) and then
+ * draws from the new share, instead of writing the server's row itself. Under load that write
+ * queued behind every other question's on the row's lock, holding a pooled connection meanwhile.
+ */
+export async function reservePartsSoon(
+	input: ReserveInput,
+	server?: ServerRow
+): Promise<ReserveParts | null> {
+	for (let waits = 0; ; waits++) {
+		const parts = reserveParts(input, server);
+		const asked = server?.asked;
+		if (parts?.shape !== 'estimate' || !asked || waits === 3) return parts;
+		await asked;
+	}
+}
+
 /** The reservation's CTEs for `shape`, with placeholders for `ReserveParts.values`. */
 export function reserveCtes(shape: ReserveShape, when?: SQL) {
 	const p = (name: string) => sql`${sql.placeholder(name)}`;
@@ -192,7 +210,7 @@ export async function reserve(
 	input: ReserveInput,
 	server?: ServerRow
 ): Promise<ReserveResult> {
-	const parts = reserveParts(input, server);
+	const parts = await reservePartsSoon(input, server);
 	if (!parts) return reserveOutcome(db, input, null);
 	try {
 		const [row] = rowsOf<{
@@ -309,19 +327,26 @@ export async function reserveOutcome(
 }
 
 /**
- * Replaces a reservation's estimate with what the call really cost, on the student's rows (the
- * server's row is settled in sums, see `ServerRow`): a statement part built once (see
- * `prebuilt`), with the values of `settleValues`.
+ * Settles many reservations at once: a part of the turns' usage statement reading the rows of
+ * `rows` whose `settle` holds (`delta` dollars on each of `subjects` on `day`), summed per row of
+ * `spend_daily` so each is written once.
  */
-export function settlePart() {
-	const P = sql.placeholder;
+export function settleRowsPart(rows: SQL) {
 	return sql`
-		update spend_daily set usd = greatest(0, usd + ${P('delta')}::float8)
-		where ${P('settle')}::boolean and day = ${P('day')}::date
-			and subject in (select jsonb_array_elements_text(${P('subjects')}::jsonb))`;
+		update spend_daily s set usd = greatest(0, s.usd + d.delta)
+		from (
+			select x.subject, r.day, sum(r.delta) as delta
+			from ${rows} r cross join lateral jsonb_array_elements_text(r.subjects) as x(subject)
+			where r.settle group by x.subject, r.day
+		) d
+		where s.subject = d.subject and s.day = d.day`;
 }
 
-/** The values of `settlePart` (no reservation: nothing to settle). */
+/**
+ * A row of `settleRowsPart`: replaces a reservation's estimate with what the call really cost, on
+ * the student's row (the server's row is settled in sums, see `ServerRow`). No reservation:
+ * nothing to settle.
+ */
 export function settleValues(reservation: Reservation | null, actualUsd: number) {
 	const delta = reservation ? actualUsd - reservation.estimateUsd : 0;
 	const subjects = reservation?.subjects.filter((s) => s !== GLOBAL) ?? [];
@@ -329,17 +354,31 @@ export function settleValues(reservation: Reservation | null, actualUsd: number)
 		settle: delta !== 0 && subjects.length > 0,
 		delta,
 		day: reservation?.day ?? '1970-01-01',
-		subjects: JSON.stringify(subjects)
+		subjects
 	};
 }
 
 /** Replaces a reservation's estimate with what the call really cost, on the student's row. */
 export async function settle(db: Db, reservation: Reservation, actualUsd: number) {
 	const values = settleValues(reservation, actualUsd);
-	if (values.settle) await prebuilt(db, 'budget.settle', settlePart, values);
+	if (!values.settle) return;
+	await prebuilt(
+		db,
+		'budget.settle',
+		() => sql`
+			with v as (
+				select * from jsonb_to_recordset(${sql.placeholder('rows')}::jsonb)
+					as v(settle boolean, delta float8, day date, subjects jsonb)
+			)
+			${settleRowsPart(sql`v`)}`,
+		{ rows: JSON.stringify([values]) }
+	);
 }
 
-/** A share of the server's row holds this many questions' estimates (at most `SHARE_OF_LIMIT`). */
+/**
+ * A share of the server's row holds the estimates of as many questions as this process reserved in
+ * the last second, and of at least this many (at most `SHARE_OF_LIMIT`).
+ */
 const SHARE_QUESTIONS = 16;
 /** A share is at most this part of the server's daily limit. */
 const SHARE_OF_LIMIT = 0.02;
@@ -350,9 +389,11 @@ const SHARE_OF_LIMIT = 0.02;
  * until its statement commits: under load it is the row every question queues for. So:
  *
  * - **Shares.** When a reservation has to go to the server's row, it takes its estimate plus a
- *   share: room for about `SHARE_QUESTIONS` more questions (at most `SHARE_OF_LIMIT` of the
- *   limit), one request at a time per process. The next questions draw their estimates from the
- *   share in memory and write only the student's row. A share counts as spent until it is drawn
+ *   share: room for as many more questions as the process reserved in the last second (at least
+ *   `SHARE_QUESTIONS`, at most `SHARE_OF_LIMIT` of the limit), one request at a time per process.
+ *   Questions that find the share empty while a request is under way wait for it (see
+ *   `reservePartsSoon`) rather than queue for the row's lock. The next questions draw their
+ *   estimates from the share in memory and write only the student's row. A share counts as spent until it is drawn
  *   or given back (after `idleMs` without a draw, at shutdown, when the day changes, or when the
  *   settings are read again: every few seconds and after an admin's change), so the server's
  *   total errs high by at most the replicas' shares, and the limit is never crossed: a share is
@@ -382,8 +423,11 @@ export class ServerRow {
 	 * new object voids the share).
 	 */
 	#share = { day: '', usd: 0, total: 0, drawnAt: 0, settings: null as object | null };
-	/** A reservation is asking for a share: others ask for their estimate alone meanwhile. */
-	#asking = false;
+	/** A reservation is asking for a share: settles when it ends (see `asked`). */
+	#asking: PromiseWithResolvers<void> | null = null;
+	/** Questions served from or asking for a share, per tenth of a second over the last second. */
+	readonly #demand = new Uint32Array(10);
+	#demandTick = 0;
 	#timer: ReturnType<typeof setInterval> | undefined;
 
 	constructor(db: () => Db, options: { everyMs?: number; idleMs?: number } = {}) {
@@ -400,7 +444,26 @@ export class ServerRow {
 		share.usd -= estimateUsd;
 		share.drawnAt = Date.now();
 		this.#count(day, 0, 1);
+		this.#demanded(share.drawnAt);
 		return true;
+	}
+
+	/** Counts a question at `now` and returns how many came in the last second. */
+	#demanded(now: number) {
+		const tick = Math.floor(now / 100);
+		const demand = this.#demand;
+		// Tenths that passed since the last question held older counts: they start again at 0.
+		for (let t = Math.max(this.#demandTick + 1, tick - 9); t <= tick; t++) demand[t % 10] = 0;
+		this.#demandTick = Math.max(this.#demandTick, tick);
+		demand[tick % 10]! += 1;
+		let total = 0;
+		for (const n of demand) total += n;
+		return total;
+	}
+
+	/** Settles when the share request under way ends; null when none is. */
+	get asked(): Promise<void> | null {
+		return this.#asking?.promise ?? null;
 	}
 
 	/** Puts a drawn estimate back (its question was refused or never reached the database). */
@@ -417,18 +480,23 @@ export class ServerRow {
 	 */
 	shareSize(estimateUsd: number, limitUsd: number): number {
 		if (this.#asking) return 0;
+		const questions = Math.max(SHARE_QUESTIONS, this.#demanded(Date.now()));
 		const size = Math.min(
-			estimateUsd * SHARE_QUESTIONS,
+			estimateUsd * questions,
 			limitUsd > 0 ? limitUsd * SHARE_OF_LIMIT : Infinity
 		);
 		if (size < estimateUsd) return 0;
-		this.#asking = true;
+		this.#asking = Promise.withResolvers();
 		return size;
+	}
+
+	#asked() {
+		this.#asking?.resolve();
+		this.#asking = null;
 	}
 
 	/** A reservation took a share of `extraUsd` on the server's row, whose total is now `totalUsd`. */
 	credit(day: string, extraUsd: number, totalUsd: number, settings: object) {
-		this.#asking = false;
 		const share = this.#share;
 		if (share.day !== day || share.settings !== settings) this.#giveBackShare();
 		share.day = day;
@@ -436,11 +504,12 @@ export class ServerRow {
 		share.usd += extraUsd;
 		share.total = totalUsd;
 		share.drawnAt = Date.now();
+		this.#asked();
 	}
 
 	/** A share request ended without a share (it did not fit, or the question was refused). */
 	noShare() {
-		this.#asking = false;
+		this.#asked();
 	}
 
 	/** The server's total as of this process's last share (for the warning level). */

@@ -19,7 +19,7 @@
  * const hit = await lookup(db, key);
  */
 import { createHash } from 'node:crypto';
-import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
+import { and, count, eq, gt, lt, sql, sum, type SQL } from 'drizzle-orm';
 import type { Db } from '../db';
 import { llmUsage, responseCache } from '../db/schema';
 import type { ChatMessage } from '../ai/types';
@@ -113,18 +113,16 @@ export async function lookup(db: Db, key: string): Promise<CachedAnswer | null> 
 }
 
 /**
- * Keeps a complete answer for `ttlSeconds`: a part of the turn's usage statement, built once (see
- * `prebuilt`), whose values are placeholders; it writes only when `store` holds.
+ * Keeps complete answers, each for its `ttl_seconds`: a part of the turns' usage statement (see
+ * `CostControl.record`) reading the rows of `rows` whose `store` holds (the last of a key wins).
  */
-export function storePart() {
-	const P = sql.placeholder;
+export function storePart(rows: SQL) {
 	return sql`
 		insert into response_cache
 			(key, lesson_id, question, answer, provider, model, input_tokens, output_tokens, cost_usd, expires_at)
-		select ${P('key')}::text, ${P('lessonId')}::uuid, ${P('question')}::text, ${P('answer')}::text,
-			${P('provider')}::text, ${P('model')}::text, ${P('inputTokens')}::int, ${P('outputTokens')}::int,
-			${P('uncachedUsd')}::float8, now() + make_interval(secs => ${P('ttlSeconds')}::float8)
-		where ${P('store')}::boolean
+		select distinct on (r.key) r.key, r.lesson_id, r.question, r.answer, r.provider, r.model,
+			r.input_tokens, r.output_tokens, r.uncached_usd, now() + make_interval(secs => r.ttl_seconds)
+		from ${rows} r where r.store order by r.key, r.n desc
 		on conflict (key) do update set
 			lesson_id = excluded.lesson_id, question = excluded.question, answer = excluded.answer,
 			provider = excluded.provider, model = excluded.model, input_tokens = excluded.input_tokens,

@@ -26,9 +26,9 @@ import type { TutorContext } from '../tutor/prompt';
 import {
 	reserve,
 	reserveOutcome,
-	reserveParts,
+	reservePartsSoon,
 	settle,
-	settlePart,
+	settleRowsPart,
 	settleValues,
 	ServerRow,
 	abandon,
@@ -94,6 +94,9 @@ export class CostControl {
 	readonly #inFlight = new Map<string, SharedAnswer>();
 	readonly #leading = new WeakMap<TurnPlan, SharedAnswer>();
 	#timer: ReturnType<typeof setInterval> | undefined;
+	/** Turns' usage rows waiting for the next batch (see `#queueRecord`). */
+	#records: QueuedRecord[] = [];
+	#recordTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(options: {
 		db: () => Db;
@@ -125,6 +128,7 @@ export class CostControl {
 
 	async stop() {
 		clearInterval(this.#timer);
+		await this.#writeRecords();
 		await this.#serverRow.stop();
 	}
 
@@ -390,7 +394,7 @@ export class CostControl {
 			alerts: this.#config.alerts
 		};
 		const server = this.#serverRow;
-		const parts = reserveParts(input, server);
+		const parts = await reservePartsSoon(input, server);
 		return {
 			parts,
 			finish: (row: ReserveRow | null): Promise<Reserved> =>
@@ -433,6 +437,55 @@ export class CostControl {
 		} finally {
 			// The answer is in the cache now (or will not be): questions waiting for it go on.
 			this.#leading.get(plan)?.retire();
+		}
+	}
+
+	/**
+	 * Queues a turn's usage row (see `recordStatement`) for the next batch and resolves once it is
+	 * written (`written` then runs) or could not be. Answers end hundreds of times a second under
+	 * load: one statement per batch instead of one per answer spares the database and this process
+	 * a round trip each.
+	 */
+	#queueRecord(row: RecordRow, written: () => void): Promise<void> {
+		const { promise, resolve } = Promise.withResolvers<void>();
+		this.#records.push({ row, written, done: resolve });
+		this.#recordTimer ??= setTimeout(() => void this.#writeRecords(), RECORD_BATCH_MS);
+		return promise;
+	}
+
+	async #writeRecords() {
+		clearTimeout(this.#recordTimer);
+		this.#recordTimer = undefined;
+		const batch = this.#records.splice(0);
+		for (let i = 0; i < batch.length; i += RECORD_BATCH_ROWS)
+			await this.#write(batch.slice(i, i + RECORD_BATCH_ROWS));
+	}
+
+	/** Writes a batch; if that fails, each row alone, so one bad row costs only itself. */
+	async #write(batch: QueuedRecord[]): Promise<void> {
+		try {
+			await prebuilt(this.#db(), 'cost.record', recordStatement, {
+				rows: JSON.stringify(batch.map((r, n) => ({ ...r.row, n })))
+			});
+		} catch (err) {
+			if (batch.length > 1) {
+				for (const r of batch) await this.#write([r]);
+				return;
+			}
+			logger().warn(
+				{ err, conversationId: batch[0]?.row.conversation_id },
+				'recording AI usage failed'
+			);
+			for (const r of batch) r.done();
+			return;
+		}
+		for (const r of batch) {
+			try {
+				r.written();
+			} catch (err) {
+				logger().warn({ err }, 'counting AI usage failed');
+			}
+			r.done();
 		}
 	}
 
@@ -484,47 +537,51 @@ export class CostControl {
 							ttlSeconds: (await this.settings()).cacheTtlSeconds
 						}
 					: null;
-			await prebuilt(db, 'cost.record', recordStatement, {
-				...settleValues(plan.reservation, costUsd),
-				store: store !== null,
-				key: store?.key ?? '',
-				lessonId: plan.lessonId,
-				question: cache.normalizeQuestion(plan.question).slice(0, 500),
-				answer: out.text,
-				ttlSeconds: store?.ttlSeconds ?? 0,
-				uncachedUsd: uncachedCostOf(plan.price, usage),
-				userId: row.userId,
-				conversationId: row.conversationId,
-				messageId: row.messageId,
-				routed: row.routed,
-				cacheEligible: row.cacheEligible,
-				outcome: row.outcome,
-				errorKind: row.errorKind,
-				latencyMs: row.latencyMs,
-				firstTokenMs: row.firstTokenMs,
-				provider: plan.provider.name,
-				model: plan.model,
-				source: plan.kind === 'offline' ? 'offline' : 'provider',
-				inputTokens: usage.inputTokens,
-				outputTokens: usage.outputTokens,
-				cachedInputTokens: usage.cachedInputTokens ?? 0,
-				cacheWriteTokens: usage.cacheWriteTokens ?? 0,
-				costUsd,
-				savedUsd: plan.kind === 'offline' ? 0 : savedUsd
-			});
-			if (plan.reservation) this.#serverRow.add(plan.reservation, costUsd);
-			if (store) this.#index.add(store.key, Date.now() + store.ttlSeconds * 1000);
-			recordLlmCall({
-				provider: plan.provider.name,
-				model: plan.model,
-				outcome: out.outcome,
-				latencyMs,
-				firstTokenMs,
-				inputTokens: usage.inputTokens,
-				outputTokens: usage.outputTokens,
-				cachedInputTokens: usage.cachedInputTokens ?? 0,
-				costUsd
-			});
+			await this.#queueRecord(
+				{
+					...settleValues(plan.reservation, costUsd),
+					store: store !== null,
+					key: store?.key ?? '',
+					lesson_id: plan.lessonId,
+					question: cache.normalizeQuestion(plan.question).slice(0, 500),
+					answer: out.text,
+					ttl_seconds: store?.ttlSeconds ?? 0,
+					uncached_usd: uncachedCostOf(plan.price, usage),
+					user_id: row.userId,
+					conversation_id: row.conversationId,
+					message_id: row.messageId,
+					routed: row.routed,
+					cache_eligible: row.cacheEligible,
+					outcome: row.outcome,
+					error_kind: row.errorKind,
+					latency_ms: row.latencyMs,
+					first_token_ms: row.firstTokenMs,
+					provider: plan.provider.name,
+					model: plan.model,
+					source: plan.kind === 'offline' ? 'offline' : 'provider',
+					input_tokens: usage.inputTokens,
+					output_tokens: usage.outputTokens,
+					cached_input_tokens: usage.cachedInputTokens ?? 0,
+					cache_write_tokens: usage.cacheWriteTokens ?? 0,
+					cost_usd: costUsd,
+					saved_usd: plan.kind === 'offline' ? 0 : savedUsd
+				},
+				() => {
+					if (plan.reservation) this.#serverRow.add(plan.reservation, costUsd);
+					if (store) this.#index.add(store.key, Date.now() + store.ttlSeconds * 1000);
+					recordLlmCall({
+						provider: plan.provider.name,
+						model: plan.model,
+						outcome: out.outcome,
+						latencyMs,
+						firstTokenMs,
+						inputTokens: usage.inputTokens,
+						outputTokens: usage.outputTokens,
+						cachedInputTokens: usage.cachedInputTokens ?? 0,
+						costUsd
+					});
+				}
+			);
 		} catch (err) {
 			logger().warn({ err, conversationId: out.conversationId }, 'recording AI usage failed');
 		}
@@ -649,27 +706,55 @@ export class BudgetReached extends Error {
 	}
 }
 
+/** How long a turn's usage row waits for others to be written with it, at most. */
+const RECORD_BATCH_MS = 100;
+/** Rows per usage statement, at most. */
+const RECORD_BATCH_ROWS = 500;
+
+/** A turn's usage row, as `recordStatement` reads it. */
+type RecordRow = ReturnType<typeof settleValues> & {
+	store: boolean;
+	key: string;
+	conversation_id: string;
+	[column: string]: unknown;
+};
+
+interface QueuedRecord {
+	row: RecordRow;
+	/** Runs once the row is written. */
+	written: () => void;
+	done: () => void;
+}
+
 /**
- * The end of a turn in one statement (see `prebuilt`): settles the reservation on the student's
- * row (when `settle`), keeps a complete answer for the cache (when `store`) and logs the call.
+ * The end of many turns in one statement (see `prebuilt`), from the JSON array `rows`: settles
+ * the reservations on the students' rows (where `settle`), keeps complete answers for the cache
+ * (where `store`) and logs the calls.
  */
 function recordStatement() {
-	const P = sql.placeholder;
+	const v = sql`v`;
 	return sql`
-	with settled as (${settlePart()}
+	with v as (
+		select * from jsonb_to_recordset(${sql.placeholder('rows')}::jsonb) as v(
+			n int, settle boolean, delta float8, day date, subjects jsonb,
+			store boolean, key text, lesson_id uuid, question text, answer text, ttl_seconds float8,
+			uncached_usd float8, user_id uuid, conversation_id uuid, message_id uuid, routed boolean,
+			cache_eligible boolean, outcome text, error_kind text, latency_ms int, first_token_ms int,
+			provider text, model text, source text, input_tokens int, output_tokens int,
+			cached_input_tokens int, cache_write_tokens int, cost_usd float8, saved_usd float8)
+	),
+	settled as (${settleRowsPart(v)}
 		returning 1
 	),
-	cached as (${cache.storePart()}
+	cached as (${cache.storePart(v)}
 		returning 1
 	)
 	insert into llm_usage
 		(user_id, conversation_id, message_id, purpose, routed, cache_eligible, outcome, error_kind,
 		latency_ms, first_token_ms, provider, model, source, input_tokens, output_tokens,
 		cached_input_tokens, cache_write_tokens, cost_usd, saved_usd)
-	values (${P('userId')}::uuid, ${P('conversationId')}::uuid, ${P('messageId')}::uuid, 'tutor',
-		${P('routed')}::boolean, ${P('cacheEligible')}::boolean, ${P('outcome')}::text, ${P('errorKind')}::text,
-		${P('latencyMs')}::int, ${P('firstTokenMs')}::int, ${P('provider')}::text, ${P('model')}::text,
-		${P('source')}::text, ${P('inputTokens')}::int, ${P('outputTokens')}::int,
-		${P('cachedInputTokens')}::int, ${P('cacheWriteTokens')}::int, ${P('costUsd')}::float8,
-		${P('savedUsd')}::float8)`;
+	select user_id, conversation_id, message_id, 'tutor', routed, cache_eligible, outcome, error_kind,
+		latency_ms, first_token_ms, provider, model, source, input_tokens, output_tokens,
+		cached_input_tokens, cache_write_tokens, cost_usd, saved_usd
+	from v order by n`;
 }

@@ -242,6 +242,8 @@ export class TutorEngine {
 	readonly #retrieve: retrieval.Retrieve;
 	readonly #cost: CostControl;
 	readonly #generations = new Map<string, Generation>();
+	/** The same generations by conversation (one at a time per conversation). */
+	readonly #byConversation = new Map<string, Generation>();
 	readonly #known = new KnownConversations();
 	/** Each student's overall level as the last send statement read it. */
 	readonly #levels = new Map<string, SkillLevel | null>();
@@ -407,8 +409,14 @@ export class TutorEngine {
 	}
 
 	#generationFor(conversationId: string) {
-		for (const g of this.#generations.values()) if (g.conversationId === conversationId) return g;
-		return undefined;
+		return this.#byConversation.get(conversationId);
+	}
+
+	/** The generation has ended here: saved, fenced off or dropped. */
+	#forget(g: Generation) {
+		this.#generations.delete(g.id);
+		if (this.#byConversation.get(g.conversationId) === g)
+			this.#byConversation.delete(g.conversationId);
 	}
 
 	async #read(conversationId: string, since: number): Promise<LogEvent[]> {
@@ -876,6 +884,7 @@ export class TutorEngine {
 			resolveDone: () => resolveDone()
 		};
 		this.#generations.set(generationId, g);
+		this.#byConversation.set(conversationId, g);
 		for (const e of events) this.fanout.publish(conversationId, e);
 		void this.#run(g, 'started' in how ? how.started : undefined, 'mode' in how ? how : {});
 	}
@@ -1117,7 +1126,7 @@ export class TutorEngine {
 	}
 
 	#drop(g: Generation) {
-		this.#generations.delete(g.id);
+		this.#forget(g);
 		g.resolveDone();
 	}
 
@@ -1275,14 +1284,14 @@ export class TutorEngine {
 					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
 					if (b.renew) b.g.lastRenewAt = now;
 					if (b.announce) b.g.announce = false;
-					if (b.release) this.#generations.delete(b.g.id);
+					if (b.release) this.#forget(b.g);
 				} else {
 					logger().warn(
 						{ conversationId: b.g.conversationId },
 						'generation lost its lease; stopping it'
 					);
 					b.g.controller.abort('lost-lease');
-					this.#generations.delete(b.g.id);
+					this.#forget(b.g);
 					b.g.resolveDone();
 				}
 			}
