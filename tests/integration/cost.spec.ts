@@ -432,7 +432,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			globalDailyUsd
 		});
 
-		it('writes the server’s row once per share (16 questions, or the last second’s) and counts every call', async () => {
+		it('writes the server’s row once per share, topped up ahead, and counts every call', async () => {
 			// Timers that never fire on their own: the test flushes.
 			const server = new ServerRow(() => db(), { everyMs: 3_600_000, idleMs: 3_600_000 });
 			const settings = budgets(100);
@@ -440,11 +440,12 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 				const r = await reserve(db(), inputFor(ids[i % 4]!, 0.01, settings), server);
 				expect(r.ok).toBe(true);
 			}
-			// Question 1 wrote 0.01 + a share of 16 questions (0.16), which 15 drew (the last cent
-			// of 0.16 is a float short of 0.01); question 17 wrote 0.01 + a share of the 17 questions
-			// that came in the last second (0.17). The others drew.
-			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.35, 9);
-			expect((await rowOf(GLOBAL))!.calls).toBe(2);
+			await server.asked;
+			// Question 1 wrote 0.01 + a share of 16 questions (0.16). Once the questions after it had
+			// drawn half of that, the next share (16 questions: fewer came in the last second) was
+			// taken beside them, counted as no call. No other question wrote the server's row.
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.33, 9);
+			expect((await rowOf(GLOBAL))!.calls).toBe(1);
 			// A question drawn from the share and then refused (a busy conversation) puts it back.
 			const input = inputFor(ids[0]!, 0.01, settings);
 			const parts = reserveParts(input, server);
@@ -452,7 +453,7 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			abandon(parts, input, server);
 			await server.flush();
 			expect(await rowOf(GLOBAL)).toMatchObject({ calls: 20 });
-			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.35, 9);
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.33, 9);
 			// The students' rows were written with every question.
 			const students = (await db().select().from(schema.spendDaily)).filter(
 				(r) => r.subject !== GLOBAL
@@ -474,8 +475,10 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 				)
 			);
 			expect(results.every((r) => r.ok)).toBe(true);
+			// Having drawn more than half of it, they took the next share ahead (no call).
+			await server.asked;
 			expect((await rowOf(GLOBAL))!.calls).toBe(1);
-			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.17, 9);
+			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.33, 9);
 			await server.stop();
 			expect(await rowOf(GLOBAL)).toMatchObject({ calls: 12 });
 			expect((await rowOf(GLOBAL))!.usd).toBeCloseTo(0.12, 9);

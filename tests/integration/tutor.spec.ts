@@ -574,6 +574,58 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				for (const id of ids) expect((await answerOf(id)).status).toBe('complete');
 			}));
 
+		it('with many answers streaming, flushes come less often (fewer, larger log rows)', async () => {
+			// Five conversations per student: each student's daily budget holds a few answers' worst case.
+			const students = await t.database.db
+				.insert(schema.users)
+				.values(
+					Array.from({ length: 24 }, (_, i) => ({
+						email: `busy-${i}-${crypto.randomUUID()}@example.com`,
+						displayName: 'B',
+						passwordHash: 'x'
+					}))
+				)
+				.returning();
+			const owner = (i: number) => students[i % students.length]!.id;
+			// 120 answers of 400 ms at once on a replica set to flush every 50 ms: with that load the
+			// interval stretches to about 170 ms (250 ms at 200 answers).
+			const replica = new TutorEngine({
+				database: t.database,
+				config: { ...config, tutor: { ...config.tutor, flushMs: 50 } },
+				provider: createMockProvider({ tokenDelayMs: 10, tokenCount: 40 })
+			});
+			await replica.start();
+			try {
+				const ids = await Promise.all(
+					Array.from(
+						{ length: 120 },
+						async (_, i) => (await convos.create(t.database.db, owner(i))).id
+					)
+				);
+				const sent = await Promise.all(
+					ids.map((id, i) =>
+						replica.send(owner(i), id, crypto.randomUUID(), `Busy ${i} ${crypto.randomUUID()}`)
+					)
+				);
+				expect(sent.every((r) => r.ok)).toBe(true);
+				for (const [i, id] of ids.entries()) await until(idle(id, owner(i)), 20_000);
+				const [row] = await t.database.db
+					.select({ n: sql<number>`count(*)::int` })
+					.from(schema.conversationEvents)
+					.where(sql`${schema.conversationEvents.conversationId} in ${ids}`);
+				// The send's two rows, then a row per flush while the answer streams: 6 to 7 here with
+				// the stretched interval; 12 to 13 when it stays at 50 ms.
+				expect(Number(row!.n) / ids.length).toBeLessThanOrEqual(9);
+				for (const id of ids) {
+					const answer = await answerOf(id);
+					expect([answer.status, answer.errorKind]).toEqual(['complete', null]);
+					expect(answer.content.split('Token').length - 1).toBe(40);
+				}
+			} finally {
+				await replica.close(1000);
+			}
+		}, 60_000);
+
 		it('a question sent right after the end saves it first: accepted, with the whole answer as history', () =>
 			slowFlush(async (replica, userId) => {
 				const c = await convos.create(t.database.db, userId);

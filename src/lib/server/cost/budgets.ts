@@ -50,11 +50,11 @@ export type ReserveResult =
  * Adds `amount` to a subject's day if the total stays within `limit` (0: no limit) and `when`
  * holds; returns the new total (no row when refused). The row lock orders concurrent calls.
  */
-function upsert(subject: SQL, day: SQL, amount: SQL, limit: SQL, when?: SQL) {
+function upsert(subject: SQL, day: SQL, amount: SQL, limit: SQL, when?: SQL, calls = sql`1`) {
 	return sql`
 		insert into spend_daily (subject, day, usd, calls)
-		select ${subject}, ${day}::date, ${amount}::float8, 1 ${when ? sql`where ${when}` : sql``}
-		on conflict (subject, day) do update set usd = spend_daily.usd + excluded.usd, calls = spend_daily.calls + 1
+		select ${subject}, ${day}::date, ${amount}::float8, ${calls} ${when ? sql`where ${when}` : sql``}
+		on conflict (subject, day) do update set usd = spend_daily.usd + excluded.usd, calls = spend_daily.calls + excluded.calls
 		where ${limit}::float8 <= 0 or spend_daily.usd + excluded.usd <= ${limit}::float8
 		returning usd`;
 }
@@ -130,6 +130,7 @@ export function reserveParts(input: ReserveInput, server?: ServerRow): ReservePa
 	if (globalLimit > 0 && estimateUsd > globalLimit) return null;
 	const day = utcDay();
 	const drawn = server?.draw(day, estimateUsd, settings) ?? false;
+	if (drawn) server?.refillAhead(day, estimateUsd, globalLimit, settings);
 	const extra = drawn ? 0 : (server?.shareSize(estimateUsd, globalLimit) ?? 0);
 	return {
 		day,
@@ -422,7 +423,15 @@ export class ServerRow {
 	 * then, and the settings it was taken under (re-read every few seconds and after a change: a
 	 * new object voids the share).
 	 */
-	#share = { day: '', usd: 0, total: 0, drawnAt: 0, settings: null as object | null };
+	#share = {
+		day: '',
+		usd: 0,
+		/** What the share held when last topped up (see `refillAhead`). */
+		full: 0,
+		total: 0,
+		drawnAt: 0,
+		settings: null as object | null
+	};
 	/** A reservation is asking for a share: settles when it ends (see `asked`). */
 	#asking: PromiseWithResolvers<void> | null = null;
 	/** Questions served from or asking for a share, per tenth of a second over the last second. */
@@ -502,9 +511,43 @@ export class ServerRow {
 		share.day = day;
 		share.settings = settings;
 		share.usd += extraUsd;
+		share.full = share.usd;
 		share.total = totalUsd;
 		share.drawnAt = Date.now();
 		this.#asked();
+	}
+
+	/**
+	 * Once a question has drawn the share below half of what it held, asks for the next share on
+	 * its own (one statement, beside the questions), so that under steady load no question finds
+	 * the share empty and has to wait for one.
+	 */
+	refillAhead(day: string, estimateUsd: number, limitUsd: number, settings: object) {
+		const share = this.#share;
+		if (this.#asking || share.usd >= share.full / 2) return;
+		const extraUsd = this.shareSize(estimateUsd, limitUsd);
+		if (!extraUsd) return;
+		const statement = upsert(
+			sql`${GLOBAL}`,
+			sql`${day}`,
+			sql`${extraUsd}`,
+			sql`${limitUsd}`,
+			undefined,
+			sql`0`
+		);
+		this.#db()
+			.execute(statement)
+			.then(
+				(result) => {
+					const [row] = rowsOf<{ usd: number | string }>(result);
+					if (row) this.credit(day, extraUsd, Number(row.usd), settings);
+					else this.noShare(); // it would cross the limit: questions ask for their own
+				},
+				(err: unknown) => {
+					this.noShare();
+					logger().warn({ err }, 'taking a share of the server budget failed');
+				}
+			);
 	}
 
 	/** A share request ended without a share (it did not fit, or the question was refused). */
@@ -535,6 +578,7 @@ export class ServerRow {
 		const share = this.#share;
 		if (share.usd > 0) this.#count(share.day, -share.usd, 0);
 		share.usd = 0;
+		share.full = 0;
 		share.settings = null;
 	}
 
@@ -545,6 +589,7 @@ export class ServerRow {
 
 	async stop() {
 		clearInterval(this.#timer);
+		await this.asked; // a share being taken is given back below with the rest
 		this.#giveBackShare();
 		await this.flush();
 	}

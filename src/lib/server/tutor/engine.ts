@@ -55,6 +55,9 @@ import { resolveContext } from '../learn/tutor-context';
 export const RECOVERY_GAP = 1000;
 /** Unsaved events that force a flush before the timer. */
 const FLUSH_AT_EVENTS = 200;
+/** The longest time between flushes, reached with `BUSY_GENERATIONS` answers streaming here. */
+const BUSY_FLUSH_MS = 250;
+const BUSY_GENERATIONS = 200;
 /** An owner that cannot save this many events stops rather than show text it may lose. */
 const MAX_UNSAVED_EVENTS = 900;
 const EVENTS_CHANNEL = 'tutor_events';
@@ -247,7 +250,7 @@ export class TutorEngine {
 	readonly #known = new KnownConversations();
 	/** Each student's overall level as the last send statement read it. */
 	readonly #levels = new Map<string, SkillLevel | null>();
-	#flushTimer: ReturnType<typeof setInterval> | undefined;
+	#flushTimer: ReturnType<typeof setTimeout> | undefined;
 	/** Waiting for the next flush to end (`#nextFlush`). */
 	readonly #flushWaiters: (() => void)[] = [];
 	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
@@ -287,15 +290,14 @@ export class TutorEngine {
 	}
 
 	async start() {
-		const { flushMs, leaseSeconds } = this.#config.tutor;
+		const { leaseSeconds } = this.#config.tutor;
 		if (this.#database.kind === 'postgres') {
 			this.#unlisten.push(
 				await this.#database.listen(EVENTS_CHANNEL, (payload) => this.#onEventsNotice(payload)),
 				await this.#database.listen(CONTROL_CHANNEL, (payload) => this.#onControl(payload))
 			);
 		}
-		this.#flushTimer = setInterval(() => void this.flush(), flushMs);
-		this.#flushTimer.unref();
+		this.#armFlush();
 		const every = Math.max(500, Math.min(5000, (leaseSeconds * 1000) / 3));
 		this.#recoveryTimer = setInterval(() => void this.recoverExpired(), every);
 		this.#recoveryTimer.unref();
@@ -317,7 +319,7 @@ export class TutorEngine {
 				new Promise((r) => setTimeout(r, 5000).unref())
 			]);
 		}
-		clearInterval(this.#flushTimer);
+		clearTimeout(this.#flushTimer);
 		this.#flushTimer = undefined;
 		clearInterval(this.#recoveryTimer);
 		await this.#cost.stop();
@@ -1155,6 +1157,32 @@ export class TutorEngine {
 			}
 		})();
 		return this.#flushing;
+	}
+
+	/** Flushes periodically (see `#flushEvery`), start to start, until `close`. */
+	#armFlush(delay = this.#flushEvery()) {
+		const timer: ReturnType<typeof setTimeout> = setTimeout(() => {
+			const startedAt = performance.now();
+			void this.flush().finally(() => {
+				if (this.#flushTimer !== timer) return; // closed
+				this.#armFlush(Math.max(0, this.#flushEvery() - (performance.now() - startedAt)));
+			});
+		}, delay);
+		timer.unref();
+		this.#flushTimer = timer;
+	}
+
+	/**
+	 * The time between flushes: `flushMs`, stretched toward `BUSY_FLUSH_MS` as more answers stream
+	 * here at once. Every flush writes a log row per streaming answer, so under load a longer
+	 * interval writes fewer, larger rows (the database's work is per row); watchers here get every
+	 * token live regardless, and those on other replicas still see text several times a second.
+	 */
+	#flushEvery() {
+		const { flushMs } = this.#config.tutor;
+		if (flushMs >= BUSY_FLUSH_MS) return flushMs;
+		const load = Math.min(1, this.#generations.size / BUSY_GENERATIONS);
+		return flushMs + (BUSY_FLUSH_MS - flushMs) * load;
 	}
 
 	/** Resolves when a flush that starts after this call has ended (at once without the timer). */
