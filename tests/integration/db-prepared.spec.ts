@@ -97,4 +97,18 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('prepared statements on Post
 		).rejects.toThrow();
 		expect(rowsOf(await db.execute(sql`select ${5}::int as n`))).toEqual([{ n: 5 }]);
 	});
+
+	it('batch writes on the background connections never hold up the pool’s statements', async () => {
+		// Both background connections busy for a second, with more queued behind them.
+		const slow = Array.from({ length: 4 }, () =>
+			database.background.execute(sql`select pg_sleep(0.5)`)
+		);
+		await new Promise((r) => setTimeout(r, 50));
+		const started = performance.now();
+		for (let i = 0; i < 5; i++)
+			expect(rowsOf(await database.db.execute(sql`select ${i}::int as n`))).toEqual([{ n: i }]);
+		// On one pool, some of these would have queued behind a sleeping connection.
+		expect(performance.now() - started).toBeLessThan(400);
+		await Promise.all(slow);
+	});
 });

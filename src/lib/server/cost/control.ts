@@ -86,6 +86,7 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
 export class CostControl {
 	readonly #db: () => Db;
+	readonly #background: () => Db;
 	readonly #config: Config;
 	readonly #provider: Provider;
 	readonly #fallback: Provider | undefined;
@@ -104,15 +105,18 @@ export class CostControl {
 		provider: Provider;
 		/** Answers when a budget is reached (the offline tutor); without it the call is refused. */
 		fallback?: Provider;
+		/** For the batch writes (see `Database.background`); `db` without it. */
+		background?: () => Db;
 	}) {
 		this.#db = options.db;
+		this.#background = options.background ?? options.db;
 		this.#config = options.config;
 		this.#provider = options.provider;
 		this.#fallback = options.fallback;
 	}
 
 	/** This process's side of the server's row of the budgets: shares and settlements (see `ServerRow`). */
-	readonly #serverRow = new ServerRow(() => this.#db());
+	readonly #serverRow = new ServerRow(() => this.#background());
 
 	/** Loads the cache's key index and keeps it fresh; starts settling the server's budget row. */
 	async start() {
@@ -464,7 +468,7 @@ export class CostControl {
 	/** Writes a batch; if that fails, each row alone, so one bad row costs only itself. */
 	async #write(batch: QueuedRecord[]): Promise<void> {
 		try {
-			await prebuilt(this.#db(), 'cost.record', recordStatement, {
+			await prebuilt(this.#background(), 'cost.record', recordStatement, {
 				rows: JSON.stringify(batch.map((r, n) => ({ ...r.row, n })))
 			});
 		} catch (err) {

@@ -67,6 +67,13 @@ export function prebuilt(
 
 export interface Database {
 	db: Db;
+	/**
+	 * The same database through connections of its own, for the periodic batch writes (the tutor's
+	 * flush, usage rows): postgres.js queues a query behind others on a busy connection, and a
+	 * question's statement queued behind a batch of hundreds of rows waited for all of it. PGlite
+	 * has one connection: `db` itself.
+	 */
+	background: Db;
 	kind: 'postgres' | 'pglite';
 	/** Resolves when the database answers a trivial query. */
 	ping(): Promise<void>;
@@ -88,6 +95,9 @@ export interface DatabaseOptions {
 	/** Called with non-fatal notices (for example PostgreSQL's NOTICE messages). */
 	onNotice?: (message: string) => void;
 }
+
+/** Connections for the periodic batch writes (see `Database.background`). */
+const BACKGROUND_POOL_MAX = 2;
 
 // Any lock id works as long as every replica uses the same one.
 const MIGRATION_LOCK_ID = 7_214_001;
@@ -126,6 +136,12 @@ async function openPostgres(
 		connect_timeout: 10
 	});
 	const db = drizzle(preparedByDefault(client), { schema });
+	const backgroundClient = postgres(url, {
+		max: BACKGROUND_POOL_MAX,
+		onnotice: (n) => options.onNotice?.(String(n.message)),
+		connect_timeout: 10
+	});
+	const background = drizzle(preparedByDefault(backgroundClient), { schema });
 	// Replicas that start together take turns: the first migrates, the rest find nothing to do.
 	const lock = await client.reserve();
 	try {
@@ -137,6 +153,7 @@ async function openPostgres(
 	}
 	return {
 		db: db as unknown as Db,
+		background: background as unknown as Db,
 		kind: 'postgres',
 		ping: async () => {
 			await client`select 1`;
@@ -145,7 +162,9 @@ async function openPostgres(
 			const { unlisten } = await client.listen(channel, handler);
 			return unlisten;
 		},
-		close: () => client.end({ timeout: 5 })
+		close: async () => {
+			await Promise.all([client.end({ timeout: 5 }), backgroundClient.end({ timeout: 5 })]);
+		}
 	};
 }
 
@@ -198,6 +217,7 @@ async function openPglite(dataDir: string, migrationsFolder: string): Promise<Da
 	await migrate(db, { migrationsFolder });
 	return {
 		db: db as unknown as Db,
+		background: db as unknown as Db,
 		kind: 'pglite',
 		ping: async () => {
 			await db.execute(sql`select 1`);

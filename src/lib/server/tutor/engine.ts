@@ -275,6 +275,7 @@ export class TutorEngine {
 		this.fanout = new Fanout({ read: (id, since) => this.#read(id, since) });
 		this.#cost = new CostControl({
 			db: () => this.#db,
+			background: () => this.#database.background,
 			config: options.config,
 			provider: options.provider,
 			fallback: options.fallback
@@ -1257,7 +1258,7 @@ export class TutorEngine {
 				model: b.g.plan?.model ?? null
 			}));
 		try {
-			const result = await this.#db.execute(sql`
+			const result = await this.#database.background.execute(sql`
 				with v as (
 					select * from jsonb_to_recordset(${JSON.stringify(claims)}::jsonb)
 						as v(id uuid, generation_id uuid, last_seq int, release boolean, renew boolean, notice text)
