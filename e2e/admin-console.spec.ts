@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { expectAccessible, registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
+import { askTutor, expectAccessible, registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
 
 const SHOTS = 'docs/screenshots';
 
@@ -21,8 +21,7 @@ test('an admin manages an account, reads the AI usage and the audit log, and set
 	await registerViaUi(student, email, 'Casey Console');
 	await student.getByRole('button', { name: 'Ask the tutor' }).click();
 	await expect(student).toHaveURL(/\/tutor\/[0-9a-f-]{36}$/);
-	await student.getByLabel('Message the tutor').fill('How do I reverse a list?');
-	await student.keyboard.press('Enter');
+	await askTutor(student, 'How do I reverse a list?');
 	await expect(student.locator('article[aria-label="Tutor"]').last()).toContainText('Token 40');
 
 	// Users: search, promote and demote, disable.

@@ -58,3 +58,17 @@ export async function expectAccessible(page: Page) {
 		serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
 	).toEqual([]);
 }
+
+/**
+ * Sends `text` to the tutor from a conversation page. A key pressed before the page has hydrated
+ * goes nowhere (the field keeps the text): until the field empties, which the page does the moment
+ * it sends, type and press Enter again.
+ */
+export async function askTutor(page: Page, text: string) {
+	const field = page.getByLabel('Message the tutor');
+	await expect(async () => {
+		if ((await field.inputValue()) !== text) await field.fill(text);
+		await field.press('Enter');
+		await expect(field).toHaveValue('', { timeout: 1000 });
+	}).toPass({ timeout: 15_000 });
+}

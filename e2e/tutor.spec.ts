@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expectAccessible, registerViaUi, uniqueEmail } from './helpers';
+import { askTutor, expectAccessible, registerViaUi, uniqueEmail } from './helpers';
 
 const answer = (page: Page) => page.locator('article[aria-label="Tutor"]').last();
 
@@ -10,10 +10,7 @@ async function newConversation(page: Page) {
 	await expect(page.getByText('What are you working on?')).toBeVisible();
 }
 
-async function ask(page: Page, text: string) {
-	await page.getByLabel('Message the tutor').fill(text);
-	await page.keyboard.press('Enter');
-}
+const ask = askTutor;
 
 /** Every token exactly once, in order: no gap, no duplicate. */
 function expectTokens(text: string, count: number) {
