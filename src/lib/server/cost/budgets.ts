@@ -327,6 +327,9 @@ export async function reserveOutcome(
 	};
 }
 
+/** The columns of a `settleValues` row, for reading them with `jsonb_to_recordset`. */
+export const SETTLE_COLUMNS = sql.raw('settle boolean, delta float8, day date, subjects jsonb');
+
 /**
  * Settles many reservations at once: a part of the turns' usage statement reading the rows of
  * `rows` whose `settle` holds (`delta` dollars on each of `subjects` on `day`), summed per row of
@@ -369,7 +372,7 @@ export async function settle(db: Db, reservation: Reservation, actualUsd: number
 		() => sql`
 			with v as (
 				select * from jsonb_to_recordset(${sql.placeholder('rows')}::jsonb)
-					as v(settle boolean, delta float8, day date, subjects jsonb)
+					as v(${SETTLE_COLUMNS})
 			)
 			${settleRowsPart(sql`v`)}`,
 		{ rows: JSON.stringify([values]) }
@@ -394,14 +397,14 @@ const SHARE_OF_LIMIT = 0.02;
  *   `SHARE_QUESTIONS`, at most `SHARE_OF_LIMIT` of the limit), one request at a time per process.
  *   Questions that find the share empty while a request is under way wait for it (see
  *   `reservePartsSoon`) rather than queue for the row's lock. The next questions draw their
- *   estimates from the share in memory and write only the student's row. A share counts as spent until it is drawn
- *   or given back (after `idleMs` without a draw, at shutdown, when the day changes, or when the
- *   settings are read again: every few seconds and after an admin's change), so the server's
- *   total errs high by at most the replicas' shares, and the limit is never crossed: a share is
- *   taken under the row's lock and only if it fits. Near the limit, where a share does not fit,
- *   a question asks for its own estimate alone, exactly as without shares: of two calls racing
- *   for the last cents one is refused. A crashed process's share stays counted, as its calls'
- *   estimates do.
+ *   estimates from the share in memory and write only the student's row. A share counts as
+ *   spent until it is drawn or given back (after `idleMs` without a draw, at shutdown, when the
+ *   day changes, or when the settings are read again: every few seconds and after an admin's
+ *   change), so the server's total errs high by at most the replicas' shares, and the limit is
+ *   never crossed: a share is taken under the row's lock and only if it fits. Near the limit,
+ *   where a share does not fit, a question asks for its own estimate alone, exactly as without
+ *   shares: of two calls racing for the last cents one is refused. A crashed process's share
+ *   stays counted, as its calls' estimates do.
  * - **Settlements.** What an answer really cost replaces its estimate on the student's row at
  *   once; the server's row gets the difference (and the count of calls drawn from shares) summed
  *   in the process and written every `everyMs`. A settlement only gives back part of an estimate

@@ -29,6 +29,7 @@ import {
 	reservePartsSoon,
 	settle,
 	settleRowsPart,
+	SETTLE_COLUMNS,
 	settleValues,
 	ServerRow,
 	abandon,
@@ -740,7 +741,7 @@ function recordStatement() {
 	return sql`
 	with v as (
 		select * from jsonb_to_recordset(${sql.placeholder('rows')}::jsonb) as v(
-			n int, settle boolean, delta float8, day date, subjects jsonb,
+			n int, ${SETTLE_COLUMNS},
 			store boolean, key text, lesson_id uuid, question text, answer text, ttl_seconds float8,
 			uncached_usd float8, user_id uuid, conversation_id uuid, message_id uuid, routed boolean,
 			cache_eligible boolean, outcome text, error_kind text, latency_ms int, first_token_ms int,
