@@ -186,6 +186,20 @@ function cpuSeconds(pick: (pid: number, name: string) => boolean) {
 	return ticks / 100; // USER_HZ is 100 on Linux
 }
 
+/**
+ * The main thread's time on a CPU and time waiting for one (runnable, in the run queue), in
+ * seconds, from /proc/<pid>/task/<pid>/schedstat (Linux; NaN elsewhere). Every event of a Node
+ * server runs on that thread, so the wait adds to each first token and each gap.
+ */
+function schedSeconds(pid: number) {
+	try {
+		const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+		return { run: Number(run) / 1e9, wait: Number(wait) / 1e9 };
+	} catch {
+		return { run: NaN, wait: NaN };
+	}
+}
+
 /** Starts counting the CPU of the server `pid`, PostgreSQL and this process; call to read. */
 function cpuMeter(pid: number) {
 	const sides = {
@@ -196,12 +210,18 @@ function cpuMeter(pid: number) {
 	const read = () =>
 		Object.fromEntries(Object.entries(sides).map(([k, pick]) => [k, cpuSeconds(pick)]));
 	const before = read();
+	const schedBefore = schedSeconds(pid);
 	return () => {
 		const after = read();
-		return Object.fromEntries(Object.keys(sides).map((k) => [k, after[k]! - before[k]!])) as Record<
-			keyof typeof sides,
-			number
-		>;
+		const schedAfter = schedSeconds(pid);
+		return {
+			...(Object.fromEntries(Object.keys(sides).map((k) => [k, after[k]! - before[k]!])) as Record<
+				keyof typeof sides,
+				number
+			>),
+			mainRun: schedAfter.run - schedBefore.run,
+			mainWait: schedAfter.wait - schedBefore.wait
+		};
 	};
 }
 
@@ -341,7 +361,8 @@ const lines = [
 	`| streams without a stall (gap < ${STALL_MS} ms, all tokens) | ${rawResults.stallFree} | ${appResults.stallFree} | ${(appResults.stallFree / Math.max(1, rawResults.stallFree)).toFixed(2)}x |`,
 	`| memory per idle connection, heap + external (KiB) | ${(rawIdle / 1024).toFixed(2)} | ${(appIdle / 1024).toFixed(2)} | ${(appIdle / rawIdle).toFixed(2)}x |`,
 	'',
-	`CPU seconds during the measured streams (server / PostgreSQL / load generator): raw ws ${f2(rawRun.cpu.server)} / ${f2(rawRun.cpu.postgres)} / ${f2(rawRun.cpu.generator)}; app ${f2(appRun.cpu.server)} / ${f2(appRun.cpu.postgres)} / ${f2(appRun.cpu.generator)}`
+	`CPU seconds during the measured streams (server / PostgreSQL / load generator): raw ws ${f2(rawRun.cpu.server)} / ${f2(rawRun.cpu.postgres)} / ${f2(rawRun.cpu.generator)}; app ${f2(appRun.cpu.server)} / ${f2(appRun.cpu.postgres)} / ${f2(appRun.cpu.generator)}`,
+	`server main thread, seconds on a CPU / waiting in the run queue for one: raw ws ${f2(rawRun.cpu.mainRun)} / ${f2(rawRun.cpu.mainWait)}; app ${f2(appRun.cpu.mainRun)} / ${f2(appRun.cpu.mainWait)}`
 ];
 console.log(lines.join('\n'));
 process.exit(0);
