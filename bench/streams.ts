@@ -200,7 +200,10 @@ function schedSeconds(pid: number) {
 	}
 }
 
-/** Starts counting the CPU of the server `pid`, PostgreSQL and this process; call to read. */
+/**
+ * Starts counting the CPU of the server `pid`, PostgreSQL and this process, and the server main
+ * thread's run and run-queue times; call to read.
+ */
 function cpuMeter(pid: number) {
 	const sides = {
 		server: (p: number) => p === pid,
@@ -214,11 +217,9 @@ function cpuMeter(pid: number) {
 	return () => {
 		const after = read();
 		const schedAfter = schedSeconds(pid);
+		const used = Object.fromEntries(Object.keys(sides).map((k) => [k, after[k]! - before[k]!]));
 		return {
-			...(Object.fromEntries(Object.keys(sides).map((k) => [k, after[k]! - before[k]!])) as Record<
-				keyof typeof sides,
-				number
-			>),
+			...(used as Record<keyof typeof sides, number>),
 			mainRun: schedAfter.run - schedBefore.run,
 			mainWait: schedAfter.wait - schedBefore.wait
 		};
