@@ -20,6 +20,9 @@ export function start(
 		});
 		let out = '';
 		child.stdout!.on('data', (d) => {
+			// Errors the server logs (pino levels 50 and 60) are shown, not only kept.
+			for (const line of String(d).split('\n'))
+				if (/"level":(50|60)/.test(line)) process.stderr.write(`server: ${line}\n`);
 			out += d;
 			const m = out.match(/listening on (?:http:\/\/[^:]+:)?(\d+)/);
 			if (m) resolve({ child, port: Number(m[1]) });

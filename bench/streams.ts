@@ -4,7 +4,12 @@
  * Reports added time-to-first-token (p50, p99), added inter-token gap p99, streams that ran
  * without a stall, and memory per idle connection, each against the raw baseline.
  *
- *   npm run build && node bench/streams.ts [streams=500] [idle=500]
+ *   npm run build && node bench/streams.ts [streams=500] [idle=500] [rounds=1]
+ *
+ * `streams` may be a list (`250,350,500`): each count is measured in turn, on the same two servers.
+ * With several rounds, the raw server and the app take turns (raw, app, raw, app...), so a slow
+ * moment of the machine hits both sides alike; each figure is then the median over the rounds, with
+ * the spread of the added time shown beside it.
  *
  * Uses PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set, else embedded PGlite.
  */
@@ -14,8 +19,12 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { start } from './lib.ts';
 
-const STREAMS = Number(process.argv[2] ?? 500);
+const COUNTS = (process.argv[2] ?? '500').split(',').map(Number);
 const IDLE = Number(process.argv[3] ?? 500);
+const ROUNDS = Number(process.argv[4] ?? 1);
+if (COUNTS.some((n) => !(n > 0)) || !(IDLE > 0) || !(ROUNDS > 0))
+	throw new Error('usage: bench/streams.ts [streams=500 | 250,500] [idle=500] [rounds=1]');
+const STREAMS = Math.max(...COUNTS);
 const TOKENS = 64;
 const DELAY = 20;
 const STALL_MS = 250;
@@ -36,7 +45,12 @@ interface StreamResult {
 
 function open(port: number, headers: Record<string, string>): Promise<WebSocket> {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/v1`, { headers, perMessageDeflate: false });
+		// A handshake that never completes fails the run instead of hanging it.
+		const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/v1`, {
+			headers,
+			perMessageDeflate: false,
+			handshakeTimeout: 30_000
+		});
 		ws.once('open', () => resolve(ws));
 		ws.once('error', reject);
 	});
@@ -66,12 +80,18 @@ async function runStreams(
 		await Promise.all(
 			sockets.map(
 				(ws, i) =>
-					new Promise<void>((resolve) => {
+					new Promise<void>((resolve, reject) => {
+						const timer = setTimeout(
+							() => reject(new Error(`no snapshot within 30 s for ${conversations[i]}`)),
+							30_000
+						);
 						const onMessage = (data: WebSocket.RawData) => {
-							if (JSON.parse(String(data)).type === 'snapshot') {
-								ws.off('message', onMessage);
-								resolve();
-							}
+							const m = JSON.parse(String(data));
+							if (m.type === 'error') reject(new Error(`subscribing: ${m.code} ${m.message}`));
+							if (m.type !== 'snapshot') return;
+							clearTimeout(timer);
+							ws.off('message', onMessage);
+							resolve();
 						};
 						ws.on('message', onMessage);
 						ws.send(JSON.stringify({ v: 1, type: 'subscribe', conversationId: conversations[i] }));
@@ -240,17 +260,13 @@ const env = {
 	BENCH_MEMORY_DIR: tmpdir()
 };
 
-// --- raw baseline
+// Both servers stay up for the whole run; only the one being measured has work.
 const raw = await start(['bench/raw-ws-server.ts'], env);
-const rawIds = Array.from({ length: STREAMS }, () => crypto.randomUUID());
-const rawTargets = rawIds.map((conversationId) => ({ headers: {}, conversationId }));
-await runStreams(raw.port, rawTargets.slice(0, 20), false); // warm-up
-const rawRun = await runStreams(raw.port, rawTargets, false, 'bench', raw.child.pid);
-const rawResults = summarize(rawRun.results);
-const rawIdle = await idleMemory(raw.child.pid!, raw.port, {});
-raw.child.kill('SIGKILL');
+const rawTargets = Array.from({ length: STREAMS }, () => ({
+	headers: {},
+	conversationId: crypto.randomUUID()
+}));
 
-// --- the app
 const appPort = 4600 + Math.floor(Math.random() * 300);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tutor-bench-'));
 const app = await start(
@@ -331,10 +347,26 @@ async function targets(n: number): Promise<Target[]> {
 	}
 	return list;
 }
-await runStreams(appPort, await targets(20), true, 'warm-up'); // warm-up
+// Each round asks a new question in the same conversations (each label is new: no cache hits).
 const appTargets = await targets(STREAMS);
-const appRun = await runStreams(appPort, appTargets, true, 'bench', app.child.pid);
-const appResults = summarize(appRun.results);
+// Steady state, as in a server that has been up for a while: before anything is measured, each
+// server streams one unmeasured round at the largest count, so its code is compiled and its
+// pools are full. (With only a few warm-up streams, the first measured questions of the app ran
+// its per-question code in V8's baseline tier, and the added time to first token doubled.)
+await runStreams(raw.port, rawTargets, false, 'warm-up');
+await runStreams(appPort, appTargets, true, 'warm-up');
+
+type Run = Awaited<ReturnType<typeof runStreams>>;
+const measured = new Map<number, { raw: Run[]; app: Run[] }>();
+for (const n of COUNTS) {
+	const runs = { raw: [] as Run[], app: [] as Run[] };
+	measured.set(n, runs);
+	for (let round = 0; round < ROUNDS; round++) {
+		const label = `bench n${n} r${round}`;
+		runs.raw.push(await runStreams(raw.port, rawTargets.slice(0, n), false, label, raw.child.pid));
+		runs.app.push(await runStreams(appPort, appTargets.slice(0, n), true, label, app.child.pid));
+	}
+}
 // How many answers started beside the send statement (see TutorEngine.send) and how many of
 // those guesses were cancelled.
 const early = Object.fromEntries(
@@ -344,26 +376,52 @@ const early = Object.fromEntries(
 		)
 	].map((m) => [m[1], Number(m[2])])
 );
-const headers = students[0]!;
-const appIdle = await idleMemory(app.child.pid!, appPort, headers);
+const rawIdle = await idleMemory(raw.child.pid!, raw.port, {});
+raw.child.kill('SIGKILL');
+const appIdle = await idleMemory(app.child.pid!, appPort, students[0]!);
 app.child.kill('SIGTERM');
 
 const f = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
+const median = (values: number[]) => pct(values, 50);
+/** The median over the rounds; with several rounds, the range beside it. */
+const spread = (values: number[], show: (x: number) => string) =>
+	values.length > 1
+		? `${show(median(values))} (${show(Math.min(...values))} to ${show(Math.max(...values))})`
+		: show(values[0]!);
 const lines = [
-	`streams: ${STREAMS} concurrent (${students.length} students), starts spread over one stream's length, ${TOKENS} tokens ${DELAY} ms apart; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
-	`early starts (app, whole run): ${early.used ?? 0} used, ${early.discarded ?? 0} discarded`,
-	'',
-	'| metric | raw ws | app | added / ratio |',
-	'| --- | --- | --- | --- |',
-	`| time to first token p50 (ms) | ${f(rawResults.ttftP50)} | ${f(appResults.ttftP50)} | +${f(appResults.ttftP50 - rawResults.ttftP50)} |`,
-	`| time to first token p99 (ms) | ${f(rawResults.ttftP99)} | ${f(appResults.ttftP99)} | +${f(appResults.ttftP99 - rawResults.ttftP99)} |`,
-	`| inter-token gap p99 (ms) | ${f(rawResults.gapP99)} | ${f(appResults.gapP99)} | +${f(appResults.gapP99 - rawResults.gapP99)} |`,
-	`| streams without a stall (gap < ${STALL_MS} ms, all tokens) | ${rawResults.stallFree} | ${appResults.stallFree} | ${(appResults.stallFree / Math.max(1, rawResults.stallFree)).toFixed(2)}x |`,
-	`| memory per idle connection, heap + external (KiB) | ${(rawIdle / 1024).toFixed(2)} | ${(appIdle / 1024).toFixed(2)} | ${(appIdle / rawIdle).toFixed(2)}x |`,
-	'',
-	`CPU seconds during the measured streams (server / PostgreSQL / load generator): raw ws ${f2(rawRun.cpu.server)} / ${f2(rawRun.cpu.postgres)} / ${f2(rawRun.cpu.generator)}; app ${f2(appRun.cpu.server)} / ${f2(appRun.cpu.postgres)} / ${f2(appRun.cpu.generator)}`,
-	`server main thread, seconds on a CPU / waiting in the run queue for one: raw ws ${f2(rawRun.cpu.mainRun)} / ${f2(rawRun.cpu.mainWait)}; app ${f2(appRun.cpu.mainRun)} / ${f2(appRun.cpu.mainWait)}`
+	`streams: ${COUNTS.join(', ')} concurrent (${students.length} students), starts spread over one stream's length, ${TOKENS} tokens ${DELAY} ms apart; rounds: ${ROUNDS}, raw and app alternating; idle connections: ${IDLE}; database: ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
+	`early starts (app, whole run): ${early.used ?? 0} used, ${early.discarded ?? 0} discarded`
 ];
+for (const [n, runs] of measured) {
+	const raws = runs.raw.map((r) => summarize(r.results));
+	const apps = runs.app.map((r) => summarize(r.results));
+	const pick = (list: ReturnType<typeof summarize>[], k: keyof ReturnType<typeof summarize>) =>
+		median(list.map((x) => x[k]));
+	const added = (x: number) => `+${f(x)}`;
+	const diff = (k: 'ttftP50' | 'ttftP99' | 'gapP99') => apps.map((a, i) => a[k] - raws[i]![k]);
+	const cpu = (list: Run[], k: keyof Run['cpu']) => f2(median(list.map((r) => r.cpu[k])));
+	lines.push(
+		'',
+		`### ${n} concurrent streams${ROUNDS > 1 ? ` (median of ${ROUNDS} rounds; range of the added time in brackets)` : ''}`,
+		'',
+		'| metric | raw ws | app | added / ratio |',
+		'| --- | --- | --- | --- |',
+		`| time to first token p50 (ms) | ${f(pick(raws, 'ttftP50'))} | ${f(pick(apps, 'ttftP50'))} | ${spread(diff('ttftP50'), added)} |`,
+		`| time to first token p99 (ms) | ${f(pick(raws, 'ttftP99'))} | ${f(pick(apps, 'ttftP99'))} | ${spread(diff('ttftP99'), added)} |`,
+		`| inter-token gap p99 (ms) | ${f(pick(raws, 'gapP99'))} | ${f(pick(apps, 'gapP99'))} | ${spread(diff('gapP99'), added)} |`,
+		`| streams without a stall (gap < ${STALL_MS} ms, all tokens) | ${pick(raws, 'stallFree')} | ${pick(apps, 'stallFree')} | ${spread(
+			apps.map((a, i) => a.stallFree / Math.max(1, raws[i]!.stallFree)),
+			(x) => `${x.toFixed(2)}x`
+		)} |`,
+		'',
+		`CPU seconds during the measured streams (server / PostgreSQL / load generator): raw ws ${cpu(runs.raw, 'server')} / ${cpu(runs.raw, 'postgres')} / ${cpu(runs.raw, 'generator')}; app ${cpu(runs.app, 'server')} / ${cpu(runs.app, 'postgres')} / ${cpu(runs.app, 'generator')}`,
+		`server main thread, seconds on a CPU / waiting in the run queue for one: raw ws ${cpu(runs.raw, 'mainRun')} / ${cpu(runs.raw, 'mainWait')}; app ${cpu(runs.app, 'mainRun')} / ${cpu(runs.app, 'mainWait')}`
+	);
+}
+lines.push(
+	'',
+	`memory per idle connection, heap + external (KiB): raw ws ${(rawIdle / 1024).toFixed(2)}, app ${(appIdle / 1024).toFixed(2)}, ${(appIdle / rawIdle).toFixed(2)}x`
+);
 console.log(lines.join('\n'));
 process.exit(0);

@@ -40,7 +40,7 @@ export function withRetries(provider: Provider, options: RetryOptions): Provider
 	return {
 		name: provider.name,
 		model: provider.model,
-		stream: (request) => streamWithRetries(provider, options, request)
+		stream: (request) => new RetryingStream(provider, options, request)
 	};
 }
 
@@ -64,44 +64,87 @@ export function backoffDelay(
 	return Math.round(Math.min(maxDelayMs, Math.max(retryAfterMs ?? 0, exponential)));
 }
 
-async function* streamWithRetries(
-	provider: Provider,
-	options: RetryOptions,
-	request: GenerateRequest
-): AsyncGenerator<StreamEvent> {
-	const { signal } = request;
-	const sleep = options.sleep ?? defaultSleep;
-	for (let attempt = 0; ; attempt++) {
-		let sawText = false;
-		let call: GuardedCall | undefined;
+/**
+ * The events of one answer across its attempts. An iterator object rather than an async generator:
+ * an event costs the call's promise and one reaction here (a generator step costs several), and at
+ * hundreds of answers streaming at once, every microtask per token shows.
+ */
+class RetryingStream implements AsyncIterableIterator<StreamEvent> {
+	readonly #provider: Provider;
+	readonly #options: RetryOptions;
+	readonly #request: GenerateRequest;
+	#attempt = 0;
+	#sawText = false;
+	#call: GuardedCall | undefined;
+	#ended = false;
+
+	constructor(provider: Provider, options: RetryOptions, request: GenerateRequest) {
+		this.#provider = provider;
+		this.#options = options;
+		this.#request = request;
+	}
+
+	[Symbol.asyncIterator]() {
+		return this;
+	}
+
+	next(): Promise<IteratorResult<StreamEvent>> {
+		if (this.#ended) return Promise.resolve({ done: true, value: undefined });
 		try {
-			call = new GuardedCall(provider, options, request);
-			for (;;) {
-				const result = await call.next();
-				if (result.done) return;
-				if (result.value.type === 'text') sawText = true;
-				yield result.value;
-				call.resume(); // the wait for the next event starts now
-			}
+			this.#call ??= new GuardedCall(this.#provider, this.#options, this.#request);
 		} catch (error) {
-			const failure = toProviderError(error, { signal });
-			if (sawText || !failure.retryable || attempt >= options.maxRetries) throw failure;
-			const delay = backoffDelay(
-				attempt,
-				failure.retryAfterMs,
-				options.random,
-				options.baseDelayMs,
-				options.maxDelayMs
-			);
-			if (delay === undefined) throw failure;
-			try {
-				await sleep(delay, signal);
-			} catch (sleepError) {
-				throw toProviderError(sleepError, { signal });
-			}
-		} finally {
-			call?.close();
+			return this.#failed(error);
 		}
+		return this.#call.next().then(this.#arrived, this.#failed);
+	}
+
+	/** The caller stopped reading (or broke out of its loop): the call ends now. */
+	return(): Promise<IteratorResult<StreamEvent>> {
+		this.#end();
+		return Promise.resolve({ done: true, value: undefined });
+	}
+
+	readonly #arrived = (result: IteratorResult<StreamEvent>) => {
+		if (result.done) this.#end();
+		else if (result.value.type === 'text') this.#sawText = true;
+		return result;
+	};
+
+	/** A failed attempt: retried after a pause while nothing has streamed, else the caller's. */
+	readonly #failed = async (error: unknown): Promise<IteratorResult<StreamEvent>> => {
+		this.#call?.close();
+		this.#call = undefined;
+		const { signal } = this.#request;
+		const options = this.#options;
+		const failure = toProviderError(error, { signal });
+		const delay =
+			this.#sawText || !failure.retryable || this.#attempt >= options.maxRetries
+				? undefined
+				: backoffDelay(
+						this.#attempt,
+						failure.retryAfterMs,
+						options.random,
+						options.baseDelayMs,
+						options.maxDelayMs
+					);
+		if (delay === undefined) {
+			this.#end();
+			throw failure;
+		}
+		this.#attempt++;
+		try {
+			await (options.sleep ?? defaultSleep)(delay, signal);
+		} catch (sleepError) {
+			this.#end();
+			throw toProviderError(sleepError, { signal });
+		}
+		return this.next();
+	};
+
+	#end() {
+		this.#ended = true;
+		this.#call?.close();
+		this.#call = undefined;
 	}
 }
 
@@ -109,9 +152,9 @@ async function* streamWithRetries(
  * One call of the provider on its own signal, so a timeout can cancel it without the caller's.
  * Each wait for the provider's next event (`next`) ends with that event, or with 'timeout' when
  * none came within the limit (cancelling the call), or with 'aborted' as soon as the caller's
- * signal fires. One watchdog timer and one abort listener serve the whole call (not one of each
- * per token), and it is an object rather than a generator: the retry loop above is the only
- * generator step per event.
+ * signal fires. One abort listener and one watchdog timer serve the whole call, and the timer is
+ * not touched per event: a wait notes when it began, and the timer, when it fires, either times
+ * the wait out or sleeps until the wait under way would reach the limit.
  */
 class GuardedCall {
 	readonly #controller = new AbortController();
@@ -122,6 +165,10 @@ class GuardedCall {
 	#timer: ReturnType<typeof setTimeout>;
 	#limitMs: number;
 	#waiting = false;
+	/** When the wait under way began (Date.now()). */
+	#since = 0;
+	/** The provider's stream has ended: there is no request left to cancel. */
+	#finished = false;
 
 	constructor(provider: Provider, options: RetryOptions, request: GenerateRequest) {
 		if (request.signal.aborted) throw aborted();
@@ -139,18 +186,21 @@ class GuardedCall {
 		this.#timer = setTimeout(this.#onTimeout, this.#limitMs);
 	}
 
+	/** The provider's next event; the limit counts from now. */
 	next(): Promise<IteratorResult<StreamEvent>> {
 		this.#waiting = true;
+		this.#since = Date.now();
 		return this.#interrupt.wait(this.#events.next()).then(this.#arrived, this.#failed);
 	}
 
 	readonly #arrived = (result: IteratorResult<StreamEvent>) => {
 		this.#waiting = false;
-		if (!result.done && result.value.type === 'text' && this.#limitMs !== this.#idleTimeoutMs) {
+		if (result.done) this.#finished = true;
+		else if (result.value.type === 'text' && this.#limitMs !== this.#idleTimeoutMs) {
 			// After the first text, the limit between events applies.
 			this.#limitMs = this.#idleTimeoutMs;
-			this.#restart();
-		} else this.#timer.refresh();
+			this.#arm(this.#limitMs);
+		}
 		return result;
 	};
 
@@ -159,11 +209,6 @@ class GuardedCall {
 		throw error;
 	};
 
-	/** The caller is done with the last event: the limit for the next one starts now. */
-	resume() {
-		this.#timer.refresh();
-	}
-
 	/**
 	 * Whatever ended the call (done, timeout, error, the caller breaking out), the HTTP request
 	 * must not outlive it.
@@ -171,13 +216,13 @@ class GuardedCall {
 	close() {
 		clearTimeout(this.#timer);
 		this.#request.signal.removeEventListener('abort', this.#onAbort);
-		this.#controller.abort(aborted());
+		if (!this.#finished) this.#controller.abort(aborted());
 		this.#events.return?.().catch(() => {});
 	}
 
-	#restart() {
+	#arm(ms: number) {
 		clearTimeout(this.#timer);
-		this.#timer = setTimeout(this.#onTimeout, this.#limitMs);
+		this.#timer = setTimeout(this.#onTimeout, ms);
 	}
 
 	readonly #onAbort = () => {
@@ -186,7 +231,9 @@ class GuardedCall {
 	};
 
 	readonly #onTimeout = () => {
-		if (!this.#waiting) return; // the caller holds an event: the limit applies to the provider only
+		// While the caller holds an event the limit does not run: it applies to the provider only.
+		const waited = this.#waiting ? Date.now() - this.#since : 0;
+		if (waited < this.#limitMs) return this.#arm(this.#limitMs - waited);
 		const error = new ProviderError(
 			'timeout',
 			`no event from the provider within ${this.#limitMs} ms`

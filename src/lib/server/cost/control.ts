@@ -645,6 +645,7 @@ export class SharedAnswer {
 	state: 'streaming' | 'complete' | 'failed' = 'streaming';
 	#waiting: (() => void)[] = [];
 	#timer: ReturnType<typeof setTimeout> | undefined;
+	#lastPieceAt = 0;
 	readonly #onEnd: () => void;
 	constructor(onEnd: () => void) {
 		this.#onEnd = onEnd;
@@ -685,14 +686,23 @@ export class SharedAnswer {
 		}
 		this.#wake();
 	}
-	/** Fails the answer if no text comes for `COALESCE_IDLE_MS` (one timer, restarted per piece). */
+	/**
+	 * Fails the answer if no text comes for `COALESCE_IDLE_MS`. One timer, not touched per piece:
+	 * when it fires it fails the answer, or sleeps until the last piece is that old.
+	 */
 	#arm() {
-		if (this.#timer) this.#timer.refresh();
-		else {
-			this.#timer = setTimeout(() => this.fail(), COALESCE_IDLE_MS);
-			this.#timer.unref?.();
-		}
+		this.#lastPieceAt = Date.now();
+		if (!this.#timer) this.#sleep(COALESCE_IDLE_MS);
 	}
+	#sleep(ms: number) {
+		this.#timer = setTimeout(this.#checkIdle, ms);
+		this.#timer.unref?.();
+	}
+	readonly #checkIdle = () => {
+		const idle = Date.now() - this.#lastPieceAt;
+		if (idle >= COALESCE_IDLE_MS) this.fail();
+		else this.#sleep(COALESCE_IDLE_MS - idle);
+	};
 	#wake() {
 		if (!this.#waiting.length) return;
 		const waiting = this.#waiting;
