@@ -17,13 +17,15 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('transactions under load (Po
 	let admin: postgres.Sql;
 
 	beforeAll(() => {
-		// Two connections with two places each in their pipelines.
-		sql = postgres(TEST_DATABASE_URL!, {
+		// Two connections with two places each in their pipelines. (`max_pipeline` is an option
+		// of postgres.js that its type definitions leave out.)
+		const options = {
 			max: 2,
 			max_pipeline: 2,
 			onnotice: () => {},
 			connection: { application_name: name }
-		});
+		};
+		sql = postgres(TEST_DATABASE_URL!, options);
 		admin = postgres(TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
 	});
 	afterAll(async () => {

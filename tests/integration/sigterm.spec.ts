@@ -84,8 +84,17 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('SIGTERM mid-answer (product
 			.flatMap((r) => r.data.parts)
 			.join('');
 
-	/** Asks on `server`, waits for some tokens, sends SIGTERM; returns what the client saw. */
-	async function askThenTerminate(server: RunningServer, prompt: string, tokensBefore: number) {
+	/**
+	 * Asks on `server`, waits for some tokens, sends SIGTERM; returns what the client saw. With
+	 * `closeReplyMs`, the client answers the server's close that much later (a slow network), so
+	 * the socket closes during the grace period.
+	 */
+	async function askThenTerminate(
+		server: RunningServer,
+		prompt: string,
+		tokensBefore: number,
+		closeReplyMs = 0
+	) {
 		const id = await newConversation(server, cookie);
 		const socket = await TestSocket.open(server.port, cookie, originOf(server));
 		const closed = new Promise<{ code: number; at: number }>((resolve) =>
@@ -98,6 +107,11 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('SIGTERM mid-answer (product
 			() => socket.events(id).filter((e) => e.type === 'delta').length >= tokensBefore
 		);
 		const signalled = performance.now();
+		if (closeReplyMs) {
+			const raw = (socket.ws as unknown as { _socket: import('node:net').Socket })._socket;
+			raw.pause();
+			setTimeout(() => raw.resume(), closeReplyMs);
+		}
 		const exited = server.stop('SIGTERM');
 		const close = await closed;
 		const code = await exited;
@@ -134,6 +148,18 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('SIGTERM mid-answer (product
 		console.info(
 			`complete answer: 1012 after ${r.closeMs.toFixed(0)} ms, exit after ${r.exitMs.toFixed(0)} ms`
 		);
+	});
+
+	it('a socket that closes during the grace period does not stop the answer being saved', async () => {
+		const server = await start({ SHUTDOWN_GRACE_SECONDS: '10', MOCK_TOKEN_DELAY_MS: '40' });
+		// The close completes about 500 ms into a grace spent finishing a 2 s answer.
+		const r = await askThenTerminate(server, 'Close late [mock:tokens:50]', 5, 500);
+		expect(r.closeCode).toBe(CLOSE_SERVER_RESTART);
+		expect(r.code).toBe(0);
+		expect(server.logs()).not.toMatch(/runtime not started/);
+		const saved = await answerRow(r.id);
+		expect(saved.status).toBe('complete');
+		expect(saved.content.match(/Token \d+/g)).toHaveLength(50);
 	});
 
 	it('saves a longer answer up to its last token, interrupted, and a reconnecting client sees exactly that', async () => {

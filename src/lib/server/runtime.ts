@@ -81,6 +81,14 @@ export function setRuntime(runtime: Runtime) {
 	setActiveGenerationsSource(() => runtime.tutor.activeGenerations);
 }
 
+/**
+ * The runtime while it runs; undefined before start-up finished and once shutting down began (a
+ * socket that closes during the grace period finds it gone).
+ */
+export function runtimeIfRunning(): Runtime | undefined {
+	return globals[CURRENT];
+}
+
 /** The started runtime; throws if called before start-up finished. */
 export function runtime(): Runtime {
 	const current = globals[CURRENT];

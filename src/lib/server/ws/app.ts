@@ -21,7 +21,7 @@ import type { Socket, Subscription } from '../tutor/fanout';
 import * as accounts from '../auth/accounts';
 import { logger, requestIdFrom, withRequestContext } from '../log';
 import * as metrics from '../metrics';
-import { runtime } from '../runtime';
+import { runtime, runtimeIfRunning } from '../runtime';
 import { cookieAuth, originGuard, type WsEnv } from './guards';
 import { messageLimit } from './limits';
 import * as sessions from './sessions';
@@ -119,6 +119,9 @@ class Connection implements Socket {
 	}
 
 	onMessage(event: MessageEvent) {
+		// Shutting down: every socket has been told to reconnect (1012); say so rather than fail.
+		if (!runtimeIfRunning())
+			return this.send(error('internal', 'The server is restarting; send that again in a moment.'));
 		if (!this.#allowFrame())
 			return this.send(error('rate_limited', 'Too many messages at once; slow down.'));
 		const raw = typeof event.data === 'string' ? event.data : null;
@@ -157,8 +160,9 @@ class Connection implements Socket {
 	onClose() {
 		metrics.websocketClosed();
 		if (this.#ws) sessions.untrack(this.userId, this);
-		const { tutor } = runtime();
-		for (const sub of this.#subscriptions?.values() ?? []) tutor.fanout.remove(sub);
+		// During shutdown the runtime (and its fan-out) may already be gone: nothing to leave then.
+		const tutor = runtimeIfRunning()?.tutor;
+		if (tutor) for (const sub of this.#subscriptions?.values() ?? []) tutor.fanout.remove(sub);
 		this.#subscriptions = undefined;
 		this.#ws = undefined;
 		logger().debug({ reqId: this.requestId, userId: this.userId }, 'websocket closed');
