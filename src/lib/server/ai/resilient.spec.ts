@@ -199,6 +199,27 @@ describe('withRetries', () => {
 		expect(signals[0]?.aborted).toBe(true);
 	});
 
+	it('a steady stream longer than the idle limit runs on; silence after it still times out', async () => {
+		// Tokens 20 ms apart for 200 ms (the idle limit is 60 ms), then silence.
+		const paced: Attempt = async function* (signal) {
+			for (let i = 0; i < 10; i++) {
+				await new Promise((r) => setTimeout(r, 20));
+				yield { type: 'text', text: `t${i}` };
+			}
+			await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+			throw new ProviderError('aborted', 'stopped');
+		};
+		const { provider } = scripted(paced);
+		const started = performance.now();
+		const { texts, error } = await collect(withRetries(provider, options()).stream(ask()));
+		const elapsed = performance.now() - started;
+		expect(texts).toHaveLength(10);
+		expect(error?.kind).toBe('timeout');
+		// The timeout comes about 60 ms after the last token, not at a fixed time after the first.
+		expect(elapsed).toBeGreaterThanOrEqual(200 + 55);
+		expect(elapsed).toBeLessThan(200 + 60 + 250);
+	});
+
 	it('does not count the time the caller holds an event against the provider', async () => {
 		const { provider } = scripted(answer('one', 'two', 'three'));
 		const texts: string[] = [];
