@@ -91,7 +91,7 @@ export function runtimeIfRunning(): Runtime | undefined {
 
 /** The started runtime; throws if called before start-up finished. */
 export function runtime(): Runtime {
-	const current = globals[CURRENT];
+	const current = runtimeIfRunning();
 	if (current) return current;
 	throw new Error('runtime not started');
 }
