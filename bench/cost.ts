@@ -28,7 +28,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { root, start } from './lib.ts';
+import { root, serverNodeFlags, start } from './lib.ts';
 
 const STUDENTS = Number(process.argv[2] ?? 40);
 const LESSONS = 6;
@@ -172,7 +172,7 @@ async function run(label: string, measures: boolean): Promise<RunResult> {
 	const port = 4900 + Math.floor(Math.random() * 90);
 	const dataDir = mkdtempSync(path.join(tmpdir(), `tutor-cost-${label}-`));
 	const app = await start(
-		['build/app.js'],
+		[...serverNodeFlags, 'build/app.js'],
 		{
 			PORT: String(port),
 			DATA_DIR: dataDir,

@@ -2,7 +2,10 @@
  * What the benchmarks share: starting a server process and waiting until it serves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
+
+export { serverNodeFlags } from '../scripts/server-flags.js';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -19,7 +22,10 @@ export function start(
 			stdio: ['ignore', 'pipe', 'inherit']
 		});
 		let out = '';
+		// BENCH_SERVER_LOG=file keeps everything the servers print (for example V8's GC trace).
+		const keep = process.env.BENCH_SERVER_LOG;
 		child.stdout!.on('data', (d) => {
+			if (keep) appendFileSync(keep, d);
 			// Errors the server logs (pino levels 50 and 60) are shown, not only kept.
 			for (const line of String(d).split('\n'))
 				if (/"level":(50|60)/.test(line)) process.stderr.write(`server: ${line}\n`);

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { start } from './lib.ts';
+import { serverNodeFlags, start } from './lib.ts';
 
 const COUNTS = (process.argv[2] ?? '500').split(',').map(Number);
 const IDLE = Number(process.argv[3] ?? 500);
@@ -261,7 +261,12 @@ const env = {
 };
 
 // Both servers stay up for the whole run; only the one being measured has work.
-const raw = await start(['bench/raw-ws-server.ts'], env);
+const raw = await start(['bench/raw-ws-server.ts'], {
+	...env,
+	...(process.env.BENCH_RAW_NODE_OPTIONS
+		? { NODE_OPTIONS: `${env.NODE_OPTIONS} ${process.env.BENCH_RAW_NODE_OPTIONS}` }
+		: {})
+});
 const rawTargets = Array.from({ length: STREAMS }, () => ({
 	headers: {},
 	conversationId: crypto.randomUUID()
@@ -270,7 +275,7 @@ const rawTargets = Array.from({ length: STREAMS }, () => ({
 const appPort = 4600 + Math.floor(Math.random() * 300);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tutor-bench-'));
 const app = await start(
-	['build/app.js'],
+	[...serverNodeFlags, 'build/app.js'],
 	{
 		...env,
 		PORT: String(appPort),

@@ -7,6 +7,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { serverNodeFlags } from '../scripts/server-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -201,10 +202,11 @@ describe('Dockerfile', () => {
 		expect(cmd[2]).toMatch(/\/health'/);
 	});
 
-	it('starts node build/app.js in exec form, so SIGTERM reaches Node', () => {
+	it('starts node build/app.js in exec form (so SIGTERM reaches Node), with the flags of npm start', () => {
 		const entry = finalStage.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD');
 		expect(entry).toHaveLength(1);
-		expect(JSON.parse(entry[0]!.args)).toEqual(['node', 'build/app.js']);
+		expect(serverNodeFlags).toContain('--max-semi-space-size=8');
+		expect(JSON.parse(entry[0]!.args)).toEqual(['node', ...serverNodeFlags, 'build/app.js']);
 	});
 
 	it('bakes in no secret and sends none to the build', () => {

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { serverNodeFlags } from '../../scripts/server-flags.js';
 import { createPostgresDatabase, TEST_DATABASE_URL } from './db.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -62,7 +63,7 @@ export async function startServer(
 		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
 		...options.env
 	};
-	const child = spawn(process.execPath, [ENTRY], {
+	const child = spawn(process.execPath, [...serverNodeFlags, ENTRY], {
 		cwd: ROOT,
 		env,
 		stdio: ['ignore', 'pipe', 'pipe']
