@@ -206,6 +206,8 @@ describe('Dockerfile', () => {
 		const entry = finalStage.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD');
 		expect(entry).toHaveLength(1);
 		expect(serverNodeFlags).toContain('--max-semi-space-size=8');
+		const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+		expect(scripts.serve).toBe(['node', ...serverNodeFlags, 'build/app.js'].join(' '));
 		expect(JSON.parse(entry[0]!.args)).toEqual(['node', ...serverNodeFlags, 'build/app.js']);
 	});
 
