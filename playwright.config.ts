@@ -42,6 +42,7 @@ export default defineConfig({
 			PORT: String(port),
 			DATA_DIR: dataDir,
 			ADMIN_EMAIL: 'admin@example.com',
+			ADMIN_SETUP_CODE: 'e2e-admin-setup-code-0123456789',
 			// The scripted tutor: 40 tokens 60 ms apart, so streaming can be watched and interrupted.
 			LLM_PROVIDER: 'mock',
 			MOCK_TOKEN_DELAY_MS: '60',

@@ -1,5 +1,6 @@
 // Screenshots for the README and for looking at the UI: `node scripts/screenshots.ts [baseUrl]`
-// against a running server (ADMIN_EMAIL must include admin@example.com for the admin page).
+// against a running server (ADMIN_EMAIL must include admin@example.com, and ADMIN_SETUP_CODE must equal
+// SCREENSHOT_ADMIN_SETUP_CODE, for the admin pages).
 import { chromium, type Page } from 'playwright-core';
 
 interface ShotOptions {
@@ -42,6 +43,14 @@ async function signIn(page: Page, email: string, name: string) {
 		await page.getByRole('button', { name: 'Log in' }).click();
 		await page.waitForURL(/dashboard/);
 	});
+	const code = process.env.SCREENSHOT_ADMIN_SETUP_CODE;
+	if (!code) return;
+	await page.goto(base + '/admin');
+	if (page.url().endsWith('/admin-setup')) {
+		await page.getByLabel('Setup code').fill(code);
+		await page.getByRole('button', { name: 'Become administrator' }).click();
+		await page.waitForURL(/\/admin$/);
+	}
 }
 
 await shoot('landing', '/');

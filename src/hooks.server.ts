@@ -6,6 +6,7 @@ import { startRuntime } from '#lib/server/runtime.ts';
 import {
 	authHandle,
 	guardHandle,
+	inputHandle,
 	requestHandle,
 	securityHeadersHandle
 } from '#lib/server/http/handles.ts';
@@ -18,6 +19,7 @@ export const init: ServerInit = async () => {
 
 export const handle = sequence(
 	requestHandle,
+	inputHandle,
 	securityHeadersHandle,
 	authHandle,
 	rateLimitHandle,

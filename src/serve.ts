@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { ConfigError } from '#lib/server/config.ts';
 import { loadEnvFile } from '#lib/server/env-file.ts';
+import { createProxyTrust } from '#lib/server/http/proxy.ts';
 import { ISOLATION_HEADERS, labCacheControl, needsIsolation } from '#lib/server/http/isolation.ts';
 import { logger } from '#lib/server/log.ts';
 import { observeHttpRequest, routeOf } from '#lib/server/metrics.ts';
@@ -29,13 +30,15 @@ try {
 }
 const { config, database } = started;
 
-// adapter-node assumes https when no PROTOCOL_HEADER is configured, which would make every form on a
-// plain-HTTP laptop install fail SvelteKit's origin check. Unless the operator names the header their
-// proxy sets (PROTOCOL_HEADER=x-forwarded-proto behind Caddy), we state the protocol ourselves in a
-// header we overwrite on every request, so no client can choose it.
+// adapter-node reads the client's protocol and address from the headers named here. We name our own
+// and write them on every request from the operator's PROTOCOL_HEADER and ADDRESS_HEADER, believed
+// only from TRUSTED_PROXIES, so no client can choose them (and plain HTTP on a laptop stays http).
 const OWN_PROTOCOL_HEADER = 'x-tutor-protocol';
-const ownProtocol = !process.env.PROTOCOL_HEADER;
-if (ownProtocol) process.env.PROTOCOL_HEADER = OWN_PROTOCOL_HEADER;
+const OWN_ADDRESS_HEADER = 'x-tutor-client-address';
+process.env.PROTOCOL_HEADER = OWN_PROTOCOL_HEADER;
+process.env.ADDRESS_HEADER = OWN_ADDRESS_HEADER;
+delete process.env.XFF_DEPTH;
+const proxy = createProxyTrust(config.proxy);
 
 // adapter-node's handler starts SvelteKit (its init hook finds the runtime started above).
 const { handler } = (await import(new URL('./handler.js', import.meta.url).href)) as {
@@ -53,7 +56,8 @@ const server = http.createServer((req, res) => {
 			(performance.now() - started) / 1000
 		)
 	);
-	if (ownProtocol) req.headers[OWN_PROTOCOL_HEADER] = 'http';
+	req.headers[OWN_PROTOCOL_HEADER] = proxy.protocol(req);
+	req.headers[OWN_ADDRESS_HEADER] = proxy.clientAddress(req);
 	// Static files never reach SvelteKit's hooks, so the lab's isolation headers are set here.
 	if (needsIsolation(req.url)) {
 		for (const [name, value] of ISOLATION_HEADERS) res.setHeader(name, value);

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { TEST_SECRET } from './config.ts';
-import { Client, startServer, type RunningServer } from './server.ts';
+import { ADMIN_SETUP_CODE, Client, claimAdmin, startServer, type RunningServer } from './server.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -22,6 +22,7 @@ export async function startAppWithUsers<const Students extends readonly string[]
 		postgres: true,
 		env: {
 			ADMIN_EMAIL: adminEmail,
+			ADMIN_SETUP_CODE,
 			JWT_SECRET_KEY: TEST_SECRET,
 			PROTOCOL_HEADER: 'x-forwarded-proto',
 			LLM_PROVIDER: 'mock'
@@ -42,6 +43,7 @@ export async function startAppWithUsers<const Students extends readonly string[]
 	const students: Client[] = [];
 	for (const email of studentEmails) students.push(await register(email));
 	const admin = await register(adminEmail);
+	await claimAdmin(admin);
 	return {
 		server,
 		anon,

@@ -162,3 +162,13 @@ export async function newConversation(server: RunningServer, cookie: string): Pr
 	if (res.status !== 303) throw new Error(`creating a conversation answered ${res.status}`);
 	return res.headers.get('location')!.split('/').pop()!;
 }
+
+/** The first-administrator code the test servers are started with (ADMIN_SETUP_CODE). */
+export const ADMIN_SETUP_CODE = 'test-admin-setup-code-0123456789';
+
+/** Makes the signed-in ADMIN_EMAIL account of `c` the administrator with the setup code. */
+export async function claimAdmin(c: Client) {
+	const res = await c.post('/admin-setup', { code: ADMIN_SETUP_CODE });
+	if (res.status !== 303 || res.headers.get('location') !== '/admin')
+		throw new Error(`admin setup answered ${res.status}: ${await res.text()}`);
+}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
+import * as adminSetup from '../../src/lib/server/admin/setup.ts';
 import * as accounts from '../../src/lib/server/auth/accounts.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
 import { testConfig } from '../helpers/config.ts';
@@ -37,11 +38,27 @@ describe.each(drivers)('accounts on %s', (driver) => {
 		expect(again).toMatchObject({ ok: false, status: 409, field: 'email' });
 	});
 
-	it('makes ADMIN_EMAIL accounts admins and everyone else a student', async () => {
+	it('an ADMIN_EMAIL account becomes admin only with the one-time setup code', async () => {
+		const code = await adminSetup.prepare(deps.db, deps.config);
+		expect(code).toMatch(/^[\w-]{20}$/);
+		// A second start (another replica) prints the same code.
+		expect(await adminSetup.prepare(deps.db, deps.config)).toBe(code);
 		const admin = await register('teacher@example.com');
 		const student = await register('bob@example.com');
-		expect(admin.ok && admin.session.user.role).toBe('admin');
-		expect(student.ok && student.session.user.role).toBe('student');
+		if (!admin.ok || !student.ok) throw new Error('register failed');
+		expect(admin.session.user.role).toBe('student');
+		expect(student.session.user.role).toBe('student');
+		const as = (r: typeof admin) => ({ ...r.session.user, role: 'student' });
+		expect(await adminSetup.claim(deps, as(student), code!, client)).toMatchObject({ status: 403 });
+		expect(await adminSetup.claim(deps, as(admin), 'wrong-code-000000000', client)).toMatchObject({
+			status: 400
+		});
+		expect(await adminSetup.claim(deps, as(admin), code!, client)).toEqual({ ok: true });
+		const again = await login('teacher@example.com');
+		expect(again.ok && again.session.user.role).toBe('admin');
+		// Spent: nobody can use it again, and no new code is made once an admin exists.
+		expect(await adminSetup.claim(deps, as(admin), code!, client)).toMatchObject({ status: 403 });
+		expect(await adminSetup.prepare(deps.db, deps.config)).toBeNull();
 	});
 
 	it('logs in with the right password only, with one message for unknown email and wrong password', async () => {
@@ -99,8 +116,11 @@ describe.each(drivers)('accounts on %s', (driver) => {
 		const a = await login('cy@example.com');
 		const b = await login('cy@example.com');
 		if (!a.ok || !b.ok) throw new Error('login failed');
-		await accounts.logout(deps, a.session.refreshToken);
+		expect(await accounts.userFromAccessToken(deps, a.session.accessToken)).not.toBeNull();
+		await accounts.logout(deps, { refreshToken: a.session.refreshToken });
 		expect((await accounts.rotate(deps, a.session.refreshToken, client)).kind).toBe('invalid');
+		// This session's access token ends at once; the other sign-in is untouched.
+		expect(await accounts.userFromAccessToken(deps, a.session.accessToken)).toBeNull();
 		expect(await accounts.userFromAccessToken(deps, b.session.accessToken)).not.toBeNull();
 
 		await accounts.logoutEverywhere(deps, b.session.user.id, client);

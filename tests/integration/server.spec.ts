@@ -8,7 +8,13 @@ import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
-import { Client, startServer, type RunningServer } from '../helpers/server.ts';
+import {
+	ADMIN_SETUP_CODE,
+	Client,
+	claimAdmin,
+	startServer,
+	type RunningServer
+} from '../helpers/server.ts';
 import { TEST_SECRET } from '../helpers/config.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -52,6 +58,7 @@ beforeAll(async () => {
 		postgres: true,
 		env: {
 			ADMIN_EMAIL: ADMIN,
+			ADMIN_SETUP_CODE,
 			JWT_SECRET_KEY: TEST_SECRET,
 			LOGIN_RATE_LIMIT: '4',
 			PROTOCOL_HEADER: 'x-forwarded-proto'
@@ -349,6 +356,7 @@ describe('audience guards', () => {
 	beforeAll(async () => {
 		student = await register('student1@example.com');
 		admin = await register(ADMIN);
+		await claimAdmin(admin);
 	});
 
 	const matrix: [string, number, number, number][] = [

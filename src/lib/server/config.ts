@@ -12,6 +12,7 @@ import * as v from 'valibot';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { trustList, type ProxySettings } from './http/proxy';
 
 export class ConfigError extends Error {
 	constructor(public readonly problems: string[]) {
@@ -104,12 +105,24 @@ const EnvSchema = v.object({
 		v.pipe(v.string(), v.trim(), v.url('must be a URL like https://tutor.example.com'))
 	),
 	CORS_ORIGINS: list,
+	ADDRESS_HEADER: optionalString,
+	PROTOCOL_HEADER: optionalString,
+	TRUSTED_PROXIES: v.pipe(
+		v.optional(v.string(), 'loopback'),
+		v.transform((s) =>
+			s
+				.split(',')
+				.map((x) => x.trim())
+				.filter(Boolean)
+		)
+	),
 	JWT_SECRET_KEY: optionalString,
 	ACCESS_TOKEN_TTL_SECONDS: int(900, 30, 86_400),
 	REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
 	REFRESH_REUSE_GRACE_SECONDS: int(10, 0, 120),
 	COOKIE_SECURE: v.optional(v.picklist(['auto', 'true', 'false']), 'auto'),
 	ADMIN_EMAIL: list,
+	ADMIN_SETUP_CODE: optionalString,
 	LOGIN_RATE_LIMIT: int(10, 1, 10_000),
 	LOGIN_RATE_WINDOW_SECONDS: int(900, 1, 86_400),
 	REGISTER_RATE_LIMIT: int(30, 1, 10_000),
@@ -146,11 +159,13 @@ const EnvSchema = v.object({
 	API_RATE_LIMIT_READ: int(300, 1, 1_000_000),
 	API_RATE_LIMIT_WRITE: int(60, 1, 1_000_000),
 	API_RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+	WS_RATE_LIMIT_CONNECT: int(60, 1, 1_000_000),
 	WS_RATE_LIMIT_SUBSCRIBE: int(120, 1, 1_000_000),
 	WS_RATE_LIMIT_UNSUBSCRIBE: int(120, 1, 1_000_000),
 	WS_RATE_LIMIT_STOP: int(60, 1, 1_000_000),
 	WS_RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
 	WS_MAX_MESSAGES_PER_SECOND: int(20, 1, 10_000),
+	WS_MAX_SOCKETS_PER_USER: int(20, 1, 10_000),
 	MOCK_TOKEN_DELAY_MS: int(20, 0, 10_000),
 	MOCK_TOKEN_COUNT: int(64, 1, 100_000),
 	COHERE_API_KEY: optionalString,
@@ -203,6 +218,8 @@ export interface Config {
 	refreshReuseGraceSeconds: number;
 	cookieSecure: 'auto' | boolean;
 	adminEmails: string[];
+	/** A fixed first-administrator setup code (admin/setup.ts); otherwise one is made and logged. */
+	adminSetupCode: string | undefined;
 	loginRateLimit: { limit: number; windowSeconds: number };
 	registerRateLimit: { limit: number; windowSeconds: number };
 	/**
@@ -216,7 +233,10 @@ export interface Config {
 		/** Every other method on /api/** and every form action. */
 		apiWrite: { limit: number; windowSeconds: number };
 		/** WebSocket messages per user; send, continue and regenerate use `tutor.rateLimit`. */
-		ws: Record<'subscribe' | 'unsubscribe' | 'stop', { limit: number; windowSeconds: number }>;
+		ws: Record<
+			'connect' | 'subscribe' | 'unsubscribe' | 'stop',
+			{ limit: number; windowSeconds: number }
+		>;
 	};
 	llm: {
 		provider: LlmProvider;
@@ -283,8 +303,10 @@ export interface Config {
 		flushMs: number;
 		/** Tutor requests (send, continue, regenerate) per user per window, across replicas. */
 		rateLimit: { limit: number; windowSeconds: number };
-		/** WebSocket frames per second per socket before frames are refused. */
+		/** WebSocket frames per second per user (all their sockets on a replica) before frames are refused. */
 		maxMessagesPerSecond: number;
+		/** Open WebSockets per user on each replica; opening them is also limited by `rateLimits.ws.connect`. */
+		maxSocketsPerUser: number;
 		/**
 		 * Start the provider call for a question from what this replica knows of the conversation,
 		 * beside the database work, instead of after it (cancelled if the guess was wrong).
@@ -296,6 +318,8 @@ export interface Config {
 	wsMaxPayloadBytes: number;
 	/** Bearer token for /metrics; without one, only private-network peers not behind the proxy. */
 	metricsToken: string | undefined;
+	/** The reverse proxy's headers, believed only from TRUSTED_PROXIES (see http/proxy.ts). */
+	proxy: ProxySettings;
 	/** Non-fatal findings for the operator, logged once at start. */
 	warnings: string[];
 }
@@ -462,6 +486,17 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 	if (env.METRICS_TOKEN && (env.METRICS_TOKEN.length < 16 || isPlaceholder(env.METRICS_TOKEN)))
 		problems.push('METRICS_TOKEN is too guessable; generate one with `openssl rand -hex 32`');
 
+	if (
+		env.ADMIN_SETUP_CODE &&
+		(env.ADMIN_SETUP_CODE.length < 16 || isPlaceholder(env.ADMIN_SETUP_CODE))
+	)
+		problems.push('ADMIN_SETUP_CODE is too guessable; use at least 16 random characters');
+	try {
+		trustList(env.TRUSTED_PROXIES);
+	} catch (error) {
+		problems.push(`TRUSTED_PROXIES: ${(error as Error).message}`);
+	}
+
 	if (problems.length) throw new ConfigError(problems);
 
 	const origin = env.ORIGIN ? new URL(env.ORIGIN).origin : undefined;
@@ -501,6 +536,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
 		cookieSecure: env.COOKIE_SECURE === 'auto' ? 'auto' : env.COOKIE_SECURE === 'true',
 		adminEmails: env.ADMIN_EMAIL.map((e) => e.toLowerCase()),
+		adminSetupCode: env.ADMIN_SETUP_CODE,
 		loginRateLimit: { limit: env.LOGIN_RATE_LIMIT, windowSeconds: env.LOGIN_RATE_WINDOW_SECONDS },
 		registerRateLimit: {
 			limit: env.REGISTER_RATE_LIMIT,
@@ -514,6 +550,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 				windowSeconds: env.API_RATE_LIMIT_WINDOW_SECONDS
 			},
 			ws: {
+				connect: {
+					limit: env.WS_RATE_LIMIT_CONNECT,
+					windowSeconds: env.WS_RATE_LIMIT_WINDOW_SECONDS
+				},
 				subscribe: {
 					limit: env.WS_RATE_LIMIT_SUBSCRIBE,
 					windowSeconds: env.WS_RATE_LIMIT_WINDOW_SECONDS
@@ -589,12 +629,18 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			flushMs: env.TUTOR_FLUSH_MS,
 			rateLimit: tutorRateLimit(env, warnings),
 			maxMessagesPerSecond: env.WS_MAX_MESSAGES_PER_SECOND,
+			maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
 			earlyStart: env.TUTOR_EARLY_START
 		},
 		logLevel: env.LOG_LEVEL,
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
 		wsMaxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
 		metricsToken: env.METRICS_TOKEN,
+		proxy: {
+			addressHeader: env.ADDRESS_HEADER?.toLowerCase() || undefined,
+			protocolHeader: env.PROTOCOL_HEADER?.toLowerCase() || undefined,
+			trusted: env.TRUSTED_PROXIES
+		},
 		warnings
 	};
 }

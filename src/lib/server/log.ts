@@ -38,6 +38,20 @@ export const REDACTED_KEYS = [
 	'set-cookie'
 ];
 
+/** A failed query's text and error, never its values (they hold passwords, answers, emails). */
+export function errSerializer(err: unknown) {
+	const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+	if (!out || typeof out !== 'object') return out;
+	// drizzle puts the values in its message too: "Failed query: ...\nparams: a,b".
+	const params = (err as { params?: unknown }).params;
+	const shown = Array.isArray(params) ? `\nparams: ${String(params)}` : null;
+	for (const key of ['params', 'parameters', 'args']) delete out[key];
+	for (const key of ['message', 'stack'])
+		if (shown && typeof out[key] === 'string')
+			out[key] = (out[key] as string).split(shown).join('');
+	return out;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
 	const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 	return pino(
@@ -45,6 +59,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 			level,
 			base: undefined,
 			timestamp: pino.stdTimeFunctions.isoTime,
+			serializers: { err: errSerializer },
 			redact: {
 				paths: paths.map((p) => p.replace(/\.([\w]*-[\w-]*)$/, '["$1"]')),
 				censor: '[redacted]'

@@ -7,6 +7,7 @@
  * @example
  * const { config, database } = await startRuntime(process.env);
  */
+import * as adminSetup from './admin/setup';
 import { loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db';
 import { createLogger, logger, setLogger } from './log';
@@ -64,6 +65,11 @@ export function startRuntime(env: Record<string, string | undefined>): Promise<R
 		logger().info({ database: database.kind }, 'database ready, migrations applied');
 		await seedStarterContent(database.db, config.starterContentDir);
 		await seedQuestionBank(database.db, config.questionBankDir);
+		const setupCode = await adminSetup.prepare(database.db, config);
+		if (setupCode && !config.adminSetupCode)
+			logger().warn(
+				`No administrator yet. Sign in as ${config.adminEmails.join(' or ')}, open /admin-setup and enter this one-time code: ${setupCode}`
+			);
 		const embedder = createEmbedder(config.embeddings);
 		if (embedder) stopEmbedding = startEmbedding(database.db, embedder);
 		const { provider, tutor } = await startTutor(config, database, embedder);

@@ -32,7 +32,6 @@ export const load: PageServerLoad = async ({ url, locals }) => {
 		...result,
 		rows: result.rows.map((r) => ({
 			...r,
-			role: adminUsers.effectiveRole(config, r),
 			byAdminEmail: isAdminEmail(config, r.email),
 			self: r.id === locals.user?.id,
 			createdAt: r.createdAt.toISOString(),

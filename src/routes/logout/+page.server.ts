@@ -10,7 +10,10 @@ export const load: PageServerLoad = () => redirect(303, '/');
 export const actions: Actions = {
 	default: async (event) => {
 		const { deps } = actionContext(event);
-		await accounts.logout(deps, event.cookies.get(REFRESH_COOKIE));
+		await accounts.logout(deps, {
+			refreshToken: event.cookies.get(REFRESH_COOKIE),
+			user: event.locals.user
+		});
 		clearSessionCookies(event.cookies, deps.config, event.url);
 		redirect(303, '/login?loggedOut=1');
 	}

@@ -88,11 +88,6 @@ export async function get(db: Db, id: string) {
 	return row ?? null;
 }
 
-/** The role the app treats the account as having: ADMIN_EMAIL accounts are always admins. */
-export function effectiveRole(config: Config, user: { email: string; role: Role }): Role {
-	return user.role === 'admin' || isAdminEmail(config, user.email) ? 'admin' : 'student';
-}
-
 /** Sets the stored role. The account's next request already sees it (roles are read per request). */
 export async function setRole(
 	{ db, config }: Deps,
@@ -108,9 +103,9 @@ export async function setRole(
 		return {
 			ok: false,
 			status: 409,
-			message: `${user.email} is an administrator through the server's ADMIN_EMAIL setting; change that setting to demote it.`
+			message: `${user.email} is named in the server's ADMIN_EMAIL setting; change that setting to demote it.`
 		};
-	const from = effectiveRole(config, user);
+	const from = user.role;
 	if (user.role !== role)
 		await db
 			.update(users)
@@ -137,7 +132,7 @@ export async function setDisabled(
 		return {
 			ok: false,
 			status: 409,
-			message: `${user.email} is an administrator through the server's ADMIN_EMAIL setting and cannot be disabled here.`
+			message: `${user.email} is named in the server's ADMIN_EMAIL setting and cannot be disabled here.`
 		};
 	if (Boolean(user.disabledAt) === disabled) return { ok: true, email: user.email, changed: false };
 	if (!disabled) {
@@ -185,7 +180,7 @@ export async function remove(
 		return {
 			ok: false,
 			status: 409,
-			message: `${user.email} is an administrator through the server's ADMIN_EMAIL setting and cannot be deleted here.`
+			message: `${user.email} is named in the server's ADMIN_EMAIL setting and cannot be deleted here.`
 		};
 	if (confirmEmail.trim().toLowerCase() !== user.email)
 		return {

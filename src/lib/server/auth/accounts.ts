@@ -14,7 +14,6 @@ import { refreshTokens, users, type User } from '../db/schema';
 import * as audit from '../audit';
 import * as rateLimit from '../rate-limit';
 import { logger } from '../log';
-import { isAdminEmail } from '../admin/roles';
 import { signedOut } from '../ws/sessions';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import {
@@ -42,6 +41,8 @@ export interface SessionUser {
 	displayName: string;
 	role: 'student' | 'admin';
 	createdAt: Date;
+	/** The sign-in this request belongs to (its refresh family), when the token names one. */
+	sessionId?: string;
 }
 
 export interface Session {
@@ -61,8 +62,8 @@ export type Failure = {
 };
 export type Result<T> = ({ ok: true } & T) | Failure;
 
-export function toSessionUser(config: Config, user: User): SessionUser {
-	const admin = user.role === 'admin' || isAdminEmail(config, user.email);
+export function toSessionUser(user: User): SessionUser {
+	const admin = user.role === 'admin';
 	return {
 		id: user.id,
 		email: user.email,
@@ -90,7 +91,7 @@ async function issueSession(
 	const [accessToken, refreshToken] = await Promise.all([
 		signAccessToken(
 			config.jwtSecret,
-			{ userId: user.id, tokenVersion: user.tokenVersion },
+			{ userId: user.id, tokenVersion: user.tokenVersion, sessionId: familyId },
 			config.accessTokenTtlSeconds
 		),
 		signRefreshToken(config.jwtSecret, {
@@ -101,7 +102,7 @@ async function issueSession(
 		})
 	]);
 	return {
-		user: toSessionUser(config, user),
+		user: { ...toSessionUser(user), sessionId: familyId },
 		accessToken,
 		refreshToken,
 		accessExpiresAt: new Date(Date.now() + config.accessTokenTtlSeconds * 1000),
@@ -184,13 +185,24 @@ export async function login(
 	return { ok: true, session: await issueSession(deps, user, client) };
 }
 
-/** Checks an access token and that its user still exists, is enabled and has not logged out everywhere. */
+/**
+ * Checks an access token: its user still exists and is enabled, has not logged out everywhere, and
+ * the sign-in it belongs to has not logged out.
+ */
 export async function userFromAccessToken(deps: Deps, token: string): Promise<SessionUser | null> {
 	const claims = await verifyAccessToken(deps.config.jwtSecret, token);
 	if (!claims) return null;
-	const [user] = await deps.db.select().from(users).where(eq(users.id, claims.userId));
-	if (!user || user.disabledAt || user.tokenVersion !== claims.tokenVersion) return null;
-	return toSessionUser(deps.config, user);
+	const sessionEnded = claims.sessionId
+		? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${claims.sessionId} and ${refreshTokens.revokedAt} is not null)`
+		: sql<boolean>`false`;
+	const [row] = await deps.db
+		.select({ user: users, sessionEnded })
+		.from(users)
+		.where(eq(users.id, claims.userId));
+	const user = row?.user;
+	if (!user || row.sessionEnded || user.disabledAt || user.tokenVersion !== claims.tokenVersion)
+		return null;
+	return { ...toSessionUser(user), sessionId: claims.sessionId };
 }
 
 export type RefreshOutcome =
@@ -243,12 +255,22 @@ async function revokeFamily(db: Db, familyId: string) {
 		.where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
 }
 
-/** Ends this browser's session: its refresh family can no longer be used. */
-export async function logout(deps: Deps, refreshToken: string | undefined) {
-	if (!refreshToken) return;
-	const claims = await verifyRefreshToken(deps.config.jwtSecret, refreshToken);
-	if (!claims) return;
-	await revokeFamily(deps.db, claims.familyId);
+/**
+ * Ends this browser's session at once: its refresh family can no longer be used, its access tokens
+ * stop working, and its open sockets close on every replica.
+ */
+export async function logout(
+	deps: Deps,
+	tokens: { refreshToken?: string; user?: SessionUser | null }
+) {
+	const claims = tokens.refreshToken
+		? await verifyRefreshToken(deps.config.jwtSecret, tokens.refreshToken)
+		: null;
+	const userId = claims?.userId ?? tokens.user?.id;
+	const sessionId = claims?.familyId ?? tokens.user?.sessionId;
+	if (!userId || !sessionId) return;
+	await revokeFamily(deps.db, sessionId);
+	await signedOut(deps.db, userId, sessionId);
 }
 
 /** Ends every session of the user, on every device, including access tokens already issued. */

@@ -11,10 +11,13 @@ import { createHash } from 'node:crypto';
 
 const ISSUER = 'ai-coding-tutor';
 const ALGORITHMS = ['HS256'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AccessClaims {
 	userId: string;
 	tokenVersion: number;
+	/** The refresh family (one sign-in); logging that session out ends its access tokens too. */
+	sessionId?: string;
 }
 export interface RefreshClaims {
 	userId: string;
@@ -24,7 +27,10 @@ export interface RefreshClaims {
 }
 
 export function signAccessToken(secret: Uint8Array, claims: AccessClaims, ttlSeconds: number) {
-	return new SignJWT({ ver: claims.tokenVersion })
+	return new SignJWT({
+		ver: claims.tokenVersion,
+		...(claims.sessionId ? { sid: claims.sessionId } : {})
+	})
 		.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
 		.setSubject(claims.userId)
 		.setIssuer(ISSUER)
@@ -45,7 +51,8 @@ export async function verifyAccessToken(
 			audience: 'access'
 		});
 		if (typeof payload.sub !== 'string' || typeof payload.ver !== 'number') return null;
-		return { userId: payload.sub, tokenVersion: payload.ver };
+		const sid = typeof payload.sid === 'string' && UUID.test(payload.sid) ? payload.sid : undefined;
+		return { userId: payload.sub, tokenVersion: payload.ver, sessionId: sid };
 	} catch {
 		return null;
 	}

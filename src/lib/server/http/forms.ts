@@ -25,7 +25,15 @@ export type FormBody =
 /** Reads the form body; a body that is not a form, or is too large, is the client's mistake. */
 export async function readForm(request: Request): Promise<FormBody> {
 	try {
-		return { ok: true, data: await request.formData() };
+		const data = await request.formData();
+		for (const value of data.values())
+			if (typeof value === 'string' && value.includes('\0'))
+				return {
+					ok: false,
+					status: 400,
+					message: 'The form holds a character that is not allowed.'
+				};
+		return { ok: true, data };
 	} catch (error) {
 		if ((error as { status?: number }).status === 413)
 			return { ok: false, status: 413, message: 'That form is far larger than it should be.' };
@@ -35,7 +43,15 @@ export async function readForm(request: Request): Promise<FormBody> {
 
 /** Only same-site relative paths are followed after login, never another origin. */
 export function safeNext(value: string | null, fallback = '/dashboard'): string {
-	if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\'))
+	// Browsers drop tabs and newlines from URLs ("/\t/evil.example" is "//evil.example"), and a
+	// control character cannot go into a Location header at all.
+	if (
+		!value ||
+		!value.startsWith('/') ||
+		value.startsWith('//') ||
+		value.startsWith('/\\') ||
+		[...value].some((ch) => ch < ' ' || ch === '\u007f')
+	)
 		return fallback;
 	return value;
 }

@@ -52,6 +52,22 @@ export const requestHandle: Handle = ({ event, resolve }) => {
 	});
 };
 
+/**
+ * A NUL character can reach no stored text (PostgreSQL refuses it): in the path it names nothing
+ * (404), in the query it is the client's mistake (400). Refused before any route sees it.
+ */
+export const inputHandle: Handle = ({ event, resolve }) => {
+	const { pathname, search } = event.url;
+	const nul = /%00|\0/;
+	if (nul.test(pathname)) return Response.json({ message: 'Not found.' }, { status: 404 });
+	if (nul.test(search))
+		return Response.json(
+			{ message: 'The address holds a character that is not allowed.' },
+			{ status: 400 }
+		);
+	return resolve(event);
+};
+
 /** Resolves the user from the access cookie, rotating the refresh token when the access token lapsed. */
 export const authHandle: Handle = async ({ event, resolve }) => {
 	if (PROBES.has(event.url.pathname)) return resolve(event);

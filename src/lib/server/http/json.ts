@@ -13,6 +13,21 @@ export type JsonBody<T> = { ok: true; data: T } | { ok: false; response: Respons
 const problem = (status: number, message: string, issues?: string[]) =>
 	({ ok: false, response: Response.json({ message, issues }, { status }) }) as const;
 
+/** Deeper JSON than this is refused: serializing it (or storing it as jsonb) would overflow a stack. */
+export const MAX_DEPTH = 100;
+
+/** Whether `value` has arrays or objects nested more than `max` deep; iterative, so it cannot overflow. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+	const stack: [unknown, number][] = [[value, 0]];
+	while (stack.length) {
+		const [item, depth] = stack.pop()!;
+		if (typeof item !== 'object' || item === null) continue;
+		if (depth >= max) return true;
+		for (const child of Object.values(item)) stack.push([child, depth + 1]);
+	}
+	return false;
+}
+
 export async function readJson<S extends v.GenericSchema>(
 	request: Request,
 	schema: S,
@@ -38,6 +53,8 @@ export async function readJson<S extends v.GenericSchema>(
 	} catch {
 		return problem(400, 'The request body is not valid JSON.');
 	}
+	if (nestedDeeperThan(value, MAX_DEPTH))
+		return problem(400, `The request is nested more than ${MAX_DEPTH} levels deep.`);
 	const parsed = v.safeParse(schema, value);
 	if (!parsed.success)
 		return problem(

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db';
 import { moduleNotebooks, modules, studentNotebooks, type NotebookJson } from '../db/schema';
+import { MAX_DEPTH, nestedDeeperThan } from '../http/json';
 
 /** A course notebook in a pack (one file, also capped by the pack's per-file limit). */
 export const COURSE_NOTEBOOK_MAX_BYTES = 200_000;
@@ -40,6 +41,8 @@ export function checkNotebook(
 	maxBytes = STUDENT_NOTEBOOK_MAX_BYTES
 ): NotebookCheck {
 	if (!isObject(value)) return { ok: false, message: 'A notebook must be a JSON object.' };
+	if (nestedDeeperThan(value, MAX_DEPTH))
+		return { ok: false, message: `A notebook may nest at most ${MAX_DEPTH} levels deep.` };
 	if (value.nbformat !== 4)
 		return { ok: false, message: 'Only nbformat 4 notebooks are supported.' };
 	if (typeof value.nbformat_minor !== 'number' || !Number.isInteger(value.nbformat_minor))

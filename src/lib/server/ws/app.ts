@@ -45,24 +45,43 @@ export function createWsApp() {
 		'/v1',
 		cookieAuth({ authenticate: (token) => accounts.userFromAccessToken(deps(), token) })
 	);
+	app.use('/v1', async (c, next) => {
+		const { config, database } = runtime();
+		const userId = c.get('user').id;
+		const max = config.tutor.maxSocketsPerUser;
+		if (sessions.count(userId) >= max)
+			throw new HTTPException(429, { message: `at most ${max} open connections per user` });
+		const refused = await messageLimit(database.db, config, userId, 'connect');
+		if (refused)
+			throw new HTTPException(429, {
+				res: Response.json(
+					{ error: refused.message },
+					{ status: 429, headers: { 'retry-after': String(refused.retryAfterSeconds ?? 1) } }
+				)
+			});
+		await next();
+	});
 
 	app.get(
 		'/v1',
 		upgradeWebSocket((c) => {
 			c.set('upgrading', c.req.header('upgrade')?.toLowerCase() === 'websocket');
 			const user = c.get('user');
-			return new Connection(user.id, user.displayName, c.get('requestId'));
+			return new Connection(user.id, user.displayName, c.get('requestId'), user.sessionId);
 		})
 	);
 
 	app.notFound((c) => c.json({ error: 'not found' }, 404));
 	app.onError((err, c) => {
-		if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
+		if (err instanceof HTTPException) return err.res ?? c.json({ error: err.message }, err.status);
 		logger().error({ err }, 'websocket app error');
 		return c.json({ error: 'internal error', requestId: c.get('requestId') }, 500);
 	});
 	return app;
 }
+
+/** Close code for a socket over the per-user cap (policy violation). */
+const CLOSE_TOO_MANY = 1008;
 
 function error(code: ErrorCode, message: string): ServerMessage {
 	return { v: PROTOCOL_VERSION, type: 'error', code, message };
@@ -79,16 +98,15 @@ const deps = () => ({ db: runtime().database.db, config: runtime().config });
 class Connection implements Socket {
 	#ws: WSContext | undefined;
 	#subscriptions: Map<string, Subscription> | undefined;
-	/** Frames per second: a token bucket that refills continuously, full until the first frame. */
-	#frames = 0;
-	#framesAt: number | undefined;
+	#tracked = false;
 	/** Only until the `ready` message is sent. */
 	#displayName: string | undefined;
 
 	constructor(
 		public userId: string,
 		displayName: string,
-		readonly requestId: string
+		readonly requestId: string,
+		readonly sessionId: string | undefined
 	) {
 		this.#displayName = displayName;
 	}
@@ -108,7 +126,11 @@ class Connection implements Socket {
 	onOpen(_event: Event, ws: WSContext) {
 		this.#ws = ws;
 		metrics.websocketOpened();
-		this.userId = sessions.track(this.userId, this);
+		// The check before the upgrade can be raced by handshakes in flight; this one cannot.
+		const tracked = sessions.track(this.userId, this, runtime().config.tutor.maxSocketsPerUser);
+		if (tracked === null) return ws.close(CLOSE_TOO_MANY, 'too many connections');
+		this.userId = tracked;
+		this.#tracked = true;
 		logger().info({ reqId: this.requestId, userId: this.userId }, 'websocket open');
 		this.send({
 			v: PROTOCOL_VERSION,
@@ -122,7 +144,8 @@ class Connection implements Socket {
 		// Shutting down: every socket has been told to reconnect (1012); say so rather than fail.
 		if (!runtimeIfRunning())
 			return this.send(error('internal', 'The server is restarting; send that again in a moment.'));
-		if (!this.#allowFrame())
+		if (!this.#tracked) return;
+		if (!sessions.allowFrame(this.userId, runtime().config.tutor.maxMessagesPerSecond))
 			return this.send(error('rate_limited', 'Too many messages at once; slow down.'));
 		const raw = typeof event.data === 'string' ? event.data : null;
 		if (raw === null) return this.send(error('bad_request', 'Frames must be JSON text.'));
@@ -159,26 +182,13 @@ class Connection implements Socket {
 
 	onClose() {
 		metrics.websocketClosed();
-		if (this.#ws) sessions.untrack(this.userId, this);
+		if (this.#tracked) sessions.untrack(this.userId, this);
 		// During shutdown the runtime (and its fan-out) may already be gone: nothing to leave then.
 		const tutor = runtimeIfRunning()?.tutor;
 		if (tutor) for (const sub of this.#subscriptions?.values() ?? []) tutor.fanout.remove(sub);
 		this.#subscriptions = undefined;
 		this.#ws = undefined;
 		logger().debug({ reqId: this.requestId, userId: this.userId }, 'websocket closed');
-	}
-
-	#allowFrame() {
-		const perSecond = runtime().config.tutor.maxMessagesPerSecond;
-		const now = performance.now();
-		this.#frames =
-			this.#framesAt === undefined
-				? perSecond
-				: Math.min(perSecond, this.#frames + ((now - this.#framesAt) / 1000) * perSecond);
-		this.#framesAt = now;
-		if (this.#frames < 1) return false;
-		this.#frames -= 1;
-		return true;
 	}
 
 	#reply(result: { ok: true } | Failure, conversationId: string) {

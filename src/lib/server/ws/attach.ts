@@ -35,6 +35,8 @@ export function attachWebSockets(
 		return inner;
 	};
 	server.on('upgrade', (req, socket, head) => {
+		// node:http removed its own error listener: a peer's reset must not become an uncaught error.
+		socket.on('error', destroyOnError);
 		if (!req.url?.startsWith('/ws/')) {
 			if (options.exclusive) {
 				observeHttpRequest(req.method ?? 'GET', ROUTE.websocket, 404, 0);
@@ -48,9 +50,8 @@ export function attachWebSockets(
 				`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`
 			);
 		} else {
-			// Not a closure here: it would keep the handshake's request and first bytes alive as
-			// long as the socket.
-			socket.on('error', destroyOnError);
+			// destroyOnError is not a closure: one would keep the handshake's request and first bytes
+			// alive as long as the socket.
 			load().then(
 				(s) => {
 					s.emit('upgrade', req, socket, head);

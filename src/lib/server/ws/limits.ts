@@ -4,9 +4,11 @@
  * - `send`, `continue`, `regenerate`: counted by the tutor engine inside the statement that starts
  *   the answer (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW), so they are not counted again here.
  * - `subscribe`, `unsubscribe`, `stop`: counted here, one upsert each (WS_RATE_LIMIT_*).
- * - `ping`: only the per-socket frame limit (WS_MAX_MESSAGES_PER_SECOND). A pong touches neither
+ * - `connect`: opening a socket, counted before the upgrade (WS_RATE_LIMIT_CONNECT), beside the
+ *   cap on sockets open at once per user on a replica (WS_MAX_SOCKETS_PER_USER).
+ * - `ping`: only the per-user frame limit (WS_MAX_MESSAGES_PER_SECOND). A pong touches neither
  *   the database nor a provider, so a database write per ping would cost more than the ping itself;
- *   the frame limit already bounds what one socket can send, and opening sockets needs a session.
+ *   the frame limit already bounds what one user can send, and opening sockets needs a session.
  *
  * @example
  * const refused = await messageLimit(db, config, user.id, 'subscribe');
@@ -21,6 +23,7 @@ import type { Failure } from '../tutor/engine';
 export type CountedMessage = keyof Config['rateLimits']['ws'];
 
 const WHAT: Record<CountedMessage, string> = {
+	connect: 'You are opening connections very fast.',
 	subscribe: 'You are opening conversations very fast.',
 	unsubscribe: 'You are leaving conversations very fast.',
 	stop: 'You are pressing Stop very fast.'

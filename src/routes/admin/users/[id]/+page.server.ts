@@ -24,7 +24,7 @@ export const load: PageServerLoad = async ({ params, locals }) => {
 			id: user.id,
 			email: user.email,
 			displayName: user.displayName,
-			role: adminUsers.effectiveRole(config, user),
+			role: user.role,
 			byAdminEmail: isAdminEmail(config, user.email),
 			self: user.id === locals.user?.id,
 			disabled: Boolean(user.disabledAt),

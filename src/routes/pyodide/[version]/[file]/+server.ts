@@ -23,7 +23,7 @@ const FILES: Record<string, string> = {
 };
 
 export const GET: RequestHandler = async ({ params, request }) => {
-	const type = FILES[params.file];
+	const type = Object.hasOwn(FILES, params.file) ? FILES[params.file] : undefined;
 	if (params.version !== version || !type) error(404, 'Not found');
 	const file = path.join(dir, params.file);
 	const info = await stat(file);
