@@ -53,7 +53,7 @@ describe.runIf(haveCaddy || process.env.CI)('Caddy in front of the built app', (
 				// What compose.prod.yaml sets for the app behind Caddy.
 				PROTOCOL_HEADER: 'x-forwarded-proto',
 				ADDRESS_HEADER: 'x-forwarded-for',
-				XFF_DEPTH: '1',
+				TRUSTED_PROXIES: 'private_ranges',
 				LLM_PROVIDER: 'mock',
 				MOCK_TOKEN_COUNT: '40',
 				MOCK_TOKEN_DELAY_MS: '20'

@@ -12,14 +12,14 @@ import { TestSocket } from '../helpers/ws.ts';
 
 const PASSWORD = 'rate limit password 1';
 
-// Each client claims its own address: the server reads it from x-forwarded-for, as behind Caddy.
+// Each client claims its own address: the server reads it from x-forwarded-for, as behind Caddy
+// (the loopback peer is a trusted proxy by default).
 const env = {
 	JWT_SECRET_KEY: TEST_SECRET,
 	LLM_PROVIDER: 'mock',
 	MOCK_TOKEN_COUNT: '4',
 	MOCK_TOKEN_DELAY_MS: '1',
-	ADDRESS_HEADER: 'x-forwarded-for',
-	XFF_DEPTH: '1'
+	ADDRESS_HEADER: 'x-forwarded-for'
 };
 const clientAt = (server: RunningServer, ip: string) =>
 	new Client(server.url, { 'x-forwarded-for': ip });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../ai/types';
-import { guardSolution, reproducesSolution, WITHHELD_NOTICE } from './solution-guard';
+import { guardSolution, reproducesSolution, tokens, WITHHELD_NOTICE } from './solution-guard';
 
 const SOLUTION = `def count_vowels(text):
     """Counts the vowels in text."""
@@ -9,6 +9,71 @@ const SOLUTION = `def count_vowels(text):
         if letter in "aeiou":
             total += 1
     return total
+`;
+
+/** A longer reference solution, about 360 tokens: loops, conditionals and a summary. */
+const LONG_SOLUTION = `def grade_report(students, passing=50):
+    """Summarises marks per student and for the class."""
+    report = {}
+    best_name = None
+    best_average = -1
+    failing = []
+    for name, marks in students.items():
+        if not marks:
+            report[name] = {"average": 0, "grade": "none"}
+            failing.append(name)
+            continue
+        total = 0
+        highest = marks[0]
+        for mark in marks:
+            total += mark
+            if mark > highest:
+                highest = mark
+        average = round(total / len(marks), 1)
+        if average >= 85:
+            grade = "A"
+        elif average >= 70:
+            grade = "B"
+        elif average >= passing:
+            grade = "C"
+        else:
+            grade = "F"
+            failing.append(name)
+        report[name] = {"average": average, "grade": grade, "highest": highest}
+        if average > best_average:
+            best_average = average
+            best_name = name
+    class_total = 0
+    counted = 0
+    for entry in report.values():
+        if entry["grade"] != "none":
+            class_total += entry["average"]
+            counted += 1
+    class_average = class_total / counted if counted else 0
+    counts = {"A": 0, "B": 0, "C": 0, "F": 0}
+    for entry in report.values():
+        grade = entry["grade"]
+        if grade in counts:
+            counts[grade] += 1
+    spread = 0
+    if best_average >= 0 and counted:
+        spread = best_average - class_average
+    summary = []
+    for name in sorted(report):
+        entry = report[name]
+        line = name + ": " + str(entry["average"]) + " (" + entry["grade"] + ")"
+        if name in failing:
+            line += " needs help"
+        summary.append(line)
+    return {
+        "report": report,
+        "best": best_name,
+        "class_average": round(class_average, 1),
+        "failing": sorted(failing),
+        "summary": summary,
+        "counts": counts,
+        "spread": round(spread, 1),
+    }
 `;
 
 async function run(chunks: string[], solution = SOLUTION) {
@@ -21,6 +86,19 @@ async function run(chunks: string[], solution = SOLUTION) {
 	for await (const e of guardSolution(source(), solution, () => withheld++))
 		if (e.type === 'text') out.push(e.text);
 	return { text: out.join(''), pieces: out, withheld };
+}
+
+/** CPU milliseconds (user and system, not wall time) that `work` takes. */
+async function cpuMs(work: () => Promise<unknown>) {
+	const before = process.cpuUsage();
+	await work();
+	const { user, system } = process.cpuUsage(before);
+	return (user + system) / 1000;
+}
+
+/** The bodies of the fenced code blocks in `text`, joined. */
+function codeIn(text: string) {
+	return [...text.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
 }
 
 /** Splits text into small chunks, the way a provider streams it. */
@@ -96,5 +174,71 @@ describe('guardSolution', () => {
 		const { pieces } = await run(['Hello ', 'there\n', '`x` is ', 'a name']);
 		expect(pieces[0]).toBe('Hello ');
 		expect(pieces.join('')).toBe('Hello there\n`x` is a name');
+	});
+});
+
+describe('guardSolution cost', () => {
+	// CPU time, not wall time, so a busy machine does not fail the bound; quadratic work took seconds.
+	async function guardedIn(answer: string, size: number) {
+		const chunks = chunked(answer, size);
+		let result = { text: '', pieces: [] as string[], withheld: -1 };
+		const ms = await cpuMs(async () => (result = await run(chunks, LONG_SOLUTION)));
+		return { ...result, ms };
+	}
+
+	it('guards an answer of 1,000 small code blocks in linear time', async () => {
+		expect(tokens(LONG_SOLUTION).length).toBeGreaterThan(300);
+		const answer = Array.from(
+			{ length: 1000 },
+			(_, i) => `Next, step ${i}:\n\n\`\`\`python\nx_${i} = total + ${i}\n\`\`\`\n\n`
+		).join('');
+		const { text, withheld, ms } = await guardedIn(answer, 7);
+		expect(text).toBe(answer);
+		expect(withheld).toBe(0);
+		expect(ms).toBeLessThan(100);
+	});
+
+	it('guards one big code block streamed in small pieces in linear time', async () => {
+		let code = '';
+		for (let i = 0; code.length < 65_536; i++) code += `values_${i} = compute(${i}) + offset\n`;
+		const answer = `A long listing:\n\n\`\`\`python\n${code}\`\`\`\n\nThat is all.`;
+		const { text, withheld, ms } = await guardedIn(answer, 5);
+		expect(text).toBe(answer);
+		expect(withheld).toBe(0);
+		expect(ms).toBeLessThan(100);
+	});
+
+	it('scans long lines in linear time and still finds a fence with a long info line', async () => {
+		const held = `\`x\` is ${'a name, '.repeat(8192)}\nThat is all.`;
+		const line = await guardedIn(held, 5);
+		expect(line.text).toBe(held);
+		expect(line.ms).toBeLessThan(100);
+		const fenced = await guardedIn(
+			`\`\`\`python ${'a '.repeat(32_768)}\n${LONG_SOLUTION}\`\`\`\n`,
+			5
+		);
+		expect(fenced.text).not.toContain('grade_report');
+		expect(fenced.withheld).toBe(1);
+		expect(fenced.ms).toBeLessThan(100);
+	});
+
+	it('still withholds a solution handed over across several blocks, and only that', async () => {
+		const lines = LONG_SOLUTION.split('\n');
+		const parts = [0, 1, 2, 3, 4].map((k) =>
+			lines.slice((k * lines.length) / 5, ((k + 1) * lines.length) / 5).join('\n')
+		);
+		const answer = parts
+			.map(
+				(part, k) =>
+					`Unrelated example ${k}:\n\`\`\`python\nprint("step", ${k})\n\`\`\`\nThen part ${k}:\n\`\`\`python\n${part}\n\`\`\`\n`
+			)
+			.join('');
+		const { text, withheld } = await run(chunked(answer, 7), LONG_SOLUTION);
+		// Parts 0 to 2 leave too much out; part 3 would complete most of it; part 4 alone does not.
+		for (const k of [0, 1, 2, 4]) expect(text).toContain(parts[k]);
+		expect(text).not.toContain(parts[3]);
+		expect(withheld).toBe(1);
+		for (let k = 0; k < 5; k++) expect(text).toContain(`print("step", ${k})`);
+		expect(reproducesSolution(codeIn(text), LONG_SOLUTION)).toBe(false);
 	});
 });
