@@ -36,6 +36,7 @@ const LESSONS_EACH = 3;
 const CONCURRENCY = 8;
 const PRACTICE = 8;
 const ADMIN = 'bench-admin@example.com';
+const ADMIN_SETUP_CODE = 'bench-admin-setup-code-0123456789';
 
 /** A small seeded generator, so both runs replay exactly the same class. */
 function rng(seed: number) {
@@ -181,6 +182,7 @@ async function run(label: string, measures: boolean): Promise<RunResult> {
 			MOCK_TOKEN_DELAY_MS: '0',
 			LOG_LEVEL: 'warn',
 			ADMIN_EMAIL: ADMIN,
+			ADMIN_SETUP_CODE,
 			RATE_LIMIT_ENABLED: 'false',
 			REGISTER_RATE_LIMIT: '10000',
 			BUDGET_USER_DAILY_USD: '0',
@@ -217,6 +219,8 @@ async function run(label: string, measures: boolean): Promise<RunResult> {
 	};
 	try {
 		const admin = await register(ADMIN);
+		const claimed = await form('/admin-setup', admin, { code: ADMIN_SETUP_CODE });
+		if (claimed.headers.get('location') !== '/admin') throw new Error('admin setup failed');
 		const cookies: string[] = [];
 		for (let s = 0; s < STUDENTS; s++) cookies.push(await register(`student${s}@example.com`));
 

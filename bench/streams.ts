@@ -291,6 +291,8 @@ const app = await start(
 		// server budget (20 $), which would send some to the offline tutor. The budgets stay on.
 		BUDGET_GLOBAL_DAILY_USD: '1000',
 		WS_MAX_MESSAGES_PER_SECOND: '1000',
+		// The idle-memory batch opens every socket as one student.
+		WS_MAX_SOCKETS_PER_USER: '10000',
 		// Registrations are counted per address in the database, across runs.
 		REGISTER_RATE_LIMIT: '10000',
 		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
