@@ -119,6 +119,7 @@ describe('rate limit settings', () => {
 			apiRead: { limit: 300, windowSeconds: 60 },
 			apiWrite: { limit: 60, windowSeconds: 60 },
 			ws: {
+				connect: { limit: 60, windowSeconds: 60 },
 				subscribe: { limit: 120, windowSeconds: 60 },
 				unsubscribe: { limit: 120, windowSeconds: 60 },
 				stop: { limit: 60, windowSeconds: 60 }
