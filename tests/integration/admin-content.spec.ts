@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc, count, eq, like } from 'drizzle-orm';
 import { strToU8, zipSync, unzipSync, strFromU8 } from 'fflate';
-import * as content from '../../src/lib/server/admin/content.ts';
+import * as queries from '../../src/lib/server/admin/content-queries.ts';
+import * as edits from '../../src/lib/server/admin/content-edits.ts';
+import * as publish from '../../src/lib/server/admin/content-publish.ts';
 import * as packs from '../../src/lib/server/admin/packs.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
 import { PACK_LIMITS } from '../../src/lib/server/learn/pack.ts';
@@ -41,7 +43,7 @@ const moduleValues = (slug: string, status: 'draft' | 'published' = 'draft') => 
 	status
 });
 
-async function ok(saved: Promise<content.Saved>) {
+async function ok(saved: Promise<edits.Saved>) {
 	const result = await saved;
 	if (!result.ok) throw new Error(JSON.stringify(result.errors));
 	return result.id;
@@ -73,24 +75,24 @@ describe.each(drivers)('admin content on %s', (driver) => {
 	afterAll(async () => t?.drop());
 
 	it('creates modules, lessons and exercises as drafts, in order, and rejects a duplicate slug', async () => {
-		const a = await ok(content.createModule(db, moduleValues('order-a', 'published')));
-		const b = await ok(content.createModule(db, moduleValues('order-b')));
-		const tree = await content.tree(db);
+		const a = await ok(edits.createModule(db, moduleValues('order-a', 'published')));
+		const b = await ok(edits.createModule(db, moduleValues('order-b')));
+		const tree = await queries.tree(db);
 		const mine = tree.filter((m) => m.slug.startsWith('order-'));
 		expect(mine.map((m) => m.id)).toEqual([a, b]);
 		expect(mine.every((m) => m.status === 'draft')).toBe(true);
-		const dup = await content.createModule(db, moduleValues('order-a'));
+		const dup = await edits.createModule(db, moduleValues('order-a'));
 		expect(dup).toEqual({ ok: false, errors: { slug: 'Another module already uses this slug.' } });
 	});
 
 	it('moves items up and down and renumbers their positions 0..n-1 in one go', async () => {
-		const m = await ok(content.createModule(db, moduleValues('reorder')));
+		const m = await ok(edits.createModule(db, moduleValues('reorder')));
 		const ids = [];
 		for (const s of ['one', 'two', 'three'])
-			ids.push(await ok(content.createLesson(db, m, lessonValues(s))));
+			ids.push(await ok(edits.createLesson(db, m, lessonValues(s))));
 		// A gap and a tie in the stored positions, as an older import could leave them.
 		await db.update(schema.lessons).set({ position: 7 }).where(eq(schema.lessons.id, ids[2]!));
-		expect(await content.move(db, 'lesson', ids[2]!, 'up')).toBe(true);
+		expect(await edits.move(db, 'lesson', ids[2]!, 'up')).toBe(true);
 		const rows = await db
 			.select({ id: schema.lessons.id, position: schema.lessons.position })
 			.from(schema.lessons)
@@ -99,29 +101,29 @@ describe.each(drivers)('admin content on %s', (driver) => {
 		expect(rows.map((r) => r.id)).toEqual([ids[0], ids[2], ids[1]]);
 		expect(rows.map((r) => r.position)).toEqual([0, 1, 2]);
 		// Already first: nothing moves.
-		expect(await content.move(db, 'lesson', ids[0]!, 'up')).toBe(false);
-		expect(await content.move(db, 'lesson', ids[1]!, 'down')).toBe(false);
-		const x1 = await ok(content.createExercise(db, ids[0]!, exerciseValues('x1')));
-		const x2 = await ok(content.createExercise(db, ids[0]!, exerciseValues('x2')));
-		expect(await content.move(db, 'exercise', x2, 'up')).toBe(true);
-		const lesson = await content.getLesson(db, ids[0]!);
+		expect(await edits.move(db, 'lesson', ids[0]!, 'up')).toBe(false);
+		expect(await edits.move(db, 'lesson', ids[1]!, 'down')).toBe(false);
+		const x1 = await ok(edits.createExercise(db, ids[0]!, exerciseValues('x1')));
+		const x2 = await ok(edits.createExercise(db, ids[0]!, exerciseValues('x2')));
+		expect(await edits.move(db, 'exercise', x2, 'up')).toBe(true);
+		const lesson = await queries.getLesson(db, ids[0]!);
 		expect(lesson!.exercises.map((x) => x.id)).toEqual([x2, x1]);
 	});
 
 	it('refuses to publish a lesson or module until every exercise is verified for its current code', async () => {
-		const m = await ok(content.createModule(db, moduleValues('verify-mod')));
-		const l = await ok(content.createLesson(db, m, lessonValues('verify-lesson')));
-		const x = await ok(content.createExercise(db, l, exerciseValues('verify-x')));
+		const m = await ok(edits.createModule(db, moduleValues('verify-mod')));
+		const l = await ok(edits.createLesson(db, m, lessonValues('verify-lesson')));
+		const x = await ok(edits.createExercise(db, l, exerciseValues('verify-x')));
 
-		const refused = await content.setStatus(db, 'lesson', l, 'published');
+		const refused = await publish.setStatus(db, 'lesson', l, 'published');
 		expect(refused.ok).toBe(false);
 		if (!refused.ok) {
 			expect(refused.unverified.map((u) => u.id)).toEqual([x]);
 			expect(refused.message).toContain('Exercise verify-x');
 		}
-		expect((await content.setStatus(db, 'module', m, 'published')).ok).toBe(false);
+		expect((await publish.setStatus(db, 'module', m, 'published')).ok).toBe(false);
 		// The editor's save with status "published" is refused too, and saves nothing.
-		const save = await content.updateLesson(db, l, {
+		const save = await edits.updateLesson(db, l, {
 			...lessonValues('verify-lesson', 'published'),
 			title: 'Renamed'
 		});
@@ -131,65 +133,65 @@ describe.each(drivers)('admin content on %s', (driver) => {
 		expect(row!.status).toBe('draft');
 		expect(row!.title).toBe('Lesson verify-lesson');
 
-		const found = await content.getExercise(db, x);
+		const found = await queries.getExercise(db, x);
 		expect(found!.verification).toBeNull();
-		expect(await content.recordVerification(db, x, found!.hash)).toEqual({ ok: true });
-		expect((await content.getExercise(db, x))!.verification).toBe('editor');
-		expect(await content.setStatus(db, 'lesson', l, 'published')).toEqual({
+		expect(await publish.recordVerification(db, x, found!.hash)).toEqual({ ok: true });
+		expect((await queries.getExercise(db, x))!.verification).toBe('editor');
+		expect(await publish.setStatus(db, 'lesson', l, 'published')).toEqual({
 			ok: true,
 			changed: true
 		});
-		expect(await content.setStatus(db, 'module', m, 'published')).toEqual({
+		expect(await publish.setStatus(db, 'module', m, 'published')).toEqual({
 			ok: true,
 			changed: true
 		});
 
 		// Changing the checks unverifies it: the lesson can be unpublished but not published again.
 		await ok(
-			content.updateExercise(db, x, {
+			edits.updateExercise(db, x, {
 				...exerciseValues('verify-x'),
 				checks: exerciseValues('x').checks + '\ndef check_more():\n    assert True\n'
 			})
 		);
-		expect((await content.getExercise(db, x))!.verification).toBeNull();
-		expect((await content.setStatus(db, 'lesson', l, 'draft')).ok).toBe(true);
-		expect((await content.setStatus(db, 'lesson', l, 'published')).ok).toBe(false);
+		expect((await queries.getExercise(db, x))!.verification).toBeNull();
+		expect((await publish.setStatus(db, 'lesson', l, 'draft')).ok).toBe(true);
+		expect((await publish.setStatus(db, 'lesson', l, 'published')).ok).toBe(false);
 		// A title-only edit keeps the verification.
-		const again = await content.getExercise(db, x);
-		expect((await content.recordVerification(db, x, again!.hash)).ok).toBe(true);
+		const again = await queries.getExercise(db, x);
+		expect((await publish.recordVerification(db, x, again!.hash)).ok).toBe(true);
 		await ok(
-			content.updateExercise(db, x, {
+			edits.updateExercise(db, x, {
 				...exerciseValues('verify-x'),
 				title: 'New title',
 				checks: again!.exercise.checks
 			})
 		);
-		expect((await content.getExercise(db, x))!.verification).toBe('editor');
+		expect((await queries.getExercise(db, x))!.verification).toBe('editor');
 	});
 
 	it('rejects a verification hash once the stored solution, checks or starter changed', async () => {
-		const m = await ok(content.createModule(db, moduleValues('hash-mod')));
-		const l = await ok(content.createLesson(db, m, lessonValues('hash-lesson')));
-		const x = await ok(content.createExercise(db, l, exerciseValues('hash-x')));
-		const ran = (await content.getExercise(db, x))!.hash;
+		const m = await ok(edits.createModule(db, moduleValues('hash-mod')));
+		const l = await ok(edits.createLesson(db, m, lessonValues('hash-lesson')));
+		const x = await ok(edits.createExercise(db, l, exerciseValues('hash-x')));
+		const ran = (await queries.getExercise(db, x))!.hash;
 		await ok(
-			content.updateExercise(db, x, { ...exerciseValues('hash-x'), solutionCode: 'print("hi")\n' })
+			edits.updateExercise(db, x, { ...exerciseValues('hash-x'), solutionCode: 'print("hi")\n' })
 		);
-		const late = await content.recordVerification(db, x, ran);
+		const late = await publish.recordVerification(db, x, ran);
 		expect(late.ok).toBe(false);
 		if (!late.ok) expect(late.status).toBe(409);
 		const [row] = await db.select().from(schema.exercises).where(eq(schema.exercises.id, x));
 		expect(row!.checksVerifiedHash).toBeNull();
 		expect(
-			(await content.recordVerification(db, x, checksHash({ ...row!, starterCode: 'other' }))).ok
+			(await publish.recordVerification(db, x, checksHash({ ...row!, starterCode: 'other' }))).ok
 		).toBe(false);
-		const missing = await content.recordVerification(db, crypto.randomUUID(), ran);
+		const missing = await publish.recordVerification(db, crypto.randomUUID(), ran);
 		expect(missing).toMatchObject({ ok: false, status: 404 });
 	});
 
 	it('re-indexes a lesson’s passages when it is saved', async () => {
-		const m = await ok(content.createModule(db, moduleValues('index-mod')));
-		const l = await ok(content.createLesson(db, m, lessonValues('index-lesson')));
+		const m = await ok(edits.createModule(db, moduleValues('index-mod')));
+		const l = await ok(edits.createLesson(db, m, lessonValues('index-lesson')));
 		const passages = () =>
 			db
 				.select({ body: schema.coursePassages.body })
@@ -197,7 +199,7 @@ describe.each(drivers)('admin content on %s', (driver) => {
 				.where(eq(schema.coursePassages.source, `lesson:${l}`));
 		expect((await passages()).map((p) => p.body)).toEqual(['Some text about index-lesson.']);
 		await ok(
-			content.updateLesson(db, l, {
+			edits.updateLesson(db, l, {
 				...lessonValues('index-lesson'),
 				body: '## Loops\n\nA while loop repeats.'
 			})
@@ -206,9 +208,9 @@ describe.each(drivers)('admin content on %s', (driver) => {
 	});
 
 	it('deletes a module with its lessons, exercises, passages and students’ progress', async () => {
-		const m = await ok(content.createModule(db, moduleValues('doomed')));
-		const l = await ok(content.createLesson(db, m, lessonValues('doomed-lesson')));
-		const x = await ok(content.createExercise(db, l, exerciseValues('doomed-x')));
+		const m = await ok(edits.createModule(db, moduleValues('doomed')));
+		const l = await ok(edits.createLesson(db, m, lessonValues('doomed-lesson')));
+		const x = await ok(edits.createExercise(db, l, exerciseValues('doomed-x')));
 		const [user] = await db
 			.insert(schema.users)
 			.values({ email: `doomed-${driver}@example.com`, displayName: 'D', passwordHash: 'x' })
@@ -216,7 +218,7 @@ describe.each(drivers)('admin content on %s', (driver) => {
 		await db.insert(schema.exerciseProgress).values({ userId: user!.id, exerciseId: x, code: 'x' });
 		await db.insert(schema.lessonProgress).values({ userId: user!.id, lessonId: l });
 
-		const removed = await content.remove(db, 'module', m);
+		const removed = await edits.remove(db, 'module', m);
 		expect(removed?.title).toBe('Module doomed');
 		const n = async (table: typeof schema.lessons | typeof schema.exercises, id: string) =>
 			(await db.select({ n: count() }).from(table).where(eq(table.id, id)))[0]!.n;
@@ -246,7 +248,7 @@ describe.each(drivers)('admin content on %s', (driver) => {
 					.where(eq(schema.lessonProgress.userId, user!.id))
 			)[0]!.n
 		).toBe(0);
-		expect(await content.remove(db, 'module', m)).toBeNull();
+		expect(await edits.remove(db, 'module', m)).toBeNull();
 	});
 
 	it('imports a zip: a bad one changes nothing and names each file; a good one counts as verified by its pack', async () => {
@@ -281,14 +283,14 @@ describe.each(drivers)('admin content on %s', (driver) => {
 			summary: { modules: 1, lessons: 1, exercises: 1 }
 		});
 		const [x] = await db.select().from(schema.exercises).where(eq(schema.exercises.slug, 'greet'));
-		expect((await content.getExercise(db, x!.id))!.verification).toBe('pack');
+		expect((await queries.getExercise(db, x!.id))!.verification).toBe('pack');
 		const [lesson] = await db
 			.select({ id: schema.lessons.id })
 			.from(schema.lessons)
 			.where(eq(schema.lessons.slug, 'hello'));
 		// Editing its checks in the editor unverifies it.
 		await ok(
-			content.updateExercise(db, x!.id, {
+			edits.updateExercise(db, x!.id, {
 				title: x!.title,
 				slug: x!.slug,
 				difficulty: 1,
@@ -298,7 +300,7 @@ describe.each(drivers)('admin content on %s', (driver) => {
 				checks: x!.checks + '\n'
 			})
 		);
-		expect((await content.unverifiedExercises(db, 'lesson', lesson!.id)).length).toBe(1);
+		expect((await publish.unverifiedExercises(db, 'lesson', lesson!.id)).length).toBe(1);
 
 		const exported = await packs.exportZip(db, { pack: 'zipped' });
 		const files = unzipSync(exported.bytes);

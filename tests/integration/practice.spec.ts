@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, count, eq } from 'drizzle-orm';
 import path from 'node:path';
 import { schema } from '../../src/lib/server/db/index.ts';
-import * as bank from '../../src/lib/server/practice/bank.ts';
+import { seedQuestionBank } from '../../src/lib/server/practice/bank.ts';
+import { parseCsvRows, toCsv } from '../../src/lib/server/practice/question-csv.ts';
+import { exportQuestions } from '../../src/lib/server/practice/question-export.ts';
+import { importQuestions, parseJsonRows } from '../../src/lib/server/practice/question-import.ts';
+import { checkRows, type QuestionInput } from '../../src/lib/server/practice/question-input.ts';
 import * as questions from '../../src/lib/server/practice/questions.ts';
 import * as mock from '../../src/lib/server/practice/mock.ts';
 import { keyOf } from '../../src/lib/server/practice/grade.ts';
@@ -128,7 +132,7 @@ describe('import validation (pure)', () => {
 				explanation: 'E'
 			}
 		];
-		const checked = bank.checkRows(rows);
+		const checked = checkRows(rows);
 		expect(checked.ok).toBe(false);
 		if (checked.ok) return;
 		expect(checked.errors.map((e) => e.row)).toEqual([2, 3, 4]);
@@ -138,7 +142,7 @@ describe('import validation (pure)', () => {
 	});
 
 	it('round-trips CSV with commas, quotes and line breaks', () => {
-		const q: bank.QuestionInput = {
+		const q: QuestionInput = {
 			ref: 'csv-1',
 			exam: 'e',
 			topic: 't',
@@ -154,10 +158,10 @@ describe('import validation (pure)', () => {
 			checks: '',
 			explanation: 'Two lines.'
 		};
-		const parsed = bank.parseCsvRows(bank.toCsv([q]));
+		const parsed = parseCsvRows(toCsv([q]));
 		expect(parsed.ok).toBe(true);
 		if (!parsed.ok) return;
-		const checked = bank.checkRows(parsed.raw, parsed.rowNumber);
+		const checked = checkRows(parsed.raw, parsed.rowNumber);
 		expect(checked).toEqual({ ok: true, rows: [q] });
 	});
 });
@@ -168,12 +172,12 @@ describe.each(drivers)('practice on %s', (driver) => {
 	beforeAll(async () => {
 		t = await openTestDatabase(driver);
 		db = t.database.db;
-		expect(await bank.seedQuestionBank(db, BANK)).toEqual({ exams: 2, questions: 150 });
+		expect(await seedQuestionBank(db, BANK)).toEqual({ exams: 2, questions: 150 });
 	}, 120_000);
 	afterAll(() => t?.drop());
 
 	it('seeds the bank once', async () => {
-		expect(await bank.seedQuestionBank(db, BANK)).toBeNull();
+		expect(await seedQuestionBank(db, BANK)).toBeNull();
 		const [{ n }] = (await db.select({ n: count() }).from(schema.questions)) as [{ n: number }];
 		expect(Number(n)).toBe(150);
 	});
@@ -252,35 +256,35 @@ describe.each(drivers)('practice on %s', (driver) => {
 	});
 
 	it('imports nothing when one row is bad, and reports that row', async () => {
-		const before = await bank.exportQuestions(db);
+		const before = await exportQuestions(db);
 		const good = { ...before[0]!, ref: 'new-good-1', prompt: 'A new question?' };
 		const bad = { ...before[1]!, ref: 'new-bad-1', topic: 'no-such-topic' };
 		const changed = { ...before[2]!, prompt: 'Changed prompt' };
 		const json = JSON.stringify([good, changed, bad]);
-		const report = await bank.importQuestions(db, bank.parseJsonRows(json));
+		const report = await importQuestions(db, parseJsonRows(json));
 		expect(report).toMatchObject({ ok: false, created: 0, updated: 0 });
 		expect(report.errors).toEqual([
 			{ row: 3, ref: 'new-bad-1', message: expect.stringMatching(/has no topic "no-such-topic"/) }
 		]);
-		expect(await bank.exportQuestions(db)).toEqual(before);
+		expect(await exportQuestions(db)).toEqual(before);
 
 		// The same file in CSV, with a bad key in row 3 (the header is row 1).
 		const csvRows = [
 			good,
 			{ ...before[1]!, ref: 'new-bad-2', kind: 'single' as const, options: ['a', 'b'], answer: 7 }
 		];
-		const csvReport = await bank.importQuestions(db, bank.parseCsvRows(bank.toCsv(csvRows)));
+		const csvReport = await importQuestions(db, parseCsvRows(toCsv(csvRows)));
 		expect(csvReport.ok).toBe(false);
 		expect(csvReport.errors).toEqual([
 			{ row: 3, ref: 'new-bad-2', message: expect.stringMatching(/answer/) }
 		]);
-		expect(await bank.exportQuestions(db)).toEqual(before);
+		expect(await exportQuestions(db)).toEqual(before);
 
 		// Without the bad row it all goes in.
-		const ok = await bank.importQuestions(db, bank.parseJsonRows(JSON.stringify([good, changed])));
+		const ok = await importQuestions(db, parseJsonRows(JSON.stringify([good, changed])));
 		expect(ok).toEqual({ ok: true, created: 1, updated: 1, errors: [] });
 		await db.delete(schema.questions).where(eq(schema.questions.ref, 'new-good-1'));
-		await bank.importQuestions(db, bank.parseJsonRows(JSON.stringify([before[2]])));
+		await importQuestions(db, parseJsonRows(JSON.stringify([before[2]])));
 	});
 
 	it("never lets a student read another student's answers", async () => {

@@ -9,11 +9,11 @@ import { loadPyodide, type PyodideAPI } from 'pyodide';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HARNESS_PY, type CheckResult, type RunResult } from '../../src/lib/learn/harness.ts';
 import type { Question } from '../../src/lib/server/db/schema.ts';
+import { readBankDir } from '../../src/lib/server/practice/bank.ts';
 import {
 	normalizeOutput,
-	readBankDir,
 	type QuestionInput
-} from '../../src/lib/server/practice/bank.ts';
+} from '../../src/lib/server/practice/question-input.ts';
 import { grade } from '../../src/lib/server/practice/grade.ts';
 
 const DIR = fileURLToPath(new URL('../../content/questions/', import.meta.url));

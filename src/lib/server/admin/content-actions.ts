@@ -6,7 +6,8 @@ import { fail, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { readForm } from '../http/forms';
 import { runtime } from '../runtime';
-import * as content from './content';
+import * as edits from './content-edits';
+import * as publish from './content-publish';
 import { audit } from './audit-event';
 
 const Target = v.object({
@@ -31,7 +32,7 @@ export async function move(event: RequestEvent) {
 	if ('error' in t) return t.error;
 	const direction = t.form.get('direction');
 	if (direction !== 'up' && direction !== 'down') return fail(400, { message: 'Move up or down.' });
-	const moved = await content.move(runtime().database.db, t.kind, t.id, direction);
+	const moved = await edits.move(runtime().database.db, t.kind, t.id, direction);
 	if (moved) await audit(event, `content.${t.kind}.move`, t.id, { direction });
 	return { moved: { kind: t.kind, id: t.id, direction } };
 }
@@ -42,7 +43,7 @@ export async function status(event: RequestEvent) {
 	const wanted = t.form.get('status');
 	if (t.kind === 'exercise' || (wanted !== 'published' && wanted !== 'draft'))
 		return fail(400, { message: 'Only modules and lessons are published or unpublished.' });
-	const result = await content.setStatus(runtime().database.db, t.kind, t.id, wanted);
+	const result = await publish.setStatus(runtime().database.db, t.kind, t.id, wanted);
 	if (!result.ok)
 		return fail(409, {
 			message: result.message,
@@ -61,7 +62,7 @@ export async function status(event: RequestEvent) {
 export async function remove(event: RequestEvent) {
 	const t = await target(event);
 	if ('error' in t) return t.error;
-	const gone = await content.remove(runtime().database.db, t.kind, t.id);
+	const gone = await edits.remove(runtime().database.db, t.kind, t.id);
 	if (!gone) return fail(404, { message: `That ${t.kind} was already deleted.` });
 	await audit(event, `content.${t.kind}.delete`, t.id, { title: gone.title });
 	return { deleted: { kind: t.kind, title: gone.title } };

@@ -2,7 +2,7 @@
  * The admin question editor's form, to and from the question shape. Option numbers in the form
  * count from 1 (as students see them); the stored key counts from 0.
  */
-import type { QuestionInput } from './bank';
+import type { QuestionInput } from './question-input';
 
 export interface QuestionForm {
 	ref: string;

@@ -8,7 +8,8 @@
 import { and, asc, count, eq, ilike, or } from 'drizzle-orm';
 import type { Db } from '../db';
 import { exams, questions, topics, type QuestionKind } from '../db/schema';
-import { checkRows, toInput, type QuestionInput, type RowError } from './bank';
+import { toInput } from './question-export';
+import { checkRows, type QuestionInput, type RowError } from './question-input';
 
 export const ADMIN_PAGE_SIZE = 25;
 

@@ -8,7 +8,7 @@
  */
 import * as v from 'valibot';
 import type { AnswerKey, Question } from '../db/schema';
-import { normalizeOutput, normalizeShort } from './bank';
+import { normalizeOutput, normalizeShort } from './question-input';
 
 /** What the browser sends as an answer; which field is used depends on the question's kind. */
 export const Given = v.object({

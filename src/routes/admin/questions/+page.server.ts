@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import * as admin from '#lib/server/practice/admin.ts';
-import { KINDS } from '#lib/server/practice/bank.ts';
+import { KINDS } from '#lib/server/practice/question-input.ts';
 import { runtime } from '#lib/server/runtime.ts';
 import type { PageServerLoad } from './$types';
 

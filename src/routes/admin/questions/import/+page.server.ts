@@ -1,5 +1,7 @@
 import { fail } from '@sveltejs/kit';
-import * as bank from '#lib/server/practice/bank.ts';
+import { parseCsvRows } from '#lib/server/practice/question-csv.ts';
+import { importQuestions, parseJsonRows } from '#lib/server/practice/question-import.ts';
+import { IMPORT_MAX_ROWS, type RowError } from '#lib/server/practice/question-input.ts';
 import * as admin from '#lib/server/practice/admin.ts';
 import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
@@ -16,15 +18,14 @@ export const load: PageServerLoad = async () => {
 			([slug, title]) => ({ slug, title })
 		),
 		maxBytes: IMPORT_MAX_BYTES,
-		maxRows: bank.IMPORT_MAX_ROWS
+		maxRows: IMPORT_MAX_ROWS
 	};
 };
 
 export const actions: Actions = {
 	import: async ({ locals, request }) => {
 		const form = await readForm(request);
-		if (!form.ok)
-			return fail(form.status, { message: form.message, errors: [] as bank.RowError[] });
+		if (!form.ok) return fail(form.status, { message: form.message, errors: [] as RowError[] });
 		const file = form.data.get('file');
 		if (!(file instanceof File) || file.size === 0)
 			return fail(400, { message: 'Choose a JSON or CSV file to import.', errors: [] });
@@ -42,9 +43,9 @@ export const actions: Actions = {
 		if (!format) return fail(400, { message: 'The file must end in .json or .csv.', errors: [] });
 		const text = await file.text();
 		const db = runtime().database.db;
-		const report = await bank.importQuestions(
+		const report = await importQuestions(
 			db,
-			format === 'csv' ? bank.parseCsvRows(text) : bank.parseJsonRows(text)
+			format === 'csv' ? parseCsvRows(text) : parseJsonRows(text)
 		);
 		if (!report.ok)
 			return fail(400, {

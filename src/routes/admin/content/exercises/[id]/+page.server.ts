@@ -1,6 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as content from '#lib/server/admin/content.ts';
+import * as forms from '#lib/server/admin/content-forms.ts';
+import * as queries from '#lib/server/admin/content-queries.ts';
+import * as edits from '#lib/server/admin/content-edits.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import { runtime } from '#lib/server/runtime.ts';
@@ -11,7 +13,7 @@ const isId = (id: string) => v.is(v.pipe(v.string(), v.uuid()), id);
 
 export const load: PageServerLoad = async ({ params }) => {
 	const found = isId(params.id)
-		? await content.getExercise(runtime().database.db, params.id)
+		? await queries.getExercise(runtime().database.db, params.id)
 		: null;
 	if (!found) error(404, 'This exercise does not exist.');
 	const x = found.exercise;
@@ -38,13 +40,9 @@ export const actions: Actions = {
 		if (!isId(event.params.id)) error(404, 'This exercise does not exist.');
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
-		const parsed = content.parse(content.ExerciseInput, FIELDS, form.data);
+		const parsed = forms.parse(forms.ExerciseInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await content.updateExercise(
-			runtime().database.db,
-			event.params.id,
-			parsed.values
-		);
+		const saved = await edits.updateExercise(runtime().database.db, event.params.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, difficulty: String(parsed.values.difficulty) },
@@ -55,8 +53,8 @@ export const actions: Actions = {
 	},
 	delete: async (event) => {
 		if (!isId(event.params.id)) error(404, 'This exercise does not exist.');
-		const found = await content.getExercise(runtime().database.db, event.params.id);
-		const gone = await content.remove(runtime().database.db, 'exercise', event.params.id);
+		const found = await queries.getExercise(runtime().database.db, event.params.id);
+		const gone = await edits.remove(runtime().database.db, 'exercise', event.params.id);
 		if (gone) await audit(event, 'content.exercise.delete', event.params.id, { title: gone.title });
 		redirect(303, found ? `/admin/content/lessons/${found.lesson.id}` : '/admin/content');
 	}

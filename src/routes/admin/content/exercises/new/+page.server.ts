@@ -1,6 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as content from '#lib/server/admin/content.ts';
+import * as forms from '#lib/server/admin/content-forms.ts';
+import * as queries from '#lib/server/admin/content-queries.ts';
+import * as edits from '#lib/server/admin/content-edits.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import { runtime } from '#lib/server/runtime.ts';
@@ -11,7 +13,7 @@ const FIELDS = ['title', 'slug', 'difficulty', 'prompt', 'starterCode', 'solutio
 async function parent(url: URL) {
 	const id = url.searchParams.get('lesson') ?? '';
 	const found = v.is(v.pipe(v.string(), v.uuid()), id)
-		? await content.getLesson(runtime().database.db, id)
+		? await queries.getLesson(runtime().database.db, id)
 		: null;
 	if (!found) error(404, 'Choose a lesson to add the exercise to (from its editor).');
 	return found;
@@ -30,13 +32,9 @@ export const actions: Actions = {
 		const found = await parent(event.url);
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
-		const parsed = content.parse(content.ExerciseInput, FIELDS, form.data);
+		const parsed = forms.parse(forms.ExerciseInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await content.createExercise(
-			runtime().database.db,
-			found.lesson.id,
-			parsed.values
-		);
+		const saved = await edits.createExercise(runtime().database.db, found.lesson.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, difficulty: String(parsed.values.difficulty) },

@@ -1,6 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as content from '#lib/server/admin/content.ts';
+import * as forms from '#lib/server/admin/content-forms.ts';
+import * as queries from '#lib/server/admin/content-queries.ts';
+import * as edits from '#lib/server/admin/content-edits.ts';
 import * as shared from '#lib/server/admin/content-actions.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readForm } from '#lib/server/http/forms.ts';
@@ -11,7 +13,7 @@ const FIELDS = ['title', 'slug', 'summary', 'minutes', 'body', 'status'];
 const isId = (id: string) => v.is(v.pipe(v.string(), v.uuid()), id);
 
 export const load: PageServerLoad = async ({ params }) => {
-	const found = isId(params.id) ? await content.getLesson(runtime().database.db, params.id) : null;
+	const found = isId(params.id) ? await queries.getLesson(runtime().database.db, params.id) : null;
 	if (!found) error(404, 'This lesson does not exist.');
 	const { lesson, module, exercises } = found;
 	return {
@@ -34,9 +36,9 @@ export const actions: Actions = {
 		if (!isId(event.params.id)) error(404, 'This lesson does not exist.');
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
-		const parsed = content.parse(content.LessonInput, FIELDS, form.data);
+		const parsed = forms.parse(forms.LessonInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await content.updateLesson(runtime().database.db, event.params.id, parsed.values);
+		const saved = await edits.updateLesson(runtime().database.db, event.params.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, minutes: String(parsed.values.minutes) },
@@ -47,7 +49,7 @@ export const actions: Actions = {
 	},
 	deleteLesson: async (event) => {
 		if (!isId(event.params.id)) error(404, 'This lesson does not exist.');
-		const gone = await content.remove(runtime().database.db, 'lesson', event.params.id);
+		const gone = await edits.remove(runtime().database.db, 'lesson', event.params.id);
 		if (gone) await audit(event, 'content.lesson.delete', event.params.id, { title: gone.title });
 		redirect(303, '/admin/content');
 	},

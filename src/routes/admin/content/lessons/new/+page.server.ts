@@ -1,6 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as content from '#lib/server/admin/content.ts';
+import * as forms from '#lib/server/admin/content-forms.ts';
+import * as queries from '#lib/server/admin/content-queries.ts';
+import * as edits from '#lib/server/admin/content-edits.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import { runtime } from '#lib/server/runtime.ts';
@@ -11,7 +13,7 @@ const FIELDS = ['title', 'slug', 'summary', 'minutes', 'body', 'status'];
 async function parent(url: URL) {
 	const id = url.searchParams.get('module') ?? '';
 	const module = v.is(v.pipe(v.string(), v.uuid()), id)
-		? await content.getModule(runtime().database.db, id)
+		? await queries.getModule(runtime().database.db, id)
 		: null;
 	if (!module) error(404, 'Choose a module to add the lesson to (from the content list).');
 	return module;
@@ -27,9 +29,9 @@ export const actions: Actions = {
 		const module = await parent(event.url);
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
-		const parsed = content.parse(content.LessonInput, FIELDS, form.data);
+		const parsed = forms.parse(forms.LessonInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await content.createLesson(runtime().database.db, module.id, parsed.values);
+		const saved = await edits.createLesson(runtime().database.db, module.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, minutes: String(parsed.values.minutes) },

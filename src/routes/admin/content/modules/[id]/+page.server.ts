@@ -1,6 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as content from '#lib/server/admin/content.ts';
+import * as forms from '#lib/server/admin/content-forms.ts';
+import * as queries from '#lib/server/admin/content-queries.ts';
+import * as edits from '#lib/server/admin/content-edits.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import { runtime } from '#lib/server/runtime.ts';
@@ -10,7 +12,7 @@ const FIELDS = ['title', 'slug', 'summary', 'body', 'status'];
 const isId = (id: string) => v.is(v.pipe(v.string(), v.uuid()), id);
 
 export const load: PageServerLoad = async ({ params }) => {
-	const module = isId(params.id) ? await content.getModule(runtime().database.db, params.id) : null;
+	const module = isId(params.id) ? await queries.getModule(runtime().database.db, params.id) : null;
 	if (!module) error(404, 'This module does not exist.');
 	return {
 		module: {
@@ -30,16 +32,16 @@ export const actions: Actions = {
 		if (!isId(event.params.id)) error(404, 'This module does not exist.');
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
-		const parsed = content.parse(content.ModuleInput, FIELDS, form.data);
+		const parsed = forms.parse(forms.ModuleInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await content.updateModule(runtime().database.db, event.params.id, parsed.values);
+		const saved = await edits.updateModule(runtime().database.db, event.params.id, parsed.values);
 		if (!saved.ok) return fail(400, { values: parsed.values, errors: saved.errors });
 		await audit(event, 'content.module.update', event.params.id, { slug: parsed.values.slug });
 		return { saved: true };
 	},
 	delete: async (event) => {
 		if (!isId(event.params.id)) error(404, 'This module does not exist.');
-		const gone = await content.remove(runtime().database.db, 'module', event.params.id);
+		const gone = await edits.remove(runtime().database.db, 'module', event.params.id);
 		if (gone) await audit(event, 'content.module.delete', event.params.id, { title: gone.title });
 		redirect(303, '/admin/content');
 	}

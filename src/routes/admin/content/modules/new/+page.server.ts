@@ -1,5 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
-import * as content from '#lib/server/admin/content.ts';
+import * as forms from '#lib/server/admin/content-forms.ts';
+import * as edits from '#lib/server/admin/content-edits.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import { runtime } from '#lib/server/runtime.ts';
@@ -11,9 +12,9 @@ export const actions: Actions = {
 	create: async (event) => {
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
-		const parsed = content.parse(content.ModuleInput, FIELDS, form.data);
+		const parsed = forms.parse(forms.ModuleInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await content.createModule(runtime().database.db, parsed.values);
+		const saved = await edits.createModule(runtime().database.db, parsed.values);
 		if (!saved.ok) return fail(400, { values: parsed.values, errors: saved.errors });
 		await audit(event, 'content.module.create', saved.id, { slug: parsed.values.slug });
 		redirect(303, `/admin/content/modules/${saved.id}?created=1`);

@@ -1,5 +1,6 @@
 import { error } from '@sveltejs/kit';
-import * as bank from '#lib/server/practice/bank.ts';
+import { toCsv } from '#lib/server/practice/question-csv.ts';
+import { exportQuestions } from '#lib/server/practice/question-export.ts';
 import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
@@ -9,9 +10,9 @@ export const GET: RequestHandler = async ({ url }) => {
 	if (format !== 'json' && format !== 'csv') error(400, 'format must be json or csv.');
 	const exam = url.searchParams.get('exam') || undefined;
 	if (exam && !/^[a-z0-9-]{1,80}$/.test(exam)) error(400, 'That exam name could not be read.');
-	const rows = await bank.exportQuestions(runtime().database.db, { exam });
+	const rows = await exportQuestions(runtime().database.db, { exam });
 	const name = `questions${exam ? `-${exam}` : ''}-${new Date().toISOString().slice(0, 10)}.${format}`;
-	return new Response(format === 'csv' ? bank.toCsv(rows) : JSON.stringify(rows, null, 2) + '\n', {
+	return new Response(format === 'csv' ? toCsv(rows) : JSON.stringify(rows, null, 2) + '\n', {
 		headers: {
 			'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json',
 			'content-disposition': `attachment; filename="${name}"`

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import * as v from 'valibot';
-import * as content from '#lib/server/admin/content.ts';
+import * as publish from '#lib/server/admin/content-publish.ts';
 import { audit } from '#lib/server/admin/audit-event.ts';
 import { readJson } from '#lib/server/http/json.ts';
 import { runtime } from '#lib/server/runtime.ts';
@@ -17,7 +17,7 @@ export const POST: RequestHandler = async (event) => {
 		return json({ message: 'No such exercise.' }, { status: 404 });
 	const body = await readJson(event.request, Body, 1000);
 	if (!body.ok) return body.response;
-	const result = await content.recordVerification(
+	const result = await publish.recordVerification(
 		runtime().database.db,
 		event.params.id,
 		body.data.hash

@@ -1,0 +1,137 @@
+/**
+ * The settings the rest of the server reads, derived from the environment by `loadConfig`. Modules
+ * take the `Config` (or a piece of it) as an argument rather than reading the environment.
+ *
+ * @example
+ * function refreshMaxAge(config: Pick<Config, 'refreshTokenTtlDays'>) {
+ * 	return config.refreshTokenTtlDays * 86_400;
+ * }
+ */
+import type { ProxySettings } from '../http/proxy';
+import type { LlmProvider } from './env';
+
+export interface Config {
+	production: boolean;
+	port: number;
+	host: string;
+	dataDir: string;
+	/** Content pack loaded when the course is empty; '' disables it. */
+	starterContentDir: string;
+	/** Exam question files loaded on first start when there are no exams (empty: none). */
+	questionBankDir: string;
+	databaseUrl: string | undefined;
+	databasePoolMax: number;
+	origin: string | undefined;
+	/** Origins allowed to open a WebSocket; compared with the Origin header, never with Host. */
+	allowedOrigins: string[];
+	jwtSecret: Uint8Array;
+	accessTokenTtlSeconds: number;
+	refreshTokenTtlDays: number;
+	refreshReuseGraceSeconds: number;
+	cookieSecure: 'auto' | boolean;
+	adminEmails: string[];
+	/** A fixed first-administrator setup code (admin/setup.ts); otherwise one is made and logged. */
+	adminSetupCode: string | undefined;
+	loginRateLimit: { limit: number; windowSeconds: number };
+	registerRateLimit: { limit: number; windowSeconds: number };
+	/**
+	 * Request limits with counters in the database (shared by every replica). With `enabled` false
+	 * none of these apply, and the tutor limit is lifted too; login and register limits always do.
+	 */
+	rateLimits: {
+		enabled: boolean;
+		/** GET, HEAD and OPTIONS on /api/**, per user (per client address when signed out). */
+		apiRead: { limit: number; windowSeconds: number };
+		/** Every other method on /api/** and every form action. */
+		apiWrite: { limit: number; windowSeconds: number };
+		/** WebSocket messages per user; send, continue and regenerate use `tutor.rateLimit`. */
+		ws: Record<
+			'connect' | 'subscribe' | 'unsubscribe' | 'stop',
+			{ limit: number; windowSeconds: number }
+		>;
+	};
+	llm: {
+		provider: LlmProvider;
+		/** The model the configured provider is asked for. */
+		model: string;
+		anthropicApiKey?: string;
+		anthropicBaseUrl?: string;
+		openaiApiKey?: string;
+		openaiBaseUrl?: string;
+		googleApiKey?: string;
+		googleBaseUrl: string;
+		/** OpenAI-compatible server (Ollama, vLLM, LM Studio). */
+		baseUrl?: string;
+		apiKey?: string;
+		/** Longest silence allowed while an answer streams. */
+		timeoutSeconds: number;
+		/** Longest wait for the first token (retried before it arrives). */
+		firstTokenTimeoutSeconds: number;
+		maxRetries: number;
+		maxOutputTokens: number;
+		/** Token budget for the conversation history sent with each question. */
+		historyTokenBudget: number;
+		mock: { tokenDelayMs: number; tokenCount: number };
+	};
+	/** Embeddings for retrieval: Cohere when its key is set, else Voyage, else none. */
+	embeddings: {
+		provider: 'cohere' | 'voyage' | null;
+		apiKey?: string;
+		baseUrl: string;
+		model: string;
+	};
+	/** AI cost control: the environment's defaults for what admins can change at run time. */
+	cost: {
+		/** Daily spend per student and for the whole server, in dollars; 0 means no limit. */
+		userDailyUsd: number;
+		globalDailyUsd: number;
+		/** Students are warned (and the operator alerted) from this share of a limit. */
+		warnPercent: number;
+		cacheEnabled: boolean;
+		cacheTtlSeconds: number;
+		routingEnabled: boolean;
+		/** The cheaper model for simple questions ('' when the provider has none). */
+		cheapModel: string;
+		/** Anthropic cache breakpoints (OpenAI and Google cache stable prefixes on their own). */
+		promptCache: boolean;
+	};
+	/** Where budget alerts go. */
+	alerts: {
+		smtp: {
+			host: string;
+			port: number;
+			secure: boolean;
+			user?: string;
+			password?: string;
+			from: string;
+		} | null;
+		emails: string[];
+		webhookUrl?: string;
+	};
+	tutor: {
+		/** A generation's claim on its conversation; renewed while it runs, taken over when it lapses. */
+		leaseSeconds: number;
+		/** How often streamed text is written to the database (and seen by other replicas). */
+		flushMs: number;
+		/** Tutor requests (send, continue, regenerate) per user per window, across replicas. */
+		rateLimit: { limit: number; windowSeconds: number };
+		/** WebSocket frames per second per user (all their sockets on a replica) before frames are refused. */
+		maxMessagesPerSecond: number;
+		/** Open WebSockets per user on each replica; opening them is also limited by `rateLimits.ws.connect`. */
+		maxSocketsPerUser: number;
+		/**
+		 * Start the provider call for a question from what this replica knows of the conversation,
+		 * beside the database work, instead of after it (cancelled if the guess was wrong).
+		 */
+		earlyStart: boolean;
+	};
+	logLevel: string;
+	shutdownGraceSeconds: number;
+	wsMaxPayloadBytes: number;
+	/** Bearer token for /metrics; without one, only private-network peers not behind the proxy. */
+	metricsToken: string | undefined;
+	/** The reverse proxy's headers, believed only from TRUSTED_PROXIES (see http/proxy.ts). */
+	proxy: ProxySettings;
+	/** Non-fatal findings for the operator, logged once at start. */
+	warnings: string[];
+}
