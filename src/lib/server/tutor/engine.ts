@@ -127,6 +127,8 @@ interface Generation {
 	text: string;
 	firstTokenAt: number | null;
 	release: boolean;
+	/** The end event (done, stopped, ...): delivered once saved, so a client that saw it finds the conversation free. */
+	end: LogEvent | null;
 	/** The conversation as it will be once this answer is saved, but for the answer (see `Known`). */
 	next: Known | null;
 	lastRenewAt: number;
@@ -880,6 +882,7 @@ export class TutorEngine {
 			text: '',
 			firstTokenAt: null,
 			release: false,
+			end: null,
 			next: 'next' in how ? how.next : null,
 			lastRenewAt: Date.now(),
 			announce: 'controller' in how,
@@ -1094,7 +1097,8 @@ export class TutorEngine {
 		g.status = status;
 		g.errorKind = errorKind;
 		g.release = true;
-		this.#emit(g, end);
+		g.end = { ...end, seq: ++g.seq } as LogEvent;
+		g.pending.push(g.end);
 		// Saving the end is the point of a durable session: keep trying while the process lives.
 		// A successful (or fenced-off) flush removes the generation from the map. The first try is
 		// the next periodic flush, with every other answer's events: an ending answer does not force
@@ -1313,7 +1317,10 @@ export class TutorEngine {
 					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
 					if (b.renew) b.g.lastRenewAt = now;
 					if (b.announce) b.g.announce = false;
-					if (b.release) this.#forget(b.g);
+					if (b.release) {
+						this.#forget(b.g);
+						if (b.g.end) this.fanout.publish(b.g.conversationId, b.g.end);
+					}
 				} else {
 					logger().warn(
 						{ conversationId: b.g.conversationId },

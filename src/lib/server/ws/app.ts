@@ -183,12 +183,21 @@ class Connection implements Socket {
 	onClose() {
 		metrics.websocketClosed();
 		if (this.#tracked) sessions.untrack(this.userId, this);
+		this.#tracked = false;
 		// During shutdown the runtime (and its fan-out) may already be gone: nothing to leave then.
 		const tutor = runtimeIfRunning()?.tutor;
 		if (tutor) for (const sub of this.#subscriptions?.values() ?? []) tutor.fanout.remove(sub);
 		this.#subscriptions = undefined;
 		this.#ws = undefined;
 		logger().debug({ reqId: this.requestId, userId: this.userId }, 'websocket closed');
+	}
+
+	/** One subscription per conversation: another subscribe that finished meanwhile is replaced. */
+	#keep(fanout: { remove(sub: Subscription): void }, conversationId: string, sub: Subscription) {
+		const subscriptions = (this.#subscriptions ??= new Map());
+		const earlier = subscriptions.get(conversationId);
+		if (earlier && earlier !== sub) fanout.remove(earlier);
+		subscriptions.set(conversationId, sub);
 	}
 
 	#reply(result: { ok: true } | Failure, conversationId: string) {
@@ -219,9 +228,8 @@ class Connection implements Socket {
 				if (previous) tutor.fanout.remove(previous);
 				const result = await tutor.subscribe(this, userId, message.conversationId, message.since);
 				if (result.ok) {
-					if (!this.#ws)
-						tutor.fanout.remove(result.subscription); // closed meanwhile
-					else (this.#subscriptions ??= new Map()).set(message.conversationId, result.subscription);
+					if (!this.#tracked) tutor.fanout.remove(result.subscription); // closed meanwhile
+					else this.#keep(tutor.fanout, message.conversationId, result.subscription);
 				}
 				return this.#reply(result, message.conversationId);
 			}
