@@ -4,7 +4,7 @@
  * fencing, crash recovery, slow sockets and ownership.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq, sql, type SQL } from 'drizzle-orm';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
 import { ProviderError, type ChatMessage, type Provider } from '../../src/lib/server/ai/types.ts';
 import { schema } from '../../src/lib/server/db/index.ts';
@@ -512,6 +512,53 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 			expect(calls[2]!.system).toContain('Student level: intermediate.');
 		} finally {
 			await second.close(1000);
+		}
+	});
+
+	it('a flush whose reply is lost after its commit is retried without repeating anything', async () => {
+		// Every other flush commits, then its reply is "lost": the engine cannot know it was written.
+		const { db } = t.database;
+		const dialect = (db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string } } }).dialect;
+		let flushes = 0;
+		const background = new Proxy(t.database.background, {
+			get(target, prop, receiver) {
+				if (prop !== 'execute') return Reflect.get(target, prop, receiver);
+				return async (query: SQL) => {
+					const result = await target.execute(query);
+					const text = dialect.sqlToQuery(query).sql;
+					if (text.includes('insert into conversation_events') && ++flushes % 2 === 1)
+						throw new Error('connection lost after COMMIT');
+					return result;
+				};
+			}
+		});
+		const faulty = new TutorEngine({
+			database: { ...t.database, background },
+			config,
+			provider: createMockProvider({ tokenDelayMs: 5, tokenCount: 30 })
+		});
+		await faulty.start();
+		try {
+			const c = await convos.create(db, userId);
+			const socket = new FakeSocket();
+			await faulty.subscribe(socket, userId, c.id, undefined);
+			expect(await faulty.send(userId, c.id, 'lost-reply-1', 'Tell me about lists')).toEqual({
+				ok: true
+			});
+			await until(idle(c.id));
+			await until(() => socket.events(c.id).some((e) => e.type === 'done'));
+			expect(flushes).toBeGreaterThan(2);
+			const saved = await log.replay(db, c.id, 0);
+			expect(saved.map((e) => e.seq)).toEqual(saved.map((_, i) => i + 1));
+			expect(saved).toEqual(socket.events(c.id));
+			const answer = await answerOf(c.id);
+			expect(answer.status).toBe('complete');
+			expect(answer.content).toBe(socket.text(c.id, answer.id));
+			expect(answer.content).toBe(
+				saved.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('')
+			);
+		} finally {
+			await faulty.close(1000);
 		}
 	});
 

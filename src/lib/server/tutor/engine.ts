@@ -116,8 +116,12 @@ interface Generation {
 	/** This generation's events, kept for watchers that join mid-answer on this replica. */
 	events: LogEvent[];
 	pending: LogEvent[];
+	/** Log rows a failed flush may or may not have written: retried exactly as built (idempotent). */
+	unsure: log.Row[];
 	/** Text streamed since the last flush (appended to the message row). */
 	unsavedText: string;
+	/** Characters (code points) of the answer's text known to be saved. */
+	savedChars: number;
 	status: 'streaming' | 'complete' | 'stopped' | 'error' | 'interrupted';
 	errorKind: string | null;
 	usage: Usage | null;
@@ -874,7 +878,9 @@ export class TutorEngine {
 			savedSeq: seq,
 			events: [...events],
 			pending: [],
+			unsure: [],
 			unsavedText: '',
+			savedChars: 'prefix' in how ? [...how.prefix].length : 0,
 			status: 'streaming',
 			errorKind: null,
 			usage: null,
@@ -1213,14 +1219,21 @@ export class TutorEngine {
 		// always matches its last_seq, and the log holds everything after it.
 		const batch = [...this.#generations.values()]
 			.filter(
-				(g) => g.pending.length || g.release || g.announce || now - g.lastRenewAt >= renewEvery
+				(g) =>
+					g.pending.length ||
+					g.unsure.length ||
+					g.release ||
+					g.announce ||
+					now - g.lastRenewAt >= renewEvery
 			)
 			.map((g) => {
 				const renew = g.release || now - g.lastRenewAt >= renewEvery;
 				const text = renew ? g.unsavedText : '';
 				if (renew) g.unsavedText = '';
 				const announce = g.announce;
-				return { g, events: g.pending.splice(0), text, release: g.release, renew, announce };
+				const events = g.pending.splice(0);
+				const rows = [...g.unsure.splice(0), ...log.toRows(g.conversationId, events)];
+				return { g, events, rows, text, release: g.release, renew, announce };
 			});
 		if (!batch.length) return;
 		const lease = this.#config.tutor.leaseSeconds;
@@ -1236,12 +1249,12 @@ export class TutorEngine {
 			release: b.release,
 			renew: b.renew,
 			notice:
-				b.events.length || b.release || b.announce
+				b.rows.length || b.release || b.announce
 					? `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`
 					: null
 		}));
 		const events = batch.flatMap((b) =>
-			log.toRows(b.g.conversationId, b.events).map((r) => ({
+			b.rows.map((r) => ({
 				conversation_id: r.conversationId,
 				seq: r.seq,
 				first_seq: r.firstSeq,
@@ -1254,6 +1267,7 @@ export class TutorEngine {
 			.map((b) => ({
 				conversation_id: b.g.conversationId,
 				id: b.g.messageId,
+				saved_chars: b.g.savedChars,
 				text: b.text,
 				status: b.g.status,
 				error_kind: b.g.errorKind,
@@ -1282,17 +1296,23 @@ export class TutorEngine {
 					join v on c.id = v.id and c.generation_id = v.generation_id and not v.renew
 					for share of c
 				),
-				ok as (select id from renewed union all select id from held),
+				-- A release retried after its reply was lost: it is already saved.
+				released as (
+					select c.id from conversations c
+					join v on c.id = v.id and v.release and c.generation_id is null and c.last_seq = v.last_seq
+				),
+				ok as (select id from renewed union all select id from held union all select id from released),
 				ev as (
 					insert into conversation_events (conversation_id, seq, first_seq, type, data)
 					select e.conversation_id, e.seq, e.first_seq, e.type, e.data
 					from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
 						as e(conversation_id uuid, seq int, first_seq int, type text, data jsonb)
 					where e.conversation_id in (select id from ok)
+					on conflict (conversation_id, seq) do nothing
 				),
 				mu as (
 					update messages m set
-						content = m.content || x.text,
+						content = left(m.content, x.saved_chars) || x.text,
 						status = x.status,
 						error_kind = x.error_kind,
 						usage = coalesce(x.usage, m.usage),
@@ -1300,7 +1320,7 @@ export class TutorEngine {
 						model = coalesce(x.model, m.model),
 						updated_at = now()
 					from jsonb_to_recordset(${JSON.stringify(texts)}::jsonb)
-						as x(conversation_id uuid, id uuid, text text, status text, error_kind text, usage jsonb, notice text, model text)
+						as x(conversation_id uuid, id uuid, saved_chars int, text text, status text, error_kind text, usage jsonb, notice text, model text)
 					where m.id = x.id and x.conversation_id in (select id from ok)
 				),
 				notices as (
@@ -1314,7 +1334,8 @@ export class TutorEngine {
 			const kept = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
 			for (const b of batch) {
 				if (kept.has(b.g.conversationId)) {
-					b.g.savedSeq = b.events.at(-1)?.seq ?? b.g.savedSeq;
+					b.g.savedSeq = b.rows.at(-1)?.seq ?? b.g.savedSeq;
+					for (const _ of b.text) b.g.savedChars++;
 					if (b.renew) b.g.lastRenewAt = now;
 					if (b.announce) b.g.announce = false;
 					if (b.release) {
@@ -1328,13 +1349,16 @@ export class TutorEngine {
 					);
 					b.g.controller.abort('lost-lease');
 					this.#forget(b.g);
+					// Watchers here read the saved log instead (the new owner's ending, say).
+					this.fanout.notify(b.g.conversationId, b.g.seq);
 					b.g.resolveDone();
 				}
 			}
 		} catch (err) {
-			// Nothing was written: put everything back for the next attempt.
+			// Written or not (a reply lost after the commit): the retry sends the same rows, skipped
+			// if present, and the text again from the last saved character.
 			for (const b of batch) {
-				b.g.pending.unshift(...b.events);
+				b.g.unsure = b.rows;
 				b.g.unsavedText = b.text + b.g.unsavedText;
 			}
 			logger().warn({ err }, 'flush failed; will retry');

@@ -10,7 +10,7 @@ import type { LogEvent } from '#lib/ws/protocol.ts';
 import type { Db } from '../db';
 import { conversationEvents } from '../db/schema';
 
-type Row = typeof conversationEvents.$inferInsert;
+export type Row = typeof conversationEvents.$inferInsert;
 
 /** Turns events into rows, merging runs of consecutive deltas for the same message. */
 export function toRows(conversationId: string, events: LogEvent[]): Row[] {
