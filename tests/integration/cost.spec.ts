@@ -746,4 +746,82 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		);
 		expect(r.savedUsd).toBeGreaterThan(0);
 	});
+	it('under a burst every answered turn has one usage row, and its cost reaches the ledger', async () => {
+		await updateCostSettings(
+			db(),
+			{ cacheEnabled: true, routingEnabled: true, userDailyUsd: 100 },
+			null,
+			config.cost
+		);
+		const [mod] = await db()
+			.insert(schema.modules)
+			.values({ slug: `burst-${driver}`, title: 'B', position: 9, status: 'published' })
+			.returning();
+		const [lesson] = await db()
+			.insert(schema.lessons)
+			.values({
+				moduleId: mod!.id,
+				slug: 'b',
+				title: 'Burst',
+				body: '# Burst',
+				position: 1,
+				status: 'published'
+			})
+			.returning();
+		const students = await db()
+			.insert(schema.users)
+			.values(
+				Array.from({ length: 12 }, (_, i) => ({
+					email: `burst-${driver}-${i}@example.com`,
+					displayName: `S${i}`,
+					passwordHash: 'x'
+				}))
+			)
+			.returning();
+		// Three questions per lesson conversation, each sent as soon as the previous answer ended,
+		// sent again after a short wait when refused as busy; many students ask the same first one.
+		const questions = [
+			'What is a loop? [mock:tokens:8]',
+			'Another example? [mock:tokens:8]',
+			'And why? [mock:tokens:8]'
+		];
+		const ran = await Promise.all(
+			students.map(async (student, n) => {
+				const c = await convos.create(db(), student.id);
+				await db()
+					.update(schema.conversations)
+					.set({ context: { lessonId: lesson!.id } })
+					.where(eq(schema.conversations.id, c.id));
+				const socket = new FakeSocket();
+				await engine.subscribe(socket, student.id, c.id, undefined);
+				for (const [i, q] of questions.entries()) {
+					const ends = () => socket.events(c.id).filter((e) => e.type === 'done').length;
+					for (;;) {
+						const r = await engine.send(student.id, c.id, `burst-${n}-${i}`, q);
+						if (r.ok) break;
+						expect(r.code).toBe('busy');
+						await new Promise((r) => setTimeout(r, 20));
+					}
+					await until(() => ends() === i + 1);
+				}
+				return { conversationId: c.id, userId: student.id };
+			})
+		);
+		await until(async () => {
+			const rows = await Promise.all(ran.map((r) => usageOf(r.conversationId)));
+			return rows.every((list) => list.length >= 3);
+		});
+		for (const r of ran) {
+			const rows = await usageOf(r.conversationId);
+			expect(rows).toHaveLength(3);
+			const ledger = (await db().select().from(schema.spendDaily)).find(
+				(x) => x.subject === r.userId
+			);
+			// Served from the cache or the offline tutor costs nothing; the rest is what was paid.
+			expect(ledger?.usd ?? 0).toBeCloseTo(
+				rows.reduce((n, x) => n + x.costUsd, 0),
+				9
+			);
+		}
+	});
 });
