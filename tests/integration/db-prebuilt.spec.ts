@@ -18,6 +18,16 @@ describe.each(drivers)('prebuilt statements on %s', (driver) => {
 
 	const P = sql.placeholder;
 
+	it('returns jsonb columns parsed, through execute and prebuilt alike (one rule for every column)', async () => {
+		const query = sql`select '{"a":[1,"x"]}'::jsonb as obj, jsonb_agg(n) as list, null::jsonb as none
+			from (values (1), (2)) as v(n)`;
+		const expected = { obj: { a: [1, 'x'] }, list: [1, 2], none: null };
+		expect(rowsOf(await t.database.db.execute(query))[0]).toEqual(expected);
+		expect(rowsOf(await prebuilt(t.database.db, 'test.jsonb', () => query, {}))[0]).toEqual(
+			expected
+		);
+	});
+
 	it('builds a statement once per shape and runs it with each call’s values', async () => {
 		let builds = 0;
 		const echo = () => {

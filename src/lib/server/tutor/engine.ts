@@ -237,11 +237,6 @@ async function lockConversation(tx: Db, userId: string, conversationId: string) 
 	return conversation;
 }
 
-/** A jsonb column of `db.execute`: parsed by postgres.js, a string from PGlite. */
-function jsonColumn<T>(value: T | string | null | undefined, empty: T): T {
-	return typeof value === 'string' ? (JSON.parse(value) as T) : (value ?? empty);
-}
-
 export class TutorEngine {
 	readonly replicaId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 	readonly fanout: Fanout;
@@ -686,8 +681,8 @@ export class TutorEngine {
 			last_seq: number | null;
 			title: string | null;
 			context: unknown;
-			history: { role: 'user' | 'assistant'; content: string }[] | string | null;
-			levels: SkillLevel[] | string | null;
+			history: ChatMessage[] | null;
+			levels: SkillLevel[] | null;
 			budget_user?: number | string | null;
 			budget_global?: number | string | null;
 			budget_share?: boolean | null;
@@ -704,7 +699,7 @@ export class TutorEngine {
 		if (row.last_seq === null) return { status: 'busy' as const };
 		if (Number(row.written) !== 5) throw new Error('send statement wrote an unexpected row count');
 		const seq = Number(row.last_seq);
-		const history = jsonColumn<ChatMessage[]>(row.history, []);
+		const history = row.history ?? [];
 		const events: LogEvent[] = [
 			{ seq: seq + 1, type: 'user', messageId: userMessageId, text, clientId },
 			{ seq: seq + 2, type: 'start', messageId: answerId }
@@ -717,7 +712,7 @@ export class TutorEngine {
 			events,
 			history,
 			context: row.context,
-			level: levelOf(jsonColumn<SkillLevel[]>(row.levels, [])),
+			level: levelOf(row.levels ?? []),
 			title: row.title === convos.DEFAULT_TITLE ? title : null,
 			budget: {
 				user: row.budget_user ?? null,
