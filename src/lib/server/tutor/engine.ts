@@ -49,6 +49,7 @@ import { levelOf, overallLevel } from '../practice/diagnostic';
 import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
+import { Answer, outcomeOf, type Outcome, type StopReason } from './answer';
 import { resolveContext } from '../learn/tutor-context';
 
 /** Sequence numbers skipped when a dead owner's answer is closed: more than it may hold unsaved. */
@@ -70,8 +71,6 @@ const NOTICES_PER_PAYLOAD = 80;
 const CONTROL_CHANNEL = 'tutor_control';
 const CONTINUE_INSTRUCTION =
 	'(Continue your previous answer exactly where it stopped. Do not repeat what you already wrote.)';
-
-type StopReason = 'stop' | 'shutdown' | 'lost-lease' | 'storage';
 
 /** A provider call already under way: its first event is being awaited since it started. */
 interface Stream {
@@ -122,15 +121,13 @@ interface Generation {
 	unsavedText: string;
 	/** Characters (code points) of the answer's text known to be saved. */
 	savedChars: number;
-	status: 'streaming' | 'complete' | 'stopped' | 'error' | 'interrupted';
-	errorKind: string | null;
+	/** Where the answer is in its life (see answer.ts). */
+	answer: Answer;
 	usage: Usage | null;
 	/** The cost decision for this answer (null until it is made). */
 	plan: TurnPlan | null;
 	/** Everything this generation streamed (for the usage log and the response cache). */
 	text: string;
-	firstTokenAt: number | null;
-	release: boolean;
 	/** The end event (done, stopped, ...): delivered once saved, so a client that saw it finds the conversation free. */
 	end: LogEvent | null;
 	/** The conversation as it will be once this answer is saved, but for the answer (see `Known`). */
@@ -876,13 +873,10 @@ export class TutorEngine {
 			unsure: [],
 			unsavedText: '',
 			savedChars: 'prefix' in how ? [...how.prefix].length : 0,
-			status: 'streaming',
-			errorKind: null,
+			answer: new Answer(Date.now),
 			usage: null,
 			plan: null,
 			text: '',
-			firstTokenAt: null,
-			release: false,
 			end: null,
 			next: 'next' in how ? how.next : null,
 			lastRenewAt: Date.now(),
@@ -1029,7 +1023,7 @@ export class TutorEngine {
 				const event = step.value;
 				if (g.controller.signal.aborted) break;
 				if (event.type === 'text' && event.text) {
-					g.firstTokenAt ??= Date.now();
+					g.answer.firstToken();
 					g.text += event.text;
 					g.unsavedText += event.text;
 					this.#emit(g, { type: 'delta', messageId: g.messageId, text: event.text });
@@ -1040,13 +1034,13 @@ export class TutorEngine {
 			if (g.controller.signal.aborted) throw new ProviderError('aborted', 'aborted');
 			await this.#finish(g, { type: 'done', messageId: g.messageId }, 'complete', null);
 		} catch (error) {
-			const reason = g.controller.signal.reason as StopReason | undefined;
-			if (g.controller.signal.aborted && reason === 'lost-lease') {
-				this.#drop(g);
-			} else if (g.controller.signal.aborted && reason === 'stop') {
-				await this.#finish(g, { type: 'stopped', messageId: g.messageId }, 'stopped', null);
-			} else if (g.controller.signal.aborted) {
-				await this.#finish(g, { type: 'interrupted', messageId: g.messageId }, 'interrupted', null);
+			const ended = g.controller.signal.aborted
+				? outcomeOf(g.controller.signal.reason as StopReason)
+				: null;
+			if (ended === 'lost') {
+				this.#lose(g);
+			} else if (ended === 'stopped' || ended === 'interrupted') {
+				await this.#finish(g, { type: ended, messageId: g.messageId }, ended, null);
 			} else {
 				const pe =
 					error instanceof ProviderError
@@ -1089,15 +1083,8 @@ export class TutorEngine {
 		else if (g.pending.length >= FLUSH_AT_EVENTS) void this.flush();
 	}
 
-	async #finish(
-		g: Generation,
-		end: NewLogEvent,
-		status: Generation['status'],
-		errorKind: string | null
-	) {
-		g.status = status;
-		g.errorKind = errorKind;
-		g.release = true;
+	async #finish(g: Generation, end: NewLogEvent, outcome: Outcome, errorKind: string | null) {
+		g.answer.end(outcome, errorKind);
 		g.end = { ...end, seq: ++g.seq } as LogEvent;
 		g.pending.push(g.end);
 		// Saving the end is the point of a durable session: keep trying while the process lives.
@@ -1110,7 +1097,7 @@ export class TutorEngine {
 			await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
 			await this.flush();
 		}
-		if (g.next && g.controller.signal.reason !== 'lost-lease') {
+		if (g.next && g.answer.state !== 'lost') {
 			const history = g.text
 				? [...g.next.history, { role: 'assistant' as const, content: g.text }]
 				: g.next.history;
@@ -1125,15 +1112,18 @@ export class TutorEngine {
 		await this.#cost.record(g.plan, {
 			conversationId: g.conversationId,
 			messageId: g.messageId,
-			outcome: g.status,
-			errorKind: g.errorKind,
+			outcome: g.answer.messageStatus,
+			errorKind: g.answer.errorKind,
 			usage: g.usage,
 			text: g.text,
-			firstTokenAt: g.firstTokenAt
+			firstTokenAt: g.answer.firstTokenAt
 		});
 	}
 
-	#drop(g: Generation) {
+	/** Its lease was taken over: it stops and writes nothing more. */
+	#lose(g: Generation) {
+		g.controller.abort('lost-lease');
+		if (!g.answer.finished) g.answer.lose();
 		this.#forget(g);
 		g.resolveDone();
 	}
@@ -1202,7 +1192,7 @@ export class TutorEngine {
 	 * yet: saves it now, so the database no longer shows the conversation busy.
 	 */
 	async #settle(conversationId: string) {
-		if (this.#generationFor(conversationId)?.release) await this.flush();
+		if (this.#generationFor(conversationId)?.answer.releasing) await this.flush();
 	}
 
 	async #flushOnce() {
@@ -1217,18 +1207,19 @@ export class TutorEngine {
 				(g) =>
 					g.pending.length ||
 					g.unsure.length ||
-					g.release ||
+					g.answer.releasing ||
 					g.announce ||
 					now - g.lastRenewAt >= renewEvery
 			)
 			.map((g) => {
-				const renew = g.release || now - g.lastRenewAt >= renewEvery;
+				const release = g.answer.releasing;
+				const renew = release || now - g.lastRenewAt >= renewEvery;
 				const text = renew ? g.unsavedText : '';
 				if (renew) g.unsavedText = '';
 				const announce = g.announce;
 				const events = g.pending.splice(0);
 				const rows = [...g.unsure.splice(0), ...log.toRows(g.conversationId, events)];
-				return { g, events, rows, text, release: g.release, renew, announce };
+				return { g, events, rows, text, release, renew, announce };
 			});
 		if (!batch.length) return;
 		const lease = this.#config.tutor.leaseSeconds;
@@ -1264,8 +1255,8 @@ export class TutorEngine {
 				id: b.g.messageId,
 				saved_chars: b.g.savedChars,
 				text: b.text,
-				status: b.g.status,
-				error_kind: b.g.errorKind,
+				status: b.g.answer.messageStatus,
+				error_kind: b.g.answer.errorKind,
 				usage: b.g.usage,
 				notice: b.g.plan?.notice ?? null,
 				model: b.g.plan?.model ?? null
@@ -1334,6 +1325,7 @@ export class TutorEngine {
 					if (b.renew) b.g.lastRenewAt = now;
 					if (b.announce) b.g.announce = false;
 					if (b.release) {
+						b.g.answer.saved();
 						this.#forget(b.g);
 						if (b.g.end) this.fanout.publish(b.g.conversationId, b.g.end);
 					}
@@ -1342,11 +1334,9 @@ export class TutorEngine {
 						{ conversationId: b.g.conversationId },
 						'generation lost its lease; stopping it'
 					);
-					b.g.controller.abort('lost-lease');
-					this.#forget(b.g);
+					this.#lose(b.g);
 					// Watchers here read the saved log instead (the new owner's ending, say).
 					this.fanout.notify(b.g.conversationId, b.g.seq);
-					b.g.resolveDone();
 				}
 			}
 		} catch (err) {
@@ -1416,10 +1406,7 @@ export class TutorEngine {
 					'owner of a generation stopped renewing its lease; answer marked interrupted'
 				);
 				const local = this.#generationFor(row.id);
-				if (local) {
-					local.controller.abort('lost-lease');
-					this.#drop(local);
-				}
+				if (local) this.#lose(local);
 				this.fanout.notify(row.id, Number(row.last_seq));
 			}
 		} catch (err) {
