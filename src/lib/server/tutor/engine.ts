@@ -17,7 +17,7 @@
  * await engine.start();
  * await engine.send(user.id, conversationId, clientId, 'Why does my loop never end?');
  */
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { hostname } from 'node:os';
 import type {
 	ChatMessageView,
@@ -27,8 +27,8 @@ import type {
 	ServerMessage
 } from '#lib/ws/protocol.ts';
 import type { Config } from '../config';
-import { prebuilt, rowsOf, type Database, type Db } from '../db';
-import { conversations, messages } from '../db/schema';
+import type { Database, Db } from '../db';
+import { conversations } from '../db/schema';
 import {
 	ProviderError,
 	type ChatMessage,
@@ -44,16 +44,17 @@ import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
-import { reserveColumns, reserveCtes, type ReserveParts, type ReserveShape } from '../cost/budgets';
-import { levelOf, overallLevel } from '../practice/diagnostic';
+import type { ReserveParts } from '../cost/budgets';
+import { overallLevel } from '../practice/diagnostic';
 import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
 import { Answer, outcomeOf, type Outcome, type StopReason } from './answer';
+import * as store from './store';
+import { CONTROL_CHANNEL, EVENTS_CHANNEL, type RestartRefusal } from './store';
 import { resolveContext } from '../learn/tutor-context';
 
-/** Sequence numbers skipped when a dead owner's answer is closed: more than it may hold unsaved. */
-export const RECOVERY_GAP = 1000;
+export { RECOVERY_GAP } from './store';
 /** Unsaved events that force a flush before the timer. */
 const FLUSH_AT_EVENTS = 200;
 /** The longest time between flushes, reached with `BUSY_GENERATIONS` answers streaming here. */
@@ -61,14 +62,6 @@ const BUSY_FLUSH_MS = 250;
 const BUSY_GENERATIONS = 200;
 /** An owner that cannot save this many events stops rather than show text it may lose. */
 const MAX_UNSAVED_EVENTS = 900;
-const EVENTS_CHANNEL = 'tutor_events';
-/**
- * A flush tells other replicas about every conversation it wrote in a few notifications, not one
- * each: up to this many `conversation|seq|replica` notices (about 80 bytes) per payload, well
- * under PostgreSQL's 8000-byte limit.
- */
-const NOTICES_PER_PAYLOAD = 80;
-const CONTROL_CHANNEL = 'tutor_control';
 const CONTINUE_INSTRUCTION =
 	'(Continue your previous answer exactly where it stopped. Do not repeat what you already wrote.)';
 
@@ -217,22 +210,19 @@ function sameJson(a: unknown, b: unknown) {
 export type Failure = { ok: false; code: ErrorCode; message: string; retryAfterSeconds?: number };
 export type EngineResult = { ok: true } | Failure;
 
+const RESTART_REFUSED: Record<RestartRefusal, [ErrorCode, string]> = {
+	not_found: ['not_found', 'This conversation does not exist.'],
+	busy: ['busy', 'The tutor is still answering.'],
+	no_answer: ['nothing_to_continue', 'There is no answer to continue or regenerate.'],
+	complete: ['nothing_to_continue', 'The last answer is already complete.']
+};
+
 const fail = (code: ErrorCode, message: string, retryAfterSeconds?: number): Failure => ({
 	ok: false,
 	code,
 	message,
 	...(retryAfterSeconds ? { retryAfterSeconds } : {})
 });
-
-/** The student's conversation, locked until the transaction ends (one writer at a time). */
-async function lockConversation(tx: Db, userId: string, conversationId: string) {
-	const [conversation] = await tx
-		.select()
-		.from(conversations)
-		.where(and(eq(conversations.id, conversationId), eq(conversations.userId, userId)))
-		.for('update');
-	return conversation;
-}
 
 export class TutorEngine {
 	readonly replicaId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
@@ -642,81 +632,17 @@ export class TutorEngine {
 		text: string,
 		budget: ReserveParts | null
 	) {
-		const generationId = crypto.randomUUID();
-		const userMessageId = crypto.randomUUID();
-		const answerId = crypto.randomUUID();
-		const { limit, windowSeconds } = this.#config.tutor.rateLimit;
-		const title = convos.titleFrom(text);
-		const result = await prebuilt(
-			this.#db,
-			`tutor.begin:${budget?.shape ?? 'none'}`,
-			() => beginStatement(budget?.shape ?? null),
-			{
-				...budget?.values,
-				rateKey: `tutor:user:${userId}`,
-				windowSeconds,
-				limit,
-				conversationId,
-				userId,
-				clientId,
-				text,
-				userMessageId,
-				answerId,
-				generationId,
-				model: this.#provider.model,
-				replicaId: this.replicaId,
-				leaseSeconds: this.#config.tutor.leaseSeconds,
-				defaultTitle: convos.DEFAULT_TITLE,
-				title
-			}
-		);
-		const [row] = rowsOf<{
-			rate_count: number;
-			retry_after: string | number;
-			found: boolean;
-			duplicate: boolean;
-			last_seq: number | null;
-			title: string | null;
-			context: unknown;
-			history: ChatMessage[] | null;
-			levels: SkillLevel[] | null;
-			budget_user?: number | string | null;
-			budget_global?: number | string | null;
-			budget_share?: boolean | null;
-			written: number | string;
-		}>(result);
-		if (!row) throw new Error('send statement returned no row');
-		if (Number(row.rate_count) > limit)
-			return {
-				status: 'rate_limited' as const,
-				retryAfterSeconds: Math.max(1, Math.ceil(Number(row.retry_after)))
-			};
-		if (!row.found) return { status: 'not_found' as const };
-		if (row.duplicate) return { status: 'duplicate' as const };
-		if (row.last_seq === null) return { status: 'busy' as const };
-		if (Number(row.written) !== 5) throw new Error('send statement wrote an unexpected row count');
-		const seq = Number(row.last_seq);
-		const history = row.history ?? [];
-		const events: LogEvent[] = [
-			{ seq: seq + 1, type: 'user', messageId: userMessageId, text, clientId },
-			{ seq: seq + 2, type: 'start', messageId: answerId }
-		];
-		return {
-			status: 'ok' as const,
-			generationId,
-			answerId,
-			seq: seq + 2,
-			events,
-			history,
-			context: row.context,
-			level: levelOf(row.levels ?? []),
-			title: row.title === convos.DEFAULT_TITLE ? title : null,
-			budget: {
-				user: row.budget_user ?? null,
-				global: row.budget_global ?? null,
-				share: row.budget_share ?? null
-			}
-		};
+		return store.begin(this.#db, {
+			userId,
+			conversationId,
+			clientId,
+			text,
+			budget,
+			model: this.#provider.model,
+			replicaId: this.replicaId,
+			leaseSeconds: this.#config.tutor.leaseSeconds,
+			rateLimit: this.#config.tutor.rateLimit
+		});
 	}
 
 	/** Picks up a stopped, interrupted or failed answer where it ended. */
@@ -739,56 +665,15 @@ export class TutorEngine {
 		this.#known.delete(conversationId); // its history is about to change
 		const tooFast = await this.#limited(userId);
 		if (tooFast) return tooFast;
-		const started = await this.#db.transaction(async (tx) => {
-			const conversation = await lockConversation(tx, userId, conversationId);
-			if (!conversation) return fail('not_found', 'This conversation does not exist.');
-			if (conversation.generationId) return fail('busy', 'The tutor is still answering.');
-			const [last] = await tx
-				.select()
-				.from(messages)
-				.where(and(eq(messages.conversationId, conversationId), ne(messages.status, 'superseded')))
-				.orderBy(desc(messages.seq))
-				.limit(1);
-			if (!last || last.role !== 'assistant')
-				return fail('nothing_to_continue', 'There is no answer to continue or regenerate.');
-			if (mode === 'continue' && !['stopped', 'interrupted', 'error'].includes(last.status))
-				return fail('nothing_to_continue', 'The last answer is already complete.');
-			const seq = conversation.lastSeq + 1;
-			const generationId = crypto.randomUUID();
-			let messageId = last.id;
-			let prefix = last.content;
-			let event: LogEvent;
-			if (mode === 'continue') {
-				await tx
-					.update(messages)
-					.set({ status: 'streaming', errorKind: null, updatedAt: sql`now()` })
-					.where(eq(messages.id, last.id));
-				event = { seq, type: 'start', messageId, continued: true };
-			} else {
-				await tx
-					.update(messages)
-					.set({ status: 'superseded', updatedAt: sql`now()` })
-					.where(eq(messages.id, last.id));
-				const [answer] = await tx
-					.insert(messages)
-					.values({
-						conversationId,
-						role: 'assistant',
-						content: '',
-						status: 'streaming',
-						seq,
-						model: this.#provider.model
-					})
-					.returning({ id: messages.id });
-				messageId = answer!.id;
-				prefix = '';
-				event = { seq, type: 'start', messageId, replaces: last.id };
-			}
-			await this.#claim(tx, conversationId, generationId, seq, {});
-			await log.append(tx, conversationId, [event]);
-			return { ok: true as const, generationId, messageId, seq, event, prefix };
+		const started = await store.restart(this.#db, {
+			userId,
+			conversationId,
+			mode,
+			model: this.#provider.model,
+			replicaId: this.replicaId,
+			leaseSeconds: this.#config.tutor.leaseSeconds
 		});
-		if (!started.ok) return started;
+		if (!started.ok) return fail(...RESTART_REFUSED[started.reason]);
 		this.#launch(
 			conversationId,
 			started.generationId,
@@ -801,29 +686,6 @@ export class TutorEngine {
 			}
 		);
 		return { ok: true };
-	}
-
-	async #claim(
-		tx: Db,
-		conversationId: string,
-		generationId: string,
-		lastSeq: number,
-		extra: { title?: string }
-	) {
-		await tx
-			.update(conversations)
-			.set({
-				generationId,
-				leaseOwner: this.replicaId,
-				leaseExpiresAt: sql`now() + make_interval(secs => ${this.#config.tutor.leaseSeconds})`,
-				lastSeq,
-				updatedAt: sql`now()`,
-				...(extra.title ? { title: extra.title } : {})
-			})
-			.where(eq(conversations.id, conversationId));
-		await tx.execute(
-			sql`select pg_notify(${EVENTS_CHANNEL}, ${`${conversationId}|${lastSeq}|${this.replicaId}`})`
-		);
 	}
 
 	#broadcastTitle(conversationId: string, title: string) {
@@ -841,10 +703,7 @@ export class TutorEngine {
 			await local.done;
 			return { ok: true };
 		}
-		if (conversation.generationId)
-			await this.#db.execute(
-				sql`select pg_notify(${CONTROL_CHANNEL}, ${JSON.stringify({ action: 'stop', generationId: conversation.generationId })})`
-			);
+		if (conversation.generationId) await store.requestStop(this.#db, conversation.generationId);
 		return { ok: true };
 	}
 
@@ -1222,102 +1081,36 @@ export class TutorEngine {
 				return { g, events, rows, text, release, renew, announce };
 			});
 		if (!batch.length) return;
-		const lease = this.#config.tutor.leaseSeconds;
-		// One statement, so the flush never waits for a connection of its own and costs one round
-		// trip. It is fenced like a transaction: only conversations this generation still holds are
-		// written (a renewal updates the row; a plain log write locks it FOR SHARE), and the row
-		// locks hold off a takeover until it commits. The rows travel as three JSON parameters; other
-		// replicas learn what was written from a few notifications (`NOTICES_PER_PAYLOAD` each).
-		const claims = batch.map((b) => ({
-			id: b.g.conversationId,
-			generation_id: b.g.id,
-			last_seq: b.g.seq,
-			release: b.release,
-			renew: b.renew,
-			notice:
-				b.rows.length || b.release || b.announce
-					? `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`
-					: null
-		}));
-		const events = batch.flatMap((b) =>
-			b.rows.map((r) => ({
-				conversation_id: r.conversationId,
-				seq: r.seq,
-				first_seq: r.firstSeq,
-				type: r.type,
-				data: r.data
-			}))
-		);
-		const texts = batch
-			.filter((b) => b.renew && (b.text || b.release || b.g.usage))
-			.map((b) => ({
-				conversation_id: b.g.conversationId,
-				id: b.g.messageId,
-				saved_chars: b.g.savedChars,
-				text: b.text,
-				status: b.g.answer.messageStatus,
-				error_kind: b.g.answer.errorKind,
-				usage: b.g.usage,
-				notice: b.g.plan?.notice ?? null,
-				model: b.g.plan?.model ?? null
-			}));
 		try {
-			const result = await this.#database.background.execute(sql`
-				with v as (
-					select * from jsonb_to_recordset(${JSON.stringify(claims)}::jsonb)
-						as v(id uuid, generation_id uuid, last_seq int, release boolean, renew boolean, notice text)
-				),
-				renewed as (
-					update conversations c set
-						last_seq = greatest(c.last_seq, v.last_seq),
-						generation_id = case when v.release then null else c.generation_id end,
-						lease_owner = case when v.release then null else c.lease_owner end,
-						lease_expires_at = case when v.release then null else now() + make_interval(secs => ${lease}) end,
-						updated_at = now()
-					from v where v.renew and c.id = v.id and c.generation_id = v.generation_id
-					returning c.id
-				),
-				held as (
-					select c.id from conversations c
-					join v on c.id = v.id and c.generation_id = v.generation_id and not v.renew
-					for share of c
-				),
-				-- A release retried after its reply was lost: it is already saved.
-				released as (
-					select c.id from conversations c
-					join v on c.id = v.id and v.release and c.generation_id is null and c.last_seq = v.last_seq
-				),
-				ok as (select id from renewed union all select id from held union all select id from released),
-				ev as (
-					insert into conversation_events (conversation_id, seq, first_seq, type, data)
-					select e.conversation_id, e.seq, e.first_seq, e.type, e.data
-					from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
-						as e(conversation_id uuid, seq int, first_seq int, type text, data jsonb)
-					where e.conversation_id in (select id from ok)
-					on conflict (conversation_id, seq) do nothing
-				),
-				mu as (
-					update messages m set
-						content = left(m.content, x.saved_chars) || x.text,
-						status = x.status,
-						error_kind = x.error_kind,
-						usage = coalesce(x.usage, m.usage),
-						notice = coalesce(x.notice, m.notice),
-						model = coalesce(x.model, m.model),
-						updated_at = now()
-					from jsonb_to_recordset(${JSON.stringify(texts)}::jsonb)
-						as x(conversation_id uuid, id uuid, saved_chars int, text text, status text, error_kind text, usage jsonb, notice text, model text)
-					where m.id = x.id and x.conversation_id in (select id from ok)
-				),
-				notices as (
-					select string_agg(n.notice, ';') as payload from (
-						select v.notice, (row_number() over (order by v.id) - 1) / ${sql.raw(String(NOTICES_PER_PAYLOAD))} as chunk
-						from ok join v on v.id = ok.id where v.notice is not null
-					) n group by n.chunk
-				)
-				select ok.id, (select count(pg_notify(${EVENTS_CHANNEL}, payload)) from notices) as notified
-				from ok`);
-			const kept = new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
+			const kept = await store.save(
+				this.#database.background,
+				batch.map((b) => ({
+					conversationId: b.g.conversationId,
+					generationId: b.g.id,
+					lastSeq: b.g.seq,
+					release: b.release,
+					renew: b.renew,
+					notice:
+						b.rows.length || b.release || b.announce
+							? `${b.g.conversationId}|${b.g.seq}|${this.replicaId}`
+							: null,
+					rows: b.rows,
+					message:
+						b.text || b.release || b.g.usage
+							? {
+									id: b.g.messageId,
+									savedChars: b.g.savedChars,
+									text: b.text,
+									status: b.g.answer.messageStatus,
+									errorKind: b.g.answer.errorKind,
+									usage: b.g.usage,
+									notice: b.g.plan?.notice ?? null,
+									model: b.g.plan?.model ?? null
+								}
+							: null
+				})),
+				this.#config.tutor.leaseSeconds
+			);
 			for (const b of batch) {
 				if (kept.has(b.g.conversationId)) {
 					b.g.savedSeq = b.rows.at(-1)?.seq ?? b.g.savedSeq;
@@ -1353,53 +1146,7 @@ export class TutorEngine {
 	/** Closes answers whose owner stopped renewing its lease (it crashed or lost the database). */
 	async recoverExpired() {
 		try {
-			const recovered = await this.#db.transaction(async (tx) => {
-				// The answer's text was saved up to the conversation's last_seq; the log holds the rest.
-				const result = await tx.execute(sql`
-					with expired as (
-						select id, last_seq as saved_seq from conversations
-						where generation_id is not null and lease_expires_at < now()
-						for update skip locked
-					)
-					update conversations c set
-						generation_id = null, lease_owner = null, lease_expires_at = null,
-						last_seq = greatest(
-							c.last_seq,
-							coalesce((select max(e.seq) from conversation_events e where e.conversation_id = c.id), 0)
-						) + ${RECOVERY_GAP},
-						updated_at = now()
-					from expired where c.id = expired.id
-					returning c.id, c.last_seq, expired.saved_seq`);
-				const rows = rowsOf<{ id: string; last_seq: number; saved_seq: number }>(result);
-				for (const row of rows) {
-					const streaming = rowsOf<{ id: string }>(
-						await tx.execute(sql`
-							update messages m set
-								status = 'interrupted',
-								updated_at = now(),
-								content = m.content || coalesce((
-									select string_agg(x.part, '' order by e.first_seq, x.n)
-									from conversation_events e
-									cross join lateral jsonb_array_elements_text(e.data->'parts') with ordinality as x(part, n)
-									where e.conversation_id = m.conversation_id and e.type = 'delta'
-										and e.data->>'messageId' = m.id::text
-										and e.first_seq + x.n - 1 > ${row.saved_seq}
-								), '')
-							where m.conversation_id = ${row.id} and m.status = 'streaming'
-							returning m.id`)
-					);
-					const events: LogEvent[] = streaming.map((m, i) => ({
-						seq: Number(row.last_seq) - (streaming.length - 1 - i),
-						type: 'interrupted',
-						messageId: m.id
-					}));
-					await log.append(tx, row.id, events);
-					await tx.execute(
-						sql`select pg_notify(${EVENTS_CHANNEL}, ${`${row.id}|${row.last_seq}|recovery`})`
-					);
-				}
-				return rows;
-			});
+			const recovered = await store.recoverExpired(this.#db);
 			for (const row of recovered) {
 				logger().warn(
 					{ conversationId: row.id },
@@ -1413,84 +1160,4 @@ export class TutorEngine {
 			logger().warn({ err }, 'recovery sweep failed');
 		}
 	}
-}
-
-/**
- * The send statement (see `TutorEngine.#begin`), built once per budget shape (see `prebuilt`):
- * rate limit, lock, duplicate and busy checks, history, both messages, the claim, the log and,
- * with a budget shape, the reservation.
- */
-function beginStatement(budget: ReserveShape | null) {
-	const P = sql.placeholder;
-	return sql`
-			with rl as (
-				insert into rate_limits (key, window_start, count)
-				values (${P('rateKey')}::text, now(), 1)
-				on conflict (key) do update set
-					count = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then 1 else rate_limits.count + 1 end,
-					window_start = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then now() else rate_limits.window_start end
-				returning count, extract(epoch from (window_start + make_interval(secs => ${P('windowSeconds')}::float8) - now())) as retry_after
-			),
-			c as (
-				select id, last_seq, generation_id, title, context from conversations
-				where id = ${P('conversationId')}::uuid and user_id = ${P('userId')}::uuid and (select count from rl) <= ${P('limit')}::int
-				for update
-			),
-			dup as (
-				select 1 from messages where conversation_id = ${P('conversationId')}::uuid and client_id = ${P('clientId')}::text
-			),
-			ok as (
-				select * from c where generation_id is null and not exists (select 1 from dup)
-			),
-			hist as (
-				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
-				from messages m
-				where m.conversation_id = ${P('conversationId')}::uuid and m.status <> 'superseded' and exists (select 1 from ok)
-			),
-			um as (
-				insert into messages (id, conversation_id, role, content, status, client_id, seq)
-				select ${P('userMessageId')}::uuid, ok.id, 'user', ${P('text')}::text, 'complete', ${P('clientId')}::text, ok.last_seq + 1 from ok
-				returning id
-			),
-			am as (
-				insert into messages (id, conversation_id, role, content, status, seq, model)
-				select ${P('answerId')}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${P('model')}::text from ok
-				returning id
-			),
-			up as (
-				update conversations set
-					generation_id = ${P('generationId')}::uuid,
-					lease_owner = ${P('replicaId')}::text,
-					lease_expires_at = now() + make_interval(secs => ${P('leaseSeconds')}::float8),
-					last_seq = ok.last_seq + 2,
-					updated_at = now(),
-					title = case when ok.title = ${P('defaultTitle')}::text then ${P('title')}::text else conversations.title end
-				from ok where conversations.id = ok.id
-				returning conversations.id
-			),
-			lv as (
-				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${P('userId')}::uuid
-			),
-			${budget ? sql`${reserveCtes(budget, sql`exists (select 1 from ok)`)},` : sql``}
-			ev as (
-				insert into conversation_events (conversation_id, seq, first_seq, type, data)
-				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
-					jsonb_build_object('messageId', ${P('userMessageId')}::text, 'text', ${P('text')}::text, 'clientId', ${P('clientId')}::text)
-				from ok
-				union all
-				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${P('answerId')}::text)
-				from ok
-				returning seq
-			)
-			select
-				(select count from rl) as rate_count,
-				(select retry_after from rl) as retry_after,
-				exists (select 1 from c) as found,
-				exists (select 1 from dup) as duplicate,
-				ok.last_seq, ok.title, ok.context,
-				(select h from hist) as history,
-				(select levels from lv) as levels,
-				${budget ? sql`${reserveColumns(budget)},` : sql``}
-				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
-			from (select 1) as one left join ok on true`;
 }

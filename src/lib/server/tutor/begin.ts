@@ -1,0 +1,199 @@
+/**
+ * The send statement: the database side of a new question in one round trip (see `begin`).
+ *
+ * @example
+ * const begun = await begin(db, { userId, conversationId, clientId, text, model, ... });
+ * if (begun.status === 'busy') refuse();
+ */
+import { sql } from 'drizzle-orm';
+import type { ChatMessage } from '../ai/types';
+import type { LogEvent } from '#lib/ws/protocol.ts';
+import { prebuilt, rowsOf, type Db } from '../db';
+import type { SkillLevel } from '../db/schema-practice';
+import { levelOf } from '../practice/diagnostic';
+import { reserveColumns, reserveCtes, type ReserveParts, type ReserveShape } from '../cost/budgets';
+import * as convos from './conversations';
+
+/** Who claims the conversation, and for how long. */
+export interface Lease {
+	replicaId: string;
+	leaseSeconds: number;
+}
+
+/**
+ * The database side of a question, as one statement: counts it against the student's rate
+ * limit, locks the conversation, refuses a duplicate or a second generation, reads the history,
+ * inserts the question and the empty answer, claims the conversation with a lease and logs both
+ * events. Other replicas hear of the question from the next save, not from a NOTIFY here:
+ * PostgreSQL commits notifying transactions one at a time, and one in every question made all
+ * questions queue for it.
+ */
+export async function begin(
+	db: Db,
+	input: Lease & {
+		userId: string;
+		conversationId: string;
+		clientId: string;
+		text: string;
+		model: string;
+		rateLimit: { limit: number; windowSeconds: number };
+		budget: ReserveParts | null;
+	}
+) {
+	const { userId, conversationId, clientId, text, budget } = input;
+	const generationId = crypto.randomUUID();
+	const userMessageId = crypto.randomUUID();
+	const answerId = crypto.randomUUID();
+	const { limit, windowSeconds } = input.rateLimit;
+	const title = convos.titleFrom(text);
+	const result = await prebuilt(
+		db,
+		`tutor.begin:${budget?.shape ?? 'none'}`,
+		() => beginStatement(budget?.shape ?? null),
+		{
+			...budget?.values,
+			rateKey: `tutor:user:${userId}`,
+			windowSeconds,
+			limit,
+			conversationId,
+			userId,
+			clientId,
+			text,
+			userMessageId,
+			answerId,
+			generationId,
+			model: input.model,
+			replicaId: input.replicaId,
+			leaseSeconds: input.leaseSeconds,
+			defaultTitle: convos.DEFAULT_TITLE,
+			title
+		}
+	);
+	const [row] = rowsOf<{
+		rate_count: number;
+		retry_after: string | number;
+		found: boolean;
+		duplicate: boolean;
+		last_seq: number | null;
+		title: string | null;
+		context: unknown;
+		history: ChatMessage[] | null;
+		levels: SkillLevel[] | null;
+		budget_user?: number | string | null;
+		budget_global?: number | string | null;
+		budget_share?: boolean | null;
+		written: number | string;
+	}>(result);
+	if (!row) throw new Error('send statement returned no row');
+	if (Number(row.rate_count) > limit)
+		return {
+			status: 'rate_limited' as const,
+			retryAfterSeconds: Math.max(1, Math.ceil(Number(row.retry_after)))
+		};
+	if (!row.found) return { status: 'not_found' as const };
+	if (row.duplicate) return { status: 'duplicate' as const };
+	if (row.last_seq === null) return { status: 'busy' as const };
+	if (Number(row.written) !== 5) throw new Error('send statement wrote an unexpected row count');
+	const seq = Number(row.last_seq);
+	const history = row.history ?? [];
+	const events: LogEvent[] = [
+		{ seq: seq + 1, type: 'user', messageId: userMessageId, text, clientId },
+		{ seq: seq + 2, type: 'start', messageId: answerId }
+	];
+	return {
+		status: 'ok' as const,
+		generationId,
+		answerId,
+		seq: seq + 2,
+		events,
+		history,
+		context: row.context,
+		level: levelOf(row.levels ?? []),
+		title: row.title === convos.DEFAULT_TITLE ? title : null,
+		budget: {
+			user: row.budget_user ?? null,
+			global: row.budget_global ?? null,
+			share: row.budget_share ?? null
+		}
+	};
+}
+
+/**
+ * The send statement (see `begin`), built once per budget shape (see `prebuilt`):
+ * rate limit, lock, duplicate and busy checks, history, both messages, the claim, the log and,
+ * with a budget shape, the reservation.
+ */
+function beginStatement(budget: ReserveShape | null) {
+	const P = sql.placeholder;
+	return sql`
+			with rl as (
+				insert into rate_limits (key, window_start, count)
+				values (${P('rateKey')}::text, now(), 1)
+				on conflict (key) do update set
+					count = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then 1 else rate_limits.count + 1 end,
+					window_start = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then now() else rate_limits.window_start end
+				returning count, extract(epoch from (window_start + make_interval(secs => ${P('windowSeconds')}::float8) - now())) as retry_after
+			),
+			c as (
+				select id, last_seq, generation_id, title, context from conversations
+				where id = ${P('conversationId')}::uuid and user_id = ${P('userId')}::uuid and (select count from rl) <= ${P('limit')}::int
+				for update
+			),
+			dup as (
+				select 1 from messages where conversation_id = ${P('conversationId')}::uuid and client_id = ${P('clientId')}::text
+			),
+			ok as (
+				select * from c where generation_id is null and not exists (select 1 from dup)
+			),
+			hist as (
+				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
+				from messages m
+				where m.conversation_id = ${P('conversationId')}::uuid and m.status <> 'superseded' and exists (select 1 from ok)
+			),
+			um as (
+				insert into messages (id, conversation_id, role, content, status, client_id, seq)
+				select ${P('userMessageId')}::uuid, ok.id, 'user', ${P('text')}::text, 'complete', ${P('clientId')}::text, ok.last_seq + 1 from ok
+				returning id
+			),
+			am as (
+				insert into messages (id, conversation_id, role, content, status, seq, model)
+				select ${P('answerId')}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${P('model')}::text from ok
+				returning id
+			),
+			up as (
+				update conversations set
+					generation_id = ${P('generationId')}::uuid,
+					lease_owner = ${P('replicaId')}::text,
+					lease_expires_at = now() + make_interval(secs => ${P('leaseSeconds')}::float8),
+					last_seq = ok.last_seq + 2,
+					updated_at = now(),
+					title = case when ok.title = ${P('defaultTitle')}::text then ${P('title')}::text else conversations.title end
+				from ok where conversations.id = ok.id
+				returning conversations.id
+			),
+			lv as (
+				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${P('userId')}::uuid
+			),
+			${budget ? sql`${reserveCtes(budget, sql`exists (select 1 from ok)`)},` : sql``}
+			ev as (
+				insert into conversation_events (conversation_id, seq, first_seq, type, data)
+				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
+					jsonb_build_object('messageId', ${P('userMessageId')}::text, 'text', ${P('text')}::text, 'clientId', ${P('clientId')}::text)
+				from ok
+				union all
+				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${P('answerId')}::text)
+				from ok
+				returning seq
+			)
+			select
+				(select count from rl) as rate_count,
+				(select retry_after from rl) as retry_after,
+				exists (select 1 from c) as found,
+				exists (select 1 from dup) as duplicate,
+				ok.last_seq, ok.title, ok.context,
+				(select h from hist) as history,
+				(select levels from lv) as levels,
+				${budget ? sql`${reserveColumns(budget)},` : sql``}
+				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
+			from (select 1) as one left join ok on true`;
+}
