@@ -13,7 +13,7 @@
  * await fake.close();
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import { listen, record, type RecordedRequest } from './server.ts';
+import { listen, record, requestLog, type RecordedRequest } from './server.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type AnthropicScenario =
@@ -46,6 +46,11 @@ export interface FakeAnthropic {
 	/** Origin to use as the SDK's baseURL. */
 	url: string;
 	requests: RecordedRequest[];
+	/**
+	 * Resolves with the `count`th request (default the first) once the fake has read it: wait for
+	 * this, not for a guessed time, before acting on a request in flight.
+	 */
+	received(count?: number): Promise<RecordedRequest>;
 	scenarios: AnthropicScenario[];
 	close(): Promise<void>;
 }
@@ -70,12 +75,12 @@ const ERROR_TYPES: Record<number, string> = {
 export async function startFakeAnthropic(
 	options: FakeAnthropicOptions = {}
 ): Promise<FakeAnthropic> {
-	const requests: RecordedRequest[] = [];
+	const { requests, add, received } = requestLog();
 	const scenarios: AnthropicScenario[] = [];
 	let ids = 0;
 	const server = createServer(async (req, res) => {
 		const recorded = await record(req, res);
-		requests.push(recorded);
+		add(recorded);
 		const requestId = `req_fake_${++ids}`;
 		if (req.method !== 'POST' || recorded.path !== '/v1/messages')
 			return sendError(res, 404, requestId, `Not found: ${recorded.path}`);
@@ -85,7 +90,7 @@ export async function startFakeAnthropic(
 		const defaults = { chunks: options.chunks ?? ['Hello', ' from', ' fake', ' Claude.'] };
 		await play(res, scenario, { ...defaults, delayMs: options.delayMs ?? 2 }, recorded, requestId);
 	});
-	return { ...(await listen(server)), requests, scenarios };
+	return { ...(await listen(server)), requests, received, scenarios };
 }
 
 async function play(

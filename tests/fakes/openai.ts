@@ -15,7 +15,7 @@
  * await fake.close();
  */
 import { createServer, type ServerResponse } from 'node:http';
-import { listen, record, type RecordedRequest } from './server.ts';
+import { listen, record, requestLog, type RecordedRequest } from './server.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type OpenAIScenario =
@@ -48,6 +48,11 @@ export interface FakeOpenAI {
 	/** Origin (no path): append `/v1` or the provider's own prefix for the SDK's baseURL. */
 	url: string;
 	requests: RecordedRequest[];
+	/**
+	 * Resolves with the `count`th request (default the first) once the fake has read it: wait for
+	 * this, not for a guessed time, before acting on a request in flight.
+	 */
+	received(count?: number): Promise<RecordedRequest>;
 	scenarios: OpenAIScenario[];
 	close(): Promise<void>;
 }
@@ -89,12 +94,12 @@ const ERRORS: Record<number, { type: string; code: string | null; message: strin
  * const fake = await startFakeOpenAI({ chunks: ['Hi', ' there'] });
  */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-	const requests: RecordedRequest[] = [];
+	const { requests, add, received } = requestLog();
 	const scenarios: OpenAIScenario[] = [];
 	let ids = 0;
 	const server = createServer(async (req, res) => {
 		const recorded = await record(req, res);
-		requests.push(recorded);
+		add(recorded);
 		const id = `chatcmpl-fake${++ids}`;
 		if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions'))
 			return sendError(res, 404, `Unknown path ${recorded.path}`);
@@ -107,7 +112,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 		};
 		await play(res, scenario, defaults, recorded.body, id);
 	});
-	return { ...(await listen(server)), requests, scenarios };
+	return { ...(await listen(server)), requests, received, scenarios };
 }
 
 interface ChatBody {

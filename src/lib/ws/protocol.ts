@@ -14,7 +14,19 @@ import * as v from 'valibot';
 export const PROTOCOL_VERSION = 1;
 export const WS_PATH = '/ws/v1';
 export const MAX_MESSAGE_CHARS = 8000;
+/**
+ * The largest sequence number: they are stored in PostgreSQL `integer` columns (`last_seq`, `seq`),
+ * so a larger one from a client must be refused here, not fail in a query.
+ */
+export const MAX_SEQ = 2 ** 31 - 1;
 
+/** A sequence number: a whole number from 0 to MAX_SEQ (NaN and Infinity are not numbers here). */
+const Seq = v.pipe(
+	v.number(),
+	v.integer('must be a whole number'),
+	v.minValue(0, 'must not be negative'),
+	v.maxValue(MAX_SEQ, `must be at most ${MAX_SEQ}`)
+);
 const Id = v.pipe(v.string(), v.uuid('must be a conversation id'));
 const Version = v.literal(PROTOCOL_VERSION);
 
@@ -29,7 +41,7 @@ export const ClientMessage = v.variant('type', [
 		type: v.literal('subscribe'),
 		conversationId: Id,
 		/** Last sequence number the client rendered; absent or 0 asks for a snapshot. */
-		since: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)))
+		since: v.optional(Seq)
 	}),
 	v.strictObject({ v: Version, type: v.literal('unsubscribe'), conversationId: Id }),
 	v.strictObject({
@@ -53,7 +65,6 @@ export const ClientMessage = v.variant('type', [
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
 
-const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const MessageId = v.string();
 
 export const MessageStatus = v.picklist([

@@ -1,5 +1,5 @@
 import { collect, request, retrying } from '../../../../tests/helpers/provider.ts';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
 	apiKeyOf,
 	startFakeAnthropic,
@@ -16,6 +16,23 @@ beforeEach(async () => {
 	fake = await startFakeAnthropic({ apiKey: KEY });
 });
 afterEach(() => fake.close());
+
+/** The first-token limit `retrying` sets. */
+const FIRST_TOKEN_TIMEOUT_MS = 300;
+
+/**
+ * Runs `body` with the clock (timers and Date) faked, so a timeout fires when the test moves the
+ * clock past it, after the request it is about has reached the fake, not whenever a busy machine
+ * lets a real one fire. The network and the fake's own pauses keep real time.
+ */
+async function onFakeClock<T>(body: () => Promise<T>): Promise<T> {
+	vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+	try {
+		return await body();
+	} finally {
+		vi.useRealTimers();
+	}
+}
 
 function claude(apiKey: string | undefined = KEY): Provider {
 	return createAnthropicProvider({ model: 'claude-test', apiKey, baseUrl: fake.url });
@@ -176,15 +193,26 @@ describe('Anthropic provider against the fake Messages API', () => {
 
 	it('a server that never answers hits the first-token timeout and the call is cancelled', async () => {
 		fake.scenarios.push({ kind: 'hang' });
-		const { error } = await collect(retrying(claude(), [], 0).stream(request()));
+		const { error } = await onFakeClock(async () => {
+			const result = collect(retrying(claude(), [], 0).stream(request()));
+			await fake.received();
+			await vi.advanceTimersByTimeAsync(FIRST_TOKEN_TIMEOUT_MS);
+			return result;
+		});
 		expect(error?.kind).toBe('timeout');
-		await fake.requests[0]?.closed;
-		expect(fake.requests[0]?.completed).toBe(false);
+		const [seen] = fake.requests;
+		await seen?.closed;
+		expect(seen?.completed).toBe(false);
 	});
 
 	it('a hang is retried when retries are left', async () => {
 		fake.scenarios.push({ kind: 'hang' });
-		const { texts } = await collect(retrying(claude(), [], 1).stream(request()));
+		const { texts } = await onFakeClock(async () => {
+			const result = collect(retrying(claude(), [], 1).stream(request()));
+			await fake.received();
+			await vi.advanceTimersByTimeAsync(FIRST_TOKEN_TIMEOUT_MS);
+			return result;
+		});
 		expect(texts.join('')).toBe('Hello from fake Claude.');
 		expect(fake.requests).toHaveLength(2);
 	});
@@ -222,17 +250,21 @@ describe('Anthropic provider against the fake Messages API', () => {
 	it('aborting while waiting for the first token ends at once through withRetries', async () => {
 		const controller = new AbortController();
 		fake.scenarios.push({ kind: 'hang' });
+		// Limits far past the test's own timeout: only the abort can end this wait.
 		const provider = withRetries(claude(), {
 			maxRetries: 2,
-			firstTokenTimeoutMs: 10_000,
-			idleTimeoutMs: 10_000
+			firstTokenTimeoutMs: 120_000,
+			idleTimeoutMs: 120_000
 		});
-		setTimeout(() => controller.abort(), 30);
-		const started = performance.now();
-		const { error } = await collect(provider.stream(request({ signal: controller.signal })));
+		const result = collect(provider.stream(request({ signal: controller.signal })));
+		// The request has reached the fake, which will never answer it: abort in that wait.
+		const seen = await fake.received();
+		controller.abort();
+		const { error, texts } = await result;
 		expect(error?.kind).toBe('aborted');
-		expect(performance.now() - started).toBeLessThan(500);
-		await fake.requests[0]?.closed;
-		expect(fake.requests).toHaveLength(1);
+		expect(texts).toEqual([]);
+		await seen.closed;
+		expect(seen.completed).toBe(false);
+		expect(fake.requests).toEqual([seen]);
 	});
 });

@@ -1,5 +1,5 @@
 import { collect, request, retrying } from '../../../../tests/helpers/provider.ts';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../../../../tests/fakes/openai.ts';
 import { createOpenAIProvider, type OpenAIFlavour } from './openai.ts';
 
@@ -35,6 +35,23 @@ const FLAVOURS: Flavour[] = [
 		maxTokensField: 'max_tokens'
 	}
 ];
+
+/** The first-token limit `retrying` sets. */
+const FIRST_TOKEN_TIMEOUT_MS = 300;
+
+/**
+ * Runs `body` with the clock (timers and Date) faked, so a timeout fires when the test moves the
+ * clock past it, after the request it is about has reached the fake, not whenever a busy machine
+ * lets a real one fire. The network and the fake's own pauses keep real time.
+ */
+async function onFakeClock<T>(body: () => Promise<T>): Promise<T> {
+	vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+	try {
+		return await body();
+	} finally {
+		vi.useRealTimers();
+	}
+}
 
 describe.each(FLAVOURS)('$name provider against the fake chat completions API', (flavour) => {
 	let fake: FakeOpenAI;
@@ -134,10 +151,16 @@ describe.each(FLAVOURS)('$name provider against the fake chat completions API', 
 
 	it('a server that never answers hits the first-token timeout and the call is cancelled', async () => {
 		fake.scenarios.push({ kind: 'hang' });
-		const { error } = await collect(retrying(provider(), [], 0).stream(request()));
+		const { error } = await onFakeClock(async () => {
+			const result = collect(retrying(provider(), [], 0).stream(request()));
+			await fake.received();
+			await vi.advanceTimersByTimeAsync(FIRST_TOKEN_TIMEOUT_MS);
+			return result;
+		});
 		expect(error?.kind).toBe('timeout');
-		await fake.requests[0]?.closed;
-		expect(fake.requests[0]?.completed).toBe(false);
+		const [seen] = fake.requests;
+		await seen?.closed;
+		expect(seen?.completed).toBe(false);
 	});
 
 	it('a wrong key is an auth error and is never retried', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../../../tests/helpers/config.ts';
 import { retryAfterMs } from './errors.ts';
 import { createProvider } from './providers.ts';
@@ -200,24 +200,35 @@ describe('withRetries', () => {
 	});
 
 	it('a steady stream longer than the idle limit runs on; silence after it still times out', async () => {
-		// Tokens 20 ms apart for 200 ms (the idle limit is 60 ms), then silence.
-		const paced: Attempt = async function* (signal) {
-			for (let i = 0; i < 10; i++) {
-				await new Promise((r) => setTimeout(r, 20));
-				yield { type: 'text', text: `t${i}` };
-			}
-			await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-			throw new ProviderError('aborted', 'stopped');
-		};
-		const { provider } = scripted(paced);
-		const started = performance.now();
-		const { texts, error } = await collect(withRetries(provider, options()).stream(ask()));
-		const elapsed = performance.now() - started;
-		expect(texts).toHaveLength(10);
-		expect(error?.kind).toBe('timeout');
-		// The timeout comes about 60 ms after the last token, not at a fixed time after the first.
-		expect(elapsed).toBeGreaterThanOrEqual(200 + 55);
-		expect(elapsed).toBeLessThan(200 + 60 + 250);
+		// On a fake clock: on a busy machine a real 20 ms pause can outlast the 60 ms limit.
+		vi.useFakeTimers();
+		try {
+			// Tokens 20 ms apart for 200 ms (the idle limit is 60 ms), then silence.
+			const paced: Attempt = async function* (signal) {
+				for (let i = 0; i < 10; i++) {
+					await new Promise((r) => setTimeout(r, 20));
+					yield { type: 'text', text: `t${i}` };
+				}
+				await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+				throw new ProviderError('aborted', 'stopped');
+			};
+			const { provider } = scripted(paced);
+			const started = Date.now();
+			let ended = false;
+			const result = collect(withRetries(provider, options()).stream(ask())).finally(
+				() => (ended = true)
+			);
+			// The timeout comes 60 ms after the last token, not at a fixed time after the first.
+			await vi.advanceTimersByTimeAsync(200 + 59);
+			expect(ended).toBe(false);
+			await vi.advanceTimersByTimeAsync(1);
+			const { texts, error } = await result;
+			expect(texts).toHaveLength(10);
+			expect(error?.kind).toBe('timeout');
+			expect(Date.now() - started).toBe(200 + 60);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('does not count the time the caller holds an event against the provider', async () => {
@@ -232,23 +243,25 @@ describe('withRetries', () => {
 	});
 
 	it('ends at once with aborted when the caller aborts, even if the provider ignores it', async () => {
+		let asked!: () => void;
+		const waiting = new Promise<void>((resolve) => (asked = resolve));
 		const deaf: Attempt = async function* () {
 			yield { type: 'text', text: 'first' };
+			asked(); // the next event was asked for, and never comes
 			await new Promise(() => {});
 		};
 		const { provider, signals } = scripted(deaf);
 		const controller = new AbortController();
-		const wrapped = withRetries(provider, options({ idleTimeoutMs: 10_000 }));
+		// An idle limit far past the test's own timeout: only the abort can end the wait.
+		const wrapped = withRetries(provider, options({ idleTimeoutMs: 120_000 }));
 		const texts: string[] = [];
-		const run = async () => {
-			for await (const event of wrapped.stream(ask(controller.signal))) {
+		const run = (async () => {
+			for await (const event of wrapped.stream(ask(controller.signal)))
 				if (event.type === 'text') texts.push(event.text);
-				setTimeout(() => controller.abort(), 10);
-			}
-		};
-		const started = performance.now();
-		await expect(run()).rejects.toMatchObject({ kind: 'aborted' });
-		expect(performance.now() - started).toBeLessThan(200);
+		})();
+		await waiting;
+		controller.abort();
+		await expect(run).rejects.toMatchObject({ kind: 'aborted' });
 		expect(texts).toEqual(['first']);
 		expect(signals[0]?.aborted).toBe(true);
 	});
