@@ -38,11 +38,18 @@ export async function collect(stream: AsyncIterable<StreamEvent>) {
 	return { texts, done, error: undefined };
 }
 
-/** withRetries with short timeouts and a sleep that only records the backoff delays. */
+/**
+ * The timeouts of `retrying`: far beyond any test's run, so only a test that moves a fake clock
+ * past them (vi.advanceTimersByTimeAsync) ever sees one, however busy the machine is.
+ */
+export const FIRST_TOKEN_TIMEOUT_MS = 60_000;
+export const IDLE_TIMEOUT_MS = 90_000;
+
+/** withRetries with a sleep that only records the backoff delays. */
 export const retrying = (provider: Provider, delays: number[] = [], maxRetries = 2) =>
 	withRetries(provider, {
 		maxRetries,
-		firstTokenTimeoutMs: 300,
-		idleTimeoutMs: 500,
+		firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS,
+		idleTimeoutMs: IDLE_TIMEOUT_MS,
 		sleep: async (ms) => void delays.push(ms)
 	});

@@ -1,4 +1,9 @@
-import { collect, request, retrying } from '../../../../tests/helpers/provider.ts';
+import {
+	collect,
+	request,
+	retrying,
+	FIRST_TOKEN_TIMEOUT_MS
+} from '../../../../tests/helpers/provider.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
 	apiKeyOf,
@@ -18,7 +23,6 @@ beforeEach(async () => {
 afterEach(() => fake.close());
 
 /** The first-token limit `retrying` sets. */
-const FIRST_TOKEN_TIMEOUT_MS = 300;
 
 /**
  * Runs `body` with the clock (timers and Date) faked, so a timeout fires when the test moves the

@@ -1,4 +1,9 @@
-import { collect, request, retrying } from '../../../../tests/helpers/provider.ts';
+import {
+	collect,
+	request,
+	retrying,
+	FIRST_TOKEN_TIMEOUT_MS
+} from '../../../../tests/helpers/provider.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../../../../tests/fakes/openai.ts';
 import { createOpenAIProvider, type OpenAIFlavour } from './openai.ts';
@@ -37,7 +42,6 @@ const FLAVOURS: Flavour[] = [
 ];
 
 /** The first-token limit `retrying` sets. */
-const FIRST_TOKEN_TIMEOUT_MS = 300;
 
 /**
  * Runs `body` with the clock (timers and Date) faked, so a timeout fires when the test moves the
