@@ -37,7 +37,6 @@ import {
 	type Usage
 } from '../ai/types';
 import { logger } from '../log';
-import { recordEarlyStart } from '../metrics';
 import * as rateLimit from '../rate-limit';
 import * as convos from './conversations';
 import { Fanout, type Socket, type Subscription } from './fanout';
@@ -51,6 +50,7 @@ import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
 import { Answer, outcomeOf, type Outcome, type StopReason } from './answer';
 import * as store from './store';
+import { EarlyStart, type Known } from './early-start';
 import { CONTROL_CHANNEL, EVENTS_CHANNEL, type RestartRefusal } from './store';
 import { resolveContext } from '../learn/tutor-context';
 
@@ -135,78 +135,6 @@ interface Generation {
 	resolveDone: () => void;
 }
 
-/**
- * What this replica last saw of a conversation (its snapshot when a socket subscribed, or the end of
- * an answer it ran): enough to build the next question's prompt before the database confirms it.
- * A guess, checked against what the send statement returns (see `TutorEngine.send`).
- */
-interface Known {
-	userId: string;
-	/** The history the send statement would read: messages with text, not superseded, in order. */
-	history: ChatMessage[];
-	/** The conversation's stored context (lesson, exercise, code...). */
-	context: unknown;
-}
-
-/** An answer started before its question was confirmed (see `TutorEngine.send`). */
-interface EarlyStart {
-	/** What the start assumed. */
-	known: Known;
-	controller: AbortController;
-	started: Promise<{ level: SkillLevel | null; started: Started }>;
-}
-
-/** Conversations and students remembered for early starts (the oldest are forgotten first). */
-const KNOWN_MAX = 5000;
-/** A longer history is not remembered (it is read from the database as usual). */
-const KNOWN_MAX_CHARS = 64_000;
-/** All remembered histories together: about 16 MB of text at most. */
-const KNOWN_TOTAL_CHARS = 8_000_000;
-
-function remember<K, V>(map: Map<K, V>, key: K, value: V) {
-	map.delete(key);
-	map.set(key, value);
-	if (map.size > KNOWN_MAX) map.delete(map.keys().next().value!);
-}
-
-/** The `Known` conversations, bounded by count and by total text; the oldest go first. */
-class KnownConversations {
-	readonly #entries = new Map<string, { known: Known; chars: number }>();
-	#chars = 0;
-
-	get(conversationId: string): Known | undefined {
-		return this.#entries.get(conversationId)?.known;
-	}
-
-	set(conversationId: string, known: Known) {
-		this.delete(conversationId);
-		const chars = known.history.reduce((n, m) => n + m.content.length, 0);
-		if (chars > KNOWN_MAX_CHARS) return;
-		this.#entries.set(conversationId, { known, chars });
-		this.#chars += chars;
-		while (this.#entries.size > KNOWN_MAX || this.#chars > KNOWN_TOTAL_CHARS)
-			this.delete(this.#entries.keys().next().value!);
-	}
-
-	delete(conversationId: string) {
-		const entry = this.#entries.get(conversationId);
-		if (!entry) return;
-		this.#chars -= entry.chars;
-		this.#entries.delete(conversationId);
-	}
-}
-
-function sameHistory(a: ChatMessage[], b: ChatMessage[]) {
-	return (
-		a.length === b.length && a.every((m, i) => m.role === b[i]!.role && m.content === b[i]!.content)
-	);
-}
-
-/** Stored contexts compared by value (both come from the same jsonb column). */
-function sameJson(a: unknown, b: unknown) {
-	return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
 export type Failure = { ok: false; code: ErrorCode; message: string; retryAfterSeconds?: number };
 export type EngineResult = { ok: true } | Failure;
 
@@ -235,9 +163,7 @@ export class TutorEngine {
 	readonly #generations = new Map<string, Generation>();
 	/** The same generations by conversation (one at a time per conversation). */
 	readonly #byConversation = new Map<string, Generation>();
-	readonly #known = new KnownConversations();
-	/** Each student's overall level as the last send statement read it. */
-	readonly #levels = new Map<string, SkillLevel | null>();
+	readonly #early: EarlyStart<Started>;
 	#flushTimer: ReturnType<typeof setTimeout> | undefined;
 	/** Waiting for the next flush to end (`#nextFlush`). */
 	readonly #flushWaiters: (() => void)[] = [];
@@ -261,6 +187,11 @@ export class TutorEngine {
 		this.#provider = options.provider;
 		this.#retrieve = options.retrieve ?? retrieval.createRetriever(options.database.db, null);
 		this.fanout = new Fanout({ read: (id, since) => this.#read(id, since) });
+		this.#early = new EarlyStart<Started>({
+			enabled: options.config.tutor.earlyStart,
+			readLevel: (userId) => overallLevel(this.#db, userId),
+			discard: (started) => void drain(started.stream)
+		});
 		this.#cost = new CostControl({
 			db: () => this.#db,
 			background: () => this.#database.background,
@@ -351,14 +282,14 @@ export class TutorEngine {
 				socket.send(this.#snapshotMessage(conversationId, snap.conversation, snap.messages));
 				sub.lastSeq = snap.conversation.lastSeq;
 				if (!snap.conversation.generationId) {
-					this.#known.set(conversationId, {
+					this.#early.saw(conversationId, {
 						userId,
 						history: snap.messages
 							.filter((m) => m.content)
 							.map((m) => ({ role: m.role, content: m.content })),
 						context: snap.conversation.context
 					});
-					this.#prefetchLevel(userId);
+					this.#early.prefetchLevel(userId);
 				}
 			}
 		} finally {
@@ -366,20 +297,6 @@ export class TutorEngine {
 		}
 		await this.fanout.pull(sub);
 		return { ok: true, subscription: sub };
-	}
-
-	/**
-	 * Reads the student's level ahead of their first question here, so an early start need not
-	 * wait for it (the send statement reads it again: a stale level only cancels the early start).
-	 */
-	#prefetchLevel(userId: string) {
-		if (this.#levels.has(userId) || !this.#config.tutor.earlyStart) return;
-		overallLevel(this.#db, userId).then(
-			(level) => {
-				if (!this.#levels.has(userId)) remember(this.#levels, userId, level);
-			},
-			() => {} // the early start reads it then
-		);
 	}
 
 	#snapshotMessage(
@@ -477,9 +394,19 @@ export class TutorEngine {
 		// Everything a question needs from the database runs side by side: the send statement (which
 		// also reads the student's level and, when the question is accepted, reserves its worst-case
 		// cost against the budgets) and the course search. When this replica knows the conversation,
-		// the answer starts beside them too, from what it knows (see `#earlyStart`).
+		// the answer starts beside them too, from what it knows (see early-start.ts).
 		const searched = this.#retrieve(text, 3).catch((): retrieval.Passage[] => []);
-		const early = this.#earlyStart(userId, conversationId, text, searched);
+		const early = this.#generationFor(conversationId)
+			? null
+			: this.#early.begin(userId, conversationId, async (known, level, controller) => {
+					const [passages, resolved] = await Promise.all([
+						searched,
+						this.#resolve(userId, known.context, level)
+					]);
+					const history: ChatMessage[] = [...known.history, { role: 'user', content: text }];
+					const input = { userId, question: text, fresh: true, history, passages, ...resolved };
+					return this.#startStream(input, controller, true);
+				});
 		const confirmed = (async () => {
 			const budget = await this.#cost.reservationAhead(userId);
 			const [begun, passages] = await Promise.all([
@@ -493,17 +420,15 @@ export class TutorEngine {
 			const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
 			return { begun, passages, reserved };
 		})();
-		if (early) confirmed.catch(() => this.#keepEarly(early, null, null));
+		if (early) confirmed.catch(() => this.#early.confirm(early, null));
 		const { begun, passages, reserved } = await confirmed;
 		// The history the send statement read, as the prompt takes it: messages with text.
 		const prior = begun.status === 'ok' ? begun.history.filter((m) => m.content) : [];
+		const accepted = begun.status === 'ok' && (reserved === null || reserved.ok);
 		const kept = early
-			? await this.#keepEarly(
-					early,
-					begun.status === 'ok' ? { ...begun, history: prior } : null,
-					reserved
-				)
+			? await this.#early.confirm(early, accepted ? { ...begun, history: prior } : null)
 			: null;
+		if (kept) this.#cost.attachReservation(kept.plan, reserved);
 		if (begun.status === 'duplicate') return { ok: true };
 		if (begun.status === 'not_found') return fail('not_found', 'This conversation does not exist.');
 		if (begun.status === 'busy')
@@ -517,7 +442,7 @@ export class TutorEngine {
 				`You are sending messages very fast. Try again in ${begun.retryAfterSeconds} s.`,
 				begun.retryAfterSeconds
 			);
-		remember(this.#levels, userId, begun.level);
+		this.#early.levelRead(userId, begun.level);
 		const history: ChatMessage[] = [...prior, { role: 'user', content: text }];
 		const controller = kept ? early!.controller : new AbortController();
 		const started =
@@ -554,66 +479,6 @@ export class TutorEngine {
 		return resolveContext(this.#db, userId, stored ?? {}, level).catch(
 			(): Awaited<ReturnType<typeof resolveContext>> => ({ context: null, solution: null })
 		);
-	}
-
-	/**
-	 * Starts the answer to a question before the send statement has confirmed it, from what this
-	 * replica knows of the conversation (its history, context and the student's level), so the
-	 * provider's first token and the database work overlap instead of adding up. `#keepEarly` then
-	 * keeps it only if the send statement accepted the question and read exactly that history,
-	 * context and level; otherwise the call is cancelled (a rare waste: the conversation changed
-	 * elsewhere, or the question was refused) and the answer starts as usual.
-	 */
-	#earlyStart(
-		userId: string,
-		conversationId: string,
-		text: string,
-		searched: Promise<retrieval.Passage[]>
-	): EarlyStart | null {
-		if (!this.#config.tutor.earlyStart) return null;
-		const known = this.#known.get(conversationId);
-		if (!known || known.userId !== userId || this.#generationFor(conversationId)) return null;
-		const controller = new AbortController();
-		const knownLevel = this.#levels.get(userId);
-		const started = (async () => {
-			const level = knownLevel !== undefined ? knownLevel : await overallLevel(this.#db, userId);
-			const [passages, resolved] = await Promise.all([
-				searched,
-				this.#resolve(userId, known.context, level)
-			]);
-			const history: ChatMessage[] = [...known.history, { role: 'user', content: text }];
-			const input = { userId, question: text, fresh: true, history, passages, ...resolved };
-			return { level, started: await this.#startStream(input, controller, true) };
-		})();
-		started.catch(() => {}); // handled by #keepEarly
-		return { known, controller, started };
-	}
-
-	/**
-	 * The early start if the send statement confirmed its guess (`accepted`: null if refused; its
-	 * history already without empty messages).
-	 */
-	async #keepEarly(
-		early: EarlyStart,
-		accepted: { level: SkillLevel | null; context: unknown; history: ChatMessage[] } | null,
-		reserved: Reserved
-	): Promise<Started | null> {
-		const guess = await early.started.catch(() => null);
-		const keep =
-			guess !== null &&
-			accepted !== null &&
-			guess.level === accepted.level &&
-			sameJson(accepted.context, early.known.context) &&
-			sameHistory(accepted.history, early.known.history) &&
-			(reserved === null || reserved.ok);
-		recordEarlyStart(keep);
-		if (keep) {
-			this.#cost.attachReservation(guess.started.plan, reserved);
-			return guess.started;
-		}
-		early.controller.abort('discarded');
-		if (guess) void drain(guess.started.stream);
-		return null;
 	}
 
 	/**
@@ -662,7 +527,7 @@ export class TutorEngine {
 	): Promise<EngineResult> {
 		if (this.#closing) return fail('busy', 'The server is restarting. Try again in a moment.');
 		await this.#settle(conversationId);
-		this.#known.delete(conversationId); // its history is about to change
+		this.#early.forget(conversationId); // its history is about to change
 		const tooFast = await this.#limited(userId);
 		if (tooFast) return tooFast;
 		const started = await store.restart(this.#db, {
@@ -771,7 +636,7 @@ export class TutorEngine {
 			reserved?: Reserved;
 		},
 		controller: AbortController,
-		/** The reservation comes later (an early start: see `#earlyStart`). */
+		/** The reservation comes later (an early start: see early-start.ts). */
 		reservationLater = false
 	): Promise<Started> {
 		const prompt = buildPrompt({ ...input, budget: this.#config.llm.historyTokenBudget });
@@ -960,7 +825,7 @@ export class TutorEngine {
 			const history = g.text
 				? [...g.next.history, { role: 'assistant' as const, content: g.text }]
 				: g.next.history;
-			this.#known.set(g.conversationId, { ...g.next, history });
+			this.#early.saw(g.conversationId, { ...g.next, history });
 		}
 		await this.#recordUsage(g);
 		g.resolveDone();
