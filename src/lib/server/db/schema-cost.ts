@@ -17,7 +17,7 @@ import {
 	primaryKey
 } from 'drizzle-orm/pg-core';
 import type { InferSelectModel } from 'drizzle-orm';
-import { conversations, lessons, users } from './schema';
+import { conversations, lessons, users } from './schema-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();

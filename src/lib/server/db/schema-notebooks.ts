@@ -5,7 +5,7 @@
  */
 import { pgTable, uuid, text, timestamp, jsonb, index, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { InferSelectModel } from 'drizzle-orm';
-import { modules, users } from './schema';
+import { modules, users } from './schema-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();

@@ -17,7 +17,7 @@ import {
 	real
 } from 'drizzle-orm/pg-core';
 import type { InferSelectModel } from 'drizzle-orm';
-import { users } from './schema';
+import { users } from './schema-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();

@@ -1,6 +1,5 @@
 import {
 	pgTable,
-	pgEnum,
 	uuid,
 	text,
 	integer,
@@ -15,32 +14,12 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { InferSelectModel } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
+import { conversations, lessons, users } from './schema-core';
 
 /** Postgres full-text search vector (drizzle has no built-in column type for it). */
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
-
-export const role = pgEnum('role', ['student', 'admin']);
-
-export const users = pgTable(
-	'users',
-	{
-		id: uuid('id').primaryKey().defaultRandom(),
-		/** Stored lower-cased; uniqueness is on this column. */
-		email: text('email').notNull(),
-		displayName: text('display_name').notNull(),
-		passwordHash: text('password_hash').notNull(),
-		role: role('role').notNull().default('student'),
-		/** Bumped by "log out everywhere" and password changes; access tokens carry it. */
-		tokenVersion: integer('token_version').notNull().default(0),
-		disabledAt: timestamp('disabled_at', { withTimezone: true }),
-		createdAt: createdAt(),
-		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
-	},
-	(t) => [uniqueIndex('users_email_key').on(t.email), index('users_created_at_idx').on(t.createdAt)]
-);
-export type User = InferSelectModel<typeof users>;
 
 export const refreshTokens = pgTable(
 	'refresh_tokens',
@@ -101,32 +80,6 @@ export const auditLog = pgTable(
 	]
 );
 export type AuditEntry = InferSelectModel<typeof auditLog>;
-
-export const conversations = pgTable(
-	'conversations',
-	{
-		id: uuid('id').primaryKey().defaultRandom(),
-		userId: uuid('user_id')
-			.notNull()
-			.references(() => users.id, { onDelete: 'cascade' }),
-		title: text('title').notNull().default('New conversation'),
-		/** What the student was looking at (lesson, exercise, code, last error), for the tutor. */
-		context: jsonb('context').$type<Record<string, unknown>>(),
-		/** Highest sequence number written to this conversation's event log. */
-		lastSeq: integer('last_seq').notNull().default(0),
-		/** The running generation; null when idle. Only its owner may append events. */
-		generationId: uuid('generation_id'),
-		leaseOwner: text('lease_owner'),
-		leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
-		createdAt: createdAt(),
-		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
-	},
-	(t) => [
-		index('conversations_user_id_updated_at_idx').on(t.userId, t.updatedAt),
-		index('conversations_lease_expires_at_idx').on(t.leaseExpiresAt)
-	]
-);
-export type Conversation = InferSelectModel<typeof conversations>;
 
 export const messages = pgTable(
 	'messages',
@@ -207,54 +160,6 @@ export const coursePassages = pgTable(
 );
 export type CoursePassage = InferSelectModel<typeof coursePassages>;
 
-export type ContentStatus = 'draft' | 'published';
-
-/** A learning module: ordered lessons on one subject. `slug` names it in URLs and content packs. */
-export const modules = pgTable(
-	'modules',
-	{
-		id: uuid('id').primaryKey().defaultRandom(),
-		slug: text('slug').notNull(),
-		title: text('title').notNull(),
-		summary: text('summary').notNull().default(''),
-		/** Optional introduction (markdown) shown on the module page. */
-		body: text('body').notNull().default(''),
-		position: integer('position').notNull().default(0),
-		status: text('status').$type<ContentStatus>().notNull().default('draft'),
-		/** The content pack it was imported from, if any. */
-		pack: text('pack'),
-		createdAt: createdAt(),
-		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
-	},
-	(t) => [uniqueIndex('modules_slug_key').on(t.slug), index('modules_position_idx').on(t.position)]
-);
-export type Module = InferSelectModel<typeof modules>;
-
-export const lessons = pgTable(
-	'lessons',
-	{
-		id: uuid('id').primaryKey().defaultRandom(),
-		moduleId: uuid('module_id')
-			.notNull()
-			.references(() => modules.id, { onDelete: 'cascade' }),
-		slug: text('slug').notNull(),
-		title: text('title').notNull(),
-		summary: text('summary').notNull().default(''),
-		/** The lesson text, markdown with fenced code examples. */
-		body: text('body').notNull().default(''),
-		minutes: integer('minutes').notNull().default(10),
-		position: integer('position').notNull().default(0),
-		status: text('status').$type<ContentStatus>().notNull().default('draft'),
-		createdAt: createdAt(),
-		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
-	},
-	(t) => [
-		uniqueIndex('lessons_module_id_slug_key').on(t.moduleId, t.slug),
-		index('lessons_module_id_position_idx').on(t.moduleId, t.position)
-	]
-);
-export type Lesson = InferSelectModel<typeof lessons>;
-
 export const exercises = pgTable(
 	'exercises',
 	{
@@ -334,6 +239,7 @@ export const lessonProgress = pgTable(
 	]
 );
 export type LessonProgress = InferSelectModel<typeof lessonProgress>;
+export * from './schema-core';
 export * from './schema-practice';
 export * from './schema-notebooks';
 export * from './schema-cost';
