@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 /** @type {[string, string[]][]} */
 const steps = [
 	['npm', ['run', 'lint']],
+	['npm', ['run', 'check:cycles']],
 	['npm', ['run', 'check']],
 	['npm', ['run', 'build']],
 	['npx', ['vitest', 'run']],

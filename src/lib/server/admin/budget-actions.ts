@@ -45,9 +45,15 @@ export async function settings(event: RequestEvent) {
 			errors: fieldErrors(parsed.issues),
 			values: raw
 		});
-	const db = runtime().database.db;
-	const before = await getCostSettings(db, { fresh: true });
-	const after = await updateCostSettings(db, fromForm(parsed.output), event.locals.user!.id);
+	const { config, database } = runtime();
+	const db = database.db;
+	const before = await getCostSettings(db, { fresh: true, base: config.cost });
+	const after = await updateCostSettings(
+		db,
+		fromForm(parsed.output),
+		event.locals.user!.id,
+		config.cost
+	);
 	const changed = (Object.keys(after) as (keyof CostSettings)[]).filter(
 		(k) => before[k] !== after[k]
 	);

@@ -4,7 +4,7 @@
  * Every replica reads the row at most every few seconds, so a change reaches all of them quickly.
  *
  * @example
- * const s = await getCostSettings(db);
+ * const s = await getCostSettings(db, { base: config.cost });
  * if (s.userDailyUsd > 0 && spent >= s.userDailyUsd) ...
  */
 import * as v from 'valibot';
@@ -12,7 +12,6 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db';
 import { appSettings } from '../db/schema';
 import type { Config } from '../config';
-import { runtime } from '../runtime';
 
 /** What admins can change at run time: the environment's cost settings but prompt caching. */
 export type CostSettings = Omit<Config['cost'], 'promptCache'>;
@@ -76,8 +75,8 @@ export function fromForm(form: v.InferOutput<typeof CostSettingsForm>): CostSett
 	return { ...rest, cacheTtlSeconds: cacheTtlHours * 3600 };
 }
 
-/** The environment's settings (the running server's unless `cost` is given). */
-export function defaults(cost: Config['cost'] = runtime().config.cost): CostSettings {
+/** The environment's settings. */
+export function defaults(cost: Config['cost']): CostSettings {
 	const { promptCache: _, ...settings } = cost;
 	return settings;
 }
@@ -86,14 +85,13 @@ const READ_EVERY_MS = 5000;
 const memo = new WeakMap<Db, { at: number; value: Promise<CostSettings> }>();
 
 /**
- * The settings in force: the environment's defaults (`base`, the running server's when not
- * given) with the admins' changes on top. Read from the database at most every 5 s: the callers
+ * The settings in force: the environment's defaults (`base`) with the admins' changes on top. Read from the database at most every 5 s: the callers
  * that come while a read is under way share it (at hundreds of questions a second they would
  * otherwise each read).
  */
 export function getCostSettings(
 	db: Db,
-	options: { fresh?: boolean; base?: Config['cost'] } = {}
+	options: { fresh?: boolean; base: Config['cost'] }
 ): Promise<CostSettings> {
 	const seen = memo.get(db);
 	if (!options.fresh && seen && Date.now() - seen.at < READ_EVERY_MS) return seen.value;
@@ -105,7 +103,7 @@ export function getCostSettings(
 	return value;
 }
 
-async function readCostSettings(db: Db, base?: Config['cost']): Promise<CostSettings> {
+async function readCostSettings(db: Db, base: Config['cost']): Promise<CostSettings> {
 	const [row] = await db.select().from(appSettings).where(eq(appSettings.key, KEY));
 	const stored = row ? v.safeParse(Stored, row.value) : null;
 	return { ...defaults(base), ...(stored?.success ? stored.output : {}) };
@@ -116,7 +114,7 @@ export async function updateCostSettings(
 	db: Db,
 	patch: Partial<CostSettings>,
 	actorId: string | null,
-	base?: Config['cost']
+	base: Config['cost']
 ): Promise<CostSettings> {
 	const current = await getCostSettings(db, { fresh: true, base });
 	const next = v.parse(Stored, { ...current, ...patch });

@@ -8,10 +8,10 @@ import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
-	const { database, provider } = runtime();
+	const { config, database, provider } = runtime();
 	const db = database.db;
 	const [settings, spent, prices, alerts] = await Promise.all([
-		getCostSettings(db, { fresh: true }),
+		getCostSettings(db, { fresh: true, base: config.cost }),
 		spentToday(db),
 		listPrices(db),
 		listAlerts(db, 20)
@@ -29,7 +29,7 @@ export const load: PageServerLoad = async () => {
 	);
 	return {
 		settings,
-		defaults: defaults(),
+		defaults: defaults(config.cost),
 		spentTodayUsd: spent,
 		provider: { name: provider.name, model: provider.model },
 		prices,
