@@ -228,7 +228,8 @@ class Connection implements Socket {
 				if (previous) tutor.fanout.remove(previous);
 				const result = await tutor.subscribe(this, userId, message.conversationId, message.since);
 				if (result.ok) {
-					if (!this.#tracked) tutor.fanout.remove(result.subscription); // closed meanwhile
+					if (!this.#tracked)
+						tutor.fanout.remove(result.subscription); // closed meanwhile
 					else this.#keep(tutor.fanout, message.conversationId, result.subscription);
 				}
 				return this.#reply(result, message.conversationId);
