@@ -45,12 +45,14 @@ test('reloading mid-answer continues it with exactly the saved text', async ({ p
 	await expect(answer(page)).toContainText('Token 8');
 	await page.reload();
 	await expect(answer(page)).toContainText('Token 60', { timeout: 15_000 });
+	// The answer's end arrives once it is saved: then it offers Regenerate, in both tabs alike.
+	await expect(answer(page).getByRole('button', { name: 'Regenerate' })).toBeVisible();
 	const shown = await answer(page).innerText();
 	expectTokens(shown, 60);
 	// A fresh tab reads the saved conversation: the same text.
 	const fresh = await context.newPage();
 	await fresh.goto(page.url());
-	await expect(answer(fresh)).toContainText('Token 60');
+	await expect(answer(fresh).getByRole('button', { name: 'Regenerate' })).toBeVisible();
 	expect(await answer(fresh).innerText()).toBe(shown);
 });
 
