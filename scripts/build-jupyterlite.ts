@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import zlib from 'node:zlib';
+import { zipSync, type Zippable } from 'fflate';
 
 const root = path.resolve(import.meta.dirname, '..');
 const buildRoot = path.join(root, '.jupyterlite-build');
@@ -224,58 +224,20 @@ function inputsHash(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal, reproducible zip writer (fixed timestamps, sorted entries): wheels are zip files.
+// Wheels are zip files: fflate's, made reproducible (sorted entries, a fixed 1980-01-01 timestamp,
+// Unix permissions 0644).
 
-const DOS_TIME = 0; // 00:00:00
-const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
+const WHEEL_MTIME = new Date(1980, 0, 1);
 
 function zip(entries: { name: string; data: Buffer }[]): Buffer {
 	const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-	const chunks: Buffer[] = [];
-	const central: Buffer[] = [];
-	let offset = 0;
-	for (const { name, data } of sorted) {
-		const nameBuf = Buffer.from(name, 'utf8');
-		const deflated = zlib.deflateRawSync(data, { level: 9 });
-		const crc = zlib.crc32(data);
-		const local = Buffer.alloc(30);
-		local.writeUInt32LE(0x04034b50, 0);
-		local.writeUInt16LE(20, 4);
-		local.writeUInt16LE(0x0800, 6); // UTF-8 names
-		local.writeUInt16LE(8, 8); // deflate
-		local.writeUInt16LE(DOS_TIME, 10);
-		local.writeUInt16LE(DOS_DATE, 12);
-		local.writeUInt32LE(crc, 14);
-		local.writeUInt32LE(deflated.length, 18);
-		local.writeUInt32LE(data.length, 22);
-		local.writeUInt16LE(nameBuf.length, 26);
-		local.writeUInt16LE(0, 28);
-		chunks.push(local, nameBuf, deflated);
-		const entry = Buffer.alloc(46);
-		entry.writeUInt32LE(0x02014b50, 0);
-		entry.writeUInt16LE(0x031e, 4); // made by unix
-		entry.writeUInt16LE(20, 6);
-		entry.writeUInt16LE(0x0800, 8);
-		entry.writeUInt16LE(8, 10);
-		entry.writeUInt16LE(DOS_TIME, 12);
-		entry.writeUInt16LE(DOS_DATE, 14);
-		entry.writeUInt32LE(crc, 16);
-		entry.writeUInt32LE(deflated.length, 20);
-		entry.writeUInt32LE(data.length, 24);
-		entry.writeUInt16LE(nameBuf.length, 28);
-		entry.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-		entry.writeUInt32LE(offset, 42);
-		central.push(entry, nameBuf);
-		offset += local.length + nameBuf.length + deflated.length;
-	}
-	const centralBuf = Buffer.concat(central);
-	const end = Buffer.alloc(22);
-	end.writeUInt32LE(0x06054b50, 0);
-	end.writeUInt16LE(sorted.length, 8);
-	end.writeUInt16LE(sorted.length, 10);
-	end.writeUInt32LE(centralBuf.length, 12);
-	end.writeUInt32LE(offset, 16);
-	return Buffer.concat([...chunks, centralBuf, end]);
+	const files: Zippable = {};
+	for (const { name, data } of sorted)
+		files[name] = [
+			new Uint8Array(data),
+			{ level: 9, mtime: WHEEL_MTIME, os: 3, attrs: 0o100644 << 16 }
+		];
+	return Buffer.from(zipSync(files));
 }
 
 function listFiles(dir: string, base = dir): string[] {
