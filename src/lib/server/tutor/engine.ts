@@ -50,6 +50,7 @@ import * as retrieval from './retrieval';
 import { guardSolution } from './solution-guard';
 import { Answer, outcomeOf, type Outcome, type StopReason } from './answer';
 import * as store from './store';
+import { Flusher } from './flusher';
 import { EarlyStart, type Known } from './early-start';
 import { CONTROL_CHANNEL, EVENTS_CHANNEL, type RestartRefusal } from './store';
 import { resolveContext } from '../learn/tutor-context';
@@ -164,12 +165,11 @@ export class TutorEngine {
 	/** The same generations by conversation (one at a time per conversation). */
 	readonly #byConversation = new Map<string, Generation>();
 	readonly #early: EarlyStart<Started>;
-	#flushTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Waiting for the next flush to end (`#nextFlush`). */
-	readonly #flushWaiters: (() => void)[] = [];
+	readonly #flusher = new Flusher({
+		every: () => this.#flushEvery(),
+		save: () => this.#flushOnce()
+	});
 	#recoveryTimer: ReturnType<typeof setInterval> | undefined;
-	#flushing: Promise<void> | null = null;
-	#flushAgain = false;
 	#unlisten: (() => Promise<void>)[] = [];
 	#closing = false;
 
@@ -217,7 +217,7 @@ export class TutorEngine {
 				await this.#database.listen(CONTROL_CHANNEL, (payload) => this.#onControl(payload))
 			);
 		}
-		this.#armFlush();
+		this.#flusher.start();
 		const every = Math.max(500, Math.min(5000, (leaseSeconds * 1000) / 3));
 		this.#recoveryTimer = setInterval(() => void this.recoverExpired(), every);
 		this.#recoveryTimer.unref();
@@ -239,11 +239,9 @@ export class TutorEngine {
 				new Promise((r) => setTimeout(r, 5000).unref())
 			]);
 		}
-		clearTimeout(this.#flushTimer);
-		this.#flushTimer = undefined;
 		clearInterval(this.#recoveryTimer);
 		await this.#cost.stop();
-		await this.flush();
+		await this.#flusher.stop();
 		for (const unlisten of this.#unlisten) await unlisten().catch(() => {});
 		this.fanout.close();
 	}
@@ -816,7 +814,7 @@ export class TutorEngine {
 		// the next periodic flush, with every other answer's events: an ending answer does not force
 		// a flush of its own (hundreds ending each second would flush back to back and write a log
 		// row per token). A question to this conversation meanwhile flushes at once (`#settle`).
-		await this.#nextFlush();
+		await this.#flusher.next();
 		for (let attempt = 0; this.#generations.has(g.id); attempt++) {
 			await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
 			await this.flush();
@@ -853,43 +851,11 @@ export class TutorEngine {
 	}
 
 	/**
-	 * Writes every running generation's unsaved events in one statement, renewing leases. A
-	 * generation whose lease was taken over writes nothing and stops.
+	 * Writes every running generation's unsaved events in one statement, renewing leases (see
+	 * flusher.ts for when). A generation whose lease was taken over writes nothing and stops.
 	 */
 	flush(): Promise<void> {
-		if (this.#flushing) {
-			this.#flushAgain = true;
-			return this.#flushing;
-		}
-		this.#flushing = (async () => {
-			try {
-				do {
-					this.#flushAgain = false;
-					const waiters = this.#flushWaiters.splice(0);
-					try {
-						await this.#flushOnce();
-					} finally {
-						for (const resolve of waiters) resolve();
-					}
-				} while (this.#flushAgain);
-			} finally {
-				this.#flushing = null;
-			}
-		})();
-		return this.#flushing;
-	}
-
-	/** Flushes periodically (see `#flushEvery`), start to start, until `close`. */
-	#armFlush(delay = this.#flushEvery()) {
-		const timer: ReturnType<typeof setTimeout> = setTimeout(() => {
-			const startedAt = performance.now();
-			void this.flush().finally(() => {
-				if (this.#flushTimer !== timer) return; // closed
-				this.#armFlush(Math.max(0, this.#flushEvery() - (performance.now() - startedAt)));
-			});
-		}, delay);
-		timer.unref();
-		this.#flushTimer = timer;
+		return this.#flusher.flush();
 	}
 
 	/**
@@ -903,12 +869,6 @@ export class TutorEngine {
 		if (flushMs >= BUSY_FLUSH_MS) return flushMs;
 		const load = Math.min(1, this.#generations.size / BUSY_GENERATIONS);
 		return flushMs + (BUSY_FLUSH_MS - flushMs) * load;
-	}
-
-	/** Resolves when a flush that starts after this call has ended (at once without the timer). */
-	#nextFlush(): Promise<void> {
-		if (!this.#flushTimer) return this.flush();
-		return new Promise((resolve) => this.#flushWaiters.push(resolve));
 	}
 
 	/**
