@@ -85,7 +85,7 @@ interface ReserveInput {
 }
 
 /** What a reservation's statement returns: the new totals, null where it was refused. */
-export interface ReserveRow {
+interface ReserveRow {
 	user: number | string | null;
 	global: number | string | null;
 	/** The server's row also gave this process a share (see `ServerRow`). */
@@ -96,10 +96,10 @@ export interface ReserveRow {
  * The server's row in a reservation: not written (drawn from this process's share), asked for the
  * estimate plus a share (falling back to the estimate alone), or asked for the estimate.
  */
-export type ReserveShape = 'drawn' | 'share' | 'estimate';
+type ReserveShape = 'drawn' | 'share' | 'estimate';
 
 /** The reservation statement's parts (see `reserveParts`). */
-export interface ReserveParts {
+interface ReserveParts {
 	day: string;
 	/** The estimate came out of this process's share of the server's row. */
 	drawn: boolean;
@@ -112,10 +112,8 @@ export interface ReserveParts {
 }
 
 /**
- * The reservation as part of a larger statement: its `shape` and the `values` of its
- * placeholders. Put `reserveCtes(shape, when)` into the statement's `with` list (writing only when
- * `when` holds) and `reserveColumns(shape)` (`budget_user`, `budget_global`, `budget_share`) into
- * its columns, build it once per shape (see `prebuilt`), and hand the row to `reserveOutcome`.
+ * The reservation statement's parts: its `shape` and the `values` of its placeholders (see
+ * `reserveCtes`, `reserveColumns`; `reserve` builds it once per shape with `prebuilt`).
  * Null when the estimate alone exceeds a limit (then `reserve` refuses it without a write).
  *
  * The student's row is always written. The server's row is written only when this process's
@@ -155,7 +153,7 @@ export function reserveParts(input: ReserveInput, server?: ServerRow): ReservePa
  * draws from the new share, instead of writing the server's row itself. Under load that write
  * queued behind every other question's on the row's lock, holding a pooled connection meanwhile.
  */
-export async function reservePartsSoon(
+async function reservePartsSoon(
 	input: ReserveInput,
 	server?: ServerRow
 ): Promise<ReserveParts | null> {
@@ -168,7 +166,7 @@ export async function reservePartsSoon(
 }
 
 /** The reservation's CTEs for `shape`, with placeholders for `ReserveParts.values`. */
-export function reserveCtes(shape: ReserveShape, when?: SQL) {
+function reserveCtes(shape: ReserveShape, when?: SQL) {
 	const p = (name: string) => sql`${sql.placeholder(name)}`;
 	const user = p('budgetUser');
 	const global = p('budgetGlobal');
@@ -191,7 +189,7 @@ export function reserveCtes(shape: ReserveShape, when?: SQL) {
 }
 
 /** The reservation's columns for `shape`: `budget_user`, `budget_global`, `budget_share`. */
-export function reserveColumns(shape: ReserveShape) {
+function reserveColumns(shape: ReserveShape) {
 	const global =
 		shape === 'share'
 			? sql`coalesce((select usd from budget_s), (select usd from budget_g))`
@@ -257,7 +255,7 @@ export function abandon(parts: ReserveParts | null, input: ReserveInput, server?
  * Refused by the server's budget after the student's was counted: takes that back. Refused by
  * the student's: puts back what it drew from the process's share. Raises the alerts.
  */
-export async function reserveOutcome(
+async function reserveOutcome(
 	db: Db,
 	input: ReserveInput,
 	made: { parts: ReserveParts; server?: ServerRow } | null,

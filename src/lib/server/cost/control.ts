@@ -25,17 +25,13 @@ import { recordCacheLookup, recordLlmCall } from '../metrics';
 import type { TutorContext } from '../tutor/prompt';
 import {
 	reserve,
-	reserveOutcome,
-	reservePartsSoon,
 	settle,
 	settleRowsPart,
 	SETTLE_COLUMNS,
 	settleValues,
 	ServerRow,
-	abandon,
 	type Reservation,
-	type ReserveResult,
-	type ReserveRow
+	type ReserveResult
 } from './budgets';
 import { Interrupt } from '../ai/interrupt';
 import * as cache from './cache';
@@ -376,36 +372,23 @@ export class CostControl {
 	}
 
 	/**
-	 * A new question's reservation, made before its prompt is known so it can be part of the send
-	 * statement: the main model's price for the largest prompt the tutor sends (the history budget
-	 * plus 6000 tokens of instructions, course context, notes and question) and the full output
-	 * allowance. Null when no budget applies. Either put `parts` into a statement (see
-	 * `reserveParts`) and pass its row to `finish` (`finish(null)` when `parts` is null), or call
-	 * `cancel` when the statement did not run or did not reach the reservation.
+	 * An accepted question's reservation against the budgets, made before its prompt is known: the
+	 * main model's price for the largest prompt the tutor sends (the history budget plus 6000
+	 * tokens of instructions, course context, notes and question) and the full output allowance.
+	 * Null when no budget applies.
 	 */
-	async reservationAhead(userId: string) {
+	async reserveQuestion(userId: string): Promise<Reserved> {
 		const main = this.#provider;
 		if (main.name === 'offline') return null;
 		const db = this.#db();
 		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
 		if (settings.userDailyUsd <= 0 && settings.globalDailyUsd <= 0) return null;
-		const input = {
-			userId,
-			estimateUsd: uncachedCostOf(prices.find(main.model, main.name), {
-				inputTokens: this.#config.llm.historyTokenBudget + 6000,
-				outputTokens: this.#config.llm.maxOutputTokens
-			}),
-			settings,
-			alerts: this.#config.alerts
-		};
-		const server = this.#serverRow;
-		const parts = await reservePartsSoon(input, server);
-		return {
-			parts,
-			finish: (row: ReserveRow | null): Promise<Reserved> =>
-				reserveOutcome(db, input, parts ? { parts, server } : null, row),
-			cancel: () => abandon(parts, input, server)
-		};
+		const estimateUsd = uncachedCostOf(prices.find(main.model, main.name), {
+			inputTokens: this.#config.llm.historyTokenBudget + 6000,
+			outputTokens: this.#config.llm.maxOutputTokens
+		});
+		const input = { userId, estimateUsd, settings, alerts: this.#config.alerts };
+		return reserve(db, input, this.#serverRow);
 	}
 
 	/**

@@ -11,7 +11,6 @@ import type { LogEvent } from '#lib/ws/protocol.ts';
 import { prebuilt, rowsOf, type Db } from '../db';
 import type { SkillLevel } from '../db/schema-practice';
 import { levelOf } from '../practice/diagnostic';
-import { reserveColumns, reserveCtes, type ReserveParts, type ReserveShape } from '../cost/budgets';
 import * as convos from './conversations';
 
 /** Who claims the conversation, and for how long. */
@@ -37,38 +36,31 @@ export async function begin(
 		text: string;
 		model: string;
 		rateLimit: { limit: number; windowSeconds: number };
-		budget: ReserveParts | null;
 	}
 ) {
-	const { userId, conversationId, clientId, text, budget } = input;
+	const { userId, conversationId, clientId, text } = input;
 	const generationId = crypto.randomUUID();
 	const userMessageId = crypto.randomUUID();
 	const answerId = crypto.randomUUID();
 	const { limit, windowSeconds } = input.rateLimit;
 	const title = convos.titleFrom(text);
-	const result = await prebuilt(
-		db,
-		`tutor.begin:${budget?.shape ?? 'none'}`,
-		() => beginStatement(budget?.shape ?? null),
-		{
-			...budget?.values,
-			rateKey: `tutor:user:${userId}`,
-			windowSeconds,
-			limit,
-			conversationId,
-			userId,
-			clientId,
-			text,
-			userMessageId,
-			answerId,
-			generationId,
-			model: input.model,
-			replicaId: input.replicaId,
-			leaseSeconds: input.leaseSeconds,
-			defaultTitle: convos.DEFAULT_TITLE,
-			title
-		}
-	);
+	const result = await prebuilt(db, 'tutor.begin', beginStatement, {
+		rateKey: `tutor:user:${userId}`,
+		windowSeconds,
+		limit,
+		conversationId,
+		userId,
+		clientId,
+		text,
+		userMessageId,
+		answerId,
+		generationId,
+		model: input.model,
+		replicaId: input.replicaId,
+		leaseSeconds: input.leaseSeconds,
+		defaultTitle: convos.DEFAULT_TITLE,
+		title
+	});
 	const [row] = rowsOf<{
 		rate_count: number;
 		retry_after: string | number;
@@ -79,9 +71,6 @@ export async function begin(
 		context: unknown;
 		history: ChatMessage[] | null;
 		levels: SkillLevel[] | null;
-		budget_user?: number | string | null;
-		budget_global?: number | string | null;
-		budget_share?: boolean | null;
 		written: number | string;
 	}>(result);
 	if (!row) throw new Error('send statement returned no row');
@@ -109,21 +98,15 @@ export async function begin(
 		history,
 		context: row.context,
 		level: levelOf(row.levels ?? []),
-		title: row.title === convos.DEFAULT_TITLE ? title : null,
-		budget: {
-			user: row.budget_user ?? null,
-			global: row.budget_global ?? null,
-			share: row.budget_share ?? null
-		}
+		title: row.title === convos.DEFAULT_TITLE ? title : null
 	};
 }
 
 /**
- * The send statement (see `begin`), built once per budget shape (see `prebuilt`):
- * rate limit, lock, duplicate and busy checks, history, both messages, the claim, the log and,
- * with a budget shape, the reservation.
+ * The send statement (see `begin`), built once (see `prebuilt`): rate limit, lock, duplicate and
+ * busy checks, history, both messages, the claim and the log.
  */
-function beginStatement(budget: ReserveShape | null) {
+function beginStatement() {
 	const P = sql.placeholder;
 	return sql`
 			with rl as (
@@ -174,7 +157,6 @@ function beginStatement(budget: ReserveShape | null) {
 			lv as (
 				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${P('userId')}::uuid
 			),
-			${budget ? sql`${reserveCtes(budget, sql`exists (select 1 from ok)`)},` : sql``}
 			ev as (
 				insert into conversation_events (conversation_id, seq, first_seq, type, data)
 				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
@@ -193,7 +175,6 @@ function beginStatement(budget: ReserveShape | null) {
 				ok.last_seq, ok.title, ok.context,
 				(select h from hist) as history,
 				(select levels from lv) as levels,
-				${budget ? sql`${reserveColumns(budget)},` : sql``}
 				(select count(*) from um) + (select count(*) from am) + (select count(*) from up) + (select count(*) from ev) as written
 			from (select 1) as one left join ok on true`;
 }

@@ -43,7 +43,6 @@ import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import { BudgetReached, CostControl, type Reserved, type TurnPlan } from '../cost/control';
-import type { ReserveParts } from '../cost/budgets';
 import { overallLevel } from '../practice/diagnostic';
 import type { SkillLevel } from '../db/schema-practice';
 import * as retrieval from './retrieval';
@@ -406,16 +405,19 @@ export class TutorEngine {
 					return this.#startStream(input, controller, true);
 				});
 		const confirmed = (async () => {
-			const budget = await this.#cost.reservationAhead(userId);
 			const [begun, passages] = await Promise.all([
-				this.#begin(userId, conversationId, clientId, text, budget?.parts ?? null),
+				this.#begin(userId, conversationId, clientId, text),
 				searched
-			]).catch((err: unknown) => {
-				budget?.cancel(); // the statement failed: nothing was reserved
-				throw err;
-			});
-			if (begun.status !== 'ok') budget?.cancel();
-			const reserved = begun.status === 'ok' && budget ? await budget.finish(begun.budget) : null;
+			]);
+			// Only an accepted question is counted against the budgets (the cost service's own
+			// statement); an early start does not wait for it before its provider call.
+			const reserved =
+				begun.status === 'ok'
+					? await this.#cost.reserveQuestion(userId).catch((err: unknown) => {
+							logger().warn({ err }, 'reserving against the budgets failed; answering unreserved');
+							return null;
+						})
+					: null;
 			return { begun, passages, reserved };
 		})();
 		if (early) confirmed.catch(() => this.#early.confirm(early, null));
@@ -488,19 +490,12 @@ export class TutorEngine {
 	 * commits notifying transactions one at a time, holding a database-wide lock through the commit's
 	 * WAL flush, and one in every question made all questions queue for it.
 	 */
-	async #begin(
-		userId: string,
-		conversationId: string,
-		clientId: string,
-		text: string,
-		budget: ReserveParts | null
-	) {
+	async #begin(userId: string, conversationId: string, clientId: string, text: string) {
 		return store.begin(this.#db, {
 			userId,
 			conversationId,
 			clientId,
 			text,
-			budget,
 			model: this.#provider.model,
 			replicaId: this.replicaId,
 			leaseSeconds: this.#config.tutor.leaseSeconds,
