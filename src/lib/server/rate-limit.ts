@@ -5,8 +5,8 @@
  * const r = await rateLimit.hit(db, `login:ip:${ip}`, { limit: 10, windowSeconds: 900 });
  * if (!r.allowed) return fail(429, { message: `Try again in ${r.retryAfterSeconds}s` });
  */
-import { sql, lt } from 'drizzle-orm';
-import type { Db } from './db';
+import { sql, lt, type Placeholder, type SQL } from 'drizzle-orm';
+import { rowsOf, type Db } from './db';
 import { rateLimits } from './db/schema';
 
 export interface RateLimitRule {
@@ -21,36 +21,36 @@ export interface RateLimitResult {
 	resetAt: Date;
 }
 
+/**
+ * The one statement that counts a hit: an upsert that starts a new window when the old one ended,
+ * returning `count` and `retry_after` (seconds until the window resets). The send statement
+ * embeds it, so a question is counted in the same round trip.
+ */
+export function countHit(key: SQL | Placeholder, windowSeconds: SQL | Placeholder) {
+	const window = sql`make_interval(secs => ${windowSeconds}::float8)`;
+	return sql`
+		insert into rate_limits (key, window_start, count)
+		values (${key}::text, now(), 1)
+		on conflict (key) do update set
+			count = case when rate_limits.window_start <= now() - ${window} then 1 else rate_limits.count + 1 end,
+			window_start = case when rate_limits.window_start <= now() - ${window} then now() else rate_limits.window_start end
+		returning count, extract(epoch from (window_start + ${window} - now())) as retry_after`;
+}
+
 /** Counts one hit on `key` and says whether it is within the rule. One atomic upsert. */
 export async function hit(db: Db, key: string, rule: RateLimitRule): Promise<RateLimitResult> {
-	const window = sql`make_interval(secs => ${rule.windowSeconds})`;
-	const [row] = await db
-		.insert(rateLimits)
-		.values({ key, windowStart: sql`now()`, count: 1 })
-		.onConflictDoUpdate({
-			target: rateLimits.key,
-			set: {
-				count: sql`case when ${rateLimits.windowStart} <= now() - ${window} then 1 else ${rateLimits.count} + 1 end`,
-				windowStart: sql`case when ${rateLimits.windowStart} <= now() - ${window} then now() else ${rateLimits.windowStart} end`
-			}
-		})
-		.returning({
-			count: rateLimits.count,
-			resetAt: sql<string>`${rateLimits.windowStart} + ${window}`,
-			now: sql<string>`now()`
-		});
-	if (!row) throw new Error('rate limit upsert returned no row');
-	const resetAt = new Date(row.resetAt);
-	const retryAfterSeconds = Math.max(
-		1,
-		Math.ceil((resetAt.getTime() - new Date(row.now).getTime()) / 1000)
+	const [row] = rowsOf<{ count: number; retry_after: string | number }>(
+		await db.execute(countHit(sql`${key}`, sql`${rule.windowSeconds}`))
 	);
+	if (!row) throw new Error('rate limit upsert returned no row');
+	const retryAfterSeconds = Math.max(1, Math.ceil(Number(row.retry_after)));
+	const count = Number(row.count);
 	return {
-		allowed: row.count <= rule.limit,
+		allowed: count <= rule.limit,
 		limit: rule.limit,
-		remaining: Math.max(0, rule.limit - row.count),
+		remaining: Math.max(0, rule.limit - count),
 		retryAfterSeconds,
-		resetAt
+		resetAt: new Date(Date.now() + Number(row.retry_after) * 1000)
 	};
 }
 

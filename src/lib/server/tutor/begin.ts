@@ -11,6 +11,7 @@ import type { LogEvent } from '#lib/ws/protocol.ts';
 import { prebuilt, rowsOf, type Db } from '../db';
 import type { SkillLevel } from '../db/schema-practice';
 import { levelOf } from '../practice/diagnostic';
+import { countHit } from '../rate-limit';
 import * as convos from './conversations';
 
 /** Who claims the conversation, and for how long. */
@@ -109,14 +110,7 @@ export async function begin(
 function beginStatement() {
 	const P = sql.placeholder;
 	return sql`
-			with rl as (
-				insert into rate_limits (key, window_start, count)
-				values (${P('rateKey')}::text, now(), 1)
-				on conflict (key) do update set
-					count = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then 1 else rate_limits.count + 1 end,
-					window_start = case when rate_limits.window_start <= now() - make_interval(secs => ${P('windowSeconds')}::float8) then now() else rate_limits.window_start end
-				returning count, extract(epoch from (window_start + make_interval(secs => ${P('windowSeconds')}::float8) - now())) as retry_after
-			),
+			with rl as (${countHit(P('rateKey'), P('windowSeconds'))}),
 			c as (
 				select id, last_seq, generation_id, title, context from conversations
 				where id = ${P('conversationId')}::uuid and user_id = ${P('userId')}::uuid and (select count from rl) <= ${P('limit')}::int
