@@ -35,6 +35,8 @@ export interface Reservation {
 	day: string;
 	subjects: string[];
 	estimateUsd: number;
+	/** Taken from this process's share of the server's row (that row was not written). */
+	drawn?: boolean;
 }
 
 export type ReserveResult =
@@ -320,9 +322,23 @@ async function reserveOutcome(
 		raise(GLOBAL, 'warning', totals.global, globalLimit);
 	return {
 		ok: true,
-		reservation: { day, subjects: [userId, GLOBAL], estimateUsd },
+		reservation: { day, subjects: [userId, GLOBAL], estimateUsd, drawn },
 		warning
 	};
+}
+
+/**
+ * Takes back a reservation whose question never became a call (it was refused after the
+ * reservation was made): its estimate and its call, as if it had not been made.
+ */
+export async function cancel(db: Db, reservation: Reservation, server?: ServerRow) {
+	const { day, estimateUsd } = reservation;
+	const [userId] = reservation.subjects.filter((s) => s !== GLOBAL);
+	const subjects = reservation.drawn ? [userId] : [userId, GLOBAL];
+	if (reservation.drawn) server?.undraw(day, estimateUsd);
+	await db.execute(sql`
+		update spend_daily set usd = greatest(0, usd - ${estimateUsd}::float8), calls = greatest(0, calls - 1)
+		where day = ${day}::date and subject in ${subjects}`);
 }
 
 /** The columns of a `settleValues` row, for reading them with `jsonb_to_recordset`. */

@@ -24,6 +24,7 @@ import { logger } from '../log';
 import { recordCacheLookup, recordLlmCall } from '../metrics';
 import type { TutorContext } from '../tutor/prompt';
 import {
+	cancel,
 	reserve,
 	settle,
 	settleRowsPart,
@@ -372,10 +373,10 @@ export class CostControl {
 	}
 
 	/**
-	 * An accepted question's reservation against the budgets, made before its prompt is known: the
-	 * main model's price for the largest prompt the tutor sends (the history budget plus 6000
-	 * tokens of instructions, course context, notes and question) and the full output allowance.
-	 * Null when no budget applies.
+	 * A new question's reservation against the budgets, made beside the send statement (before its
+	 * prompt is known): the main model's price for the largest prompt the tutor sends (the history
+	 * budget plus 6000 tokens of instructions, course context, notes and question) and the full
+	 * output allowance. Null when no budget applies; `unreserve` it if the question is refused.
 	 */
 	async reserveQuestion(userId: string): Promise<Reserved> {
 		const main = this.#provider;
@@ -404,6 +405,11 @@ export class CostControl {
 		}
 		plan.reservation = reserved.reservation;
 		if (reserved.warning) plan.notice = 'budget_warning';
+	}
+
+	/** Takes back the reservation of a question that was refused after it was made. */
+	async unreserve(reserved: Reserved): Promise<void> {
+		if (reserved?.ok) await cancel(this.#db(), reserved.reservation, this.#serverRow);
 	}
 
 	/** Gives back a reservation that was not used (the question was refused or cached). */

@@ -405,20 +405,26 @@ export class TutorEngine {
 					return this.#startStream(input, controller, true);
 				});
 		const confirmed = (async () => {
+			// The budgets are the cost service's own statement, beside the send statement; a refused
+			// question's reservation is taken back.
+			const reserving = this.#cost.reserveQuestion(userId);
+			reserving.catch(() => {}); // awaited below
 			const [begun, passages] = await Promise.all([
 				this.#begin(userId, conversationId, clientId, text),
 				searched
-			]);
-			// Only an accepted question is counted against the budgets (the cost service's own
-			// statement); an early start does not wait for it before its provider call.
-			const reserved =
-				begun.status === 'ok'
-					? await this.#cost.reserveQuestion(userId).catch((err: unknown) => {
-							logger().warn({ err }, 'reserving against the budgets failed; answering unreserved');
-							return null;
-						})
-					: null;
-			return { begun, passages, reserved };
+			]).catch((err: unknown) => {
+				void reserving.then((r) => this.#cost.unreserve(r)).catch(() => {});
+				throw err;
+			});
+			const reserved = await reserving.catch((err: unknown) => {
+				logger().warn({ err }, 'reserving against the budgets failed; answering unreserved');
+				return null;
+			});
+			if (begun.status === 'ok') return { begun, passages, reserved };
+			await this.#cost.unreserve(reserved).catch((err: unknown) => {
+				logger().warn({ err }, 'taking back a refused question’s reservation failed');
+			});
+			return { begun, passages, reserved: null };
 		})();
 		if (early) confirmed.catch(() => this.#early.confirm(early, null));
 		const { begun, passages, reserved } = await confirmed;
