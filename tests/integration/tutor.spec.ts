@@ -662,8 +662,9 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 					.from(schema.conversationEvents)
 					.where(sql`${schema.conversationEvents.conversationId} in ${ids}`);
 				// The send's two rows, then a row per flush while the answer streams: 6 to 7 here with
-				// the stretched interval; 12 to 13 when it stays at 50 ms.
-				expect(Number(row!.n) / ids.length).toBeLessThanOrEqual(9);
+				// the stretched interval (10 seen with another test run sharing the machine); 12 to 13
+				// when it stays at 50 ms.
+				expect(Number(row!.n) / ids.length).toBeLessThanOrEqual(11);
 				for (const id of ids) {
 					const answer = await answerOf(id);
 					expect([answer.status, answer.errorKind]).toEqual(['complete', null]);
