@@ -168,7 +168,7 @@ async function reservePartsSoon(
 }
 
 /** The reservation's CTEs for `shape`, with placeholders for `ReserveParts.values`. */
-function reserveCtes(shape: ReserveShape, when?: SQL) {
+function reserveCtes(shape: ReserveShape) {
 	const p = (name: string) => sql`${sql.placeholder(name)}`;
 	const user = p('budgetUser');
 	const global = p('budgetGlobal');
@@ -177,7 +177,7 @@ function reserveCtes(shape: ReserveShape, when?: SQL) {
 	const userLimit = p('budgetUserLimit');
 	const globalLimit = p('budgetGlobalLimit');
 	const admitted = sql`exists (select 1 from budget_u)`;
-	const ctes = [sql`budget_u as (${upsert(user, day, estimate, userLimit, when)})`];
+	const ctes = [sql`budget_u as (${upsert(user, day, estimate, userLimit)})`];
 	// The server's row: not at all (drawn from the share), for the estimate, or for the estimate
 	// and a share, falling back to the estimate alone.
 	if (shape === 'share')
