@@ -89,6 +89,9 @@ test('two tabs show the same stream', async ({ page, context }) => {
 	await expect(second.getByRole('button', { name: 'Stop' })).toBeVisible();
 	await expect(answer(page)).toContainText('Token 30');
 	await expect(answer(second)).toContainText('Token 30');
+	// Compared once the end (delivered when saved) has reached both tabs.
+	for (const tab of [page, second])
+		await expect(answer(tab).getByRole('button', { name: 'Regenerate' })).toBeVisible();
 	expect(await answer(second).innerText()).toBe(await answer(page).innerText());
 	await expect(second.locator('article[aria-label="You"]')).toHaveText(
 		'Both tabs [mock:tokens:30]'
