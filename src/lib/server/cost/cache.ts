@@ -19,7 +19,7 @@
  * const hit = await lookup(db, key);
  */
 import { createHash } from 'node:crypto';
-import { and, count, eq, gt, lt, sql, sum, type SQL } from 'drizzle-orm';
+import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
 import type { Db } from '../db';
 import { llmUsage, responseCache } from '../db/schema';
 import type { ChatMessage } from '../ai/types';
@@ -112,77 +112,29 @@ export async function lookup(db: Db, key: string): Promise<CachedAnswer | null> 
 	return row ?? null;
 }
 
-/**
- * Keeps complete answers, each for its `ttl_seconds`: a part of the turns' usage statement (see
- * `CostControl.record`) reading the rows of `rows` whose `store` holds (the last of a key wins).
- */
-export function storePart(rows: SQL) {
+/** Keeps a complete answer for `ttlSeconds`: a statement part of the turn's usage statement. */
+export function storeStatement(e: {
+	key: string;
+	lessonId: string | null;
+	question: string;
+	answer: string;
+	provider: string;
+	model: string;
+	usage: { inputTokens: number; outputTokens: number };
+	costUsd: number;
+	ttlSeconds: number;
+}) {
 	return sql`
 		insert into response_cache
 			(key, lesson_id, question, answer, provider, model, input_tokens, output_tokens, cost_usd, expires_at)
-		select distinct on (r.key) r.key, r.lesson_id, r.question, r.answer, r.provider, r.model,
-			r.input_tokens, r.output_tokens, r.uncached_usd, now() + make_interval(secs => r.ttl_seconds)
-		from ${rows} r where r.store order by r.key, r.n desc
+		values (${e.key}, ${e.lessonId}, ${e.question}, ${e.answer}, ${e.provider}, ${e.model},
+			${e.usage.inputTokens}, ${e.usage.outputTokens}, ${e.costUsd},
+			now() + make_interval(secs => ${e.ttlSeconds}::float8))
 		on conflict (key) do update set
 			lesson_id = excluded.lesson_id, question = excluded.question, answer = excluded.answer,
 			provider = excluded.provider, model = excluded.model, input_tokens = excluded.input_tokens,
 			output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
 			expires_at = excluded.expires_at, hits = 0, last_hit_at = null, created_at = now()`;
-}
-
-/**
- * The keys of live entries, kept in memory so that a question nobody asked before costs no
- * database lookup. Entries written here are added at once; those written by other replicas are
- * read every REFRESH_MS (so another replica's answer can be missed for that long, which costs one
- * call, never a wrong answer). A key whose row is gone (a lesson changed) is dropped on lookup.
- */
-export class KeyIndex {
-	static readonly REFRESH_MS = 10_000;
-	static readonly MAX_KEYS = 200_000;
-	readonly #keys = new Map<string, number>();
-	#since: Date | null = null;
-	#loaded = false;
-	#full = false;
-
-	/** Reads entries created since the last refresh. */
-	async refresh(db: Db) {
-		const rows = await db
-			.select({
-				key: responseCache.key,
-				expiresAt: responseCache.expiresAt,
-				createdAt: responseCache.createdAt
-			})
-			.from(responseCache)
-			.where(
-				and(
-					gt(responseCache.expiresAt, sql`now()`),
-					this.#since ? gt(responseCache.createdAt, this.#since) : undefined
-				)
-			);
-		const now = Date.now();
-		for (const [key, expires] of this.#keys) if (expires < now) this.#keys.delete(key);
-		for (const r of rows) {
-			this.add(r.key, r.expiresAt.getTime());
-			if (!this.#since || r.createdAt > this.#since) this.#since = r.createdAt;
-		}
-		this.#loaded = true;
-	}
-
-	add(key: string, expiresAt: number) {
-		if (this.#keys.size >= KeyIndex.MAX_KEYS && !this.#keys.has(key)) this.#full = true;
-		else this.#keys.set(key, expiresAt);
-	}
-
-	forget(key: string) {
-		this.#keys.delete(key);
-	}
-
-	/** Whether the database may hold a live entry for `key` (always, until loaded or when full). */
-	mayHave(key: string): boolean {
-		if (!this.#loaded || this.#full) return true;
-		const expires = this.#keys.get(key);
-		return expires !== undefined && expires > Date.now();
-	}
 }
 
 /** Drops the answers about a lesson (called when it or its exercises change). */
