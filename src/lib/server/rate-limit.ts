@@ -5,7 +5,7 @@
  * const r = await rateLimit.hit(db, `login:ip:${ip}`, { limit: 10, windowSeconds: 900 });
  * if (!r.allowed) return fail(429, { message: `Try again in ${r.retryAfterSeconds}s` });
  */
-import { sql, lt, type Placeholder, type SQL } from 'drizzle-orm';
+import { sql, lt, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from './db';
 import { rateLimits } from './db/schema';
 
@@ -26,7 +26,7 @@ export interface RateLimitResult {
  * returning `count` and `retry_after` (seconds until the window resets). The send statement
  * embeds it, so a question is counted in the same round trip.
  */
-export function countHit(key: SQL | Placeholder, windowSeconds: SQL | Placeholder) {
+export function countHit(key: SQL, windowSeconds: SQL) {
 	const window = sql`make_interval(secs => ${windowSeconds}::float8)`;
 	return sql`
 		insert into rate_limits (key, window_start, count)

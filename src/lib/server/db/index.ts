@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
 
@@ -19,50 +19,6 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** The rows of `db.execute(...)`: postgres.js returns an array, PGlite an object holding one. */
 export function rowsOf<T>(result: unknown): T[] {
 	return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
-
-interface Compiled {
-	execute(values: Record<string, unknown>): Promise<unknown>;
-}
-const compiled = new WeakMap<object, Map<string, Compiled>>();
-
-/**
- * Runs a statement that is built once per database (or transaction) and `key`: `build` returns
- * drizzle SQL whose values are `sql.placeholder(name)`s, and each run only fills in `values`.
- * Building drizzle SQL walks every chunk of the template, and the query builders allocate a lot
- * doing it: on the hottest paths (a question, the end of an answer) that cost more CPU than the
- * statement itself. The key names the statement's shape: two calls with one key must build the
- * same SQL. Returns what `db.execute` would (read it with `rowsOf`).
- *
- * @example
- * const P = sql.placeholder;
- * await prebuilt(db, 'user.rename', () => sql`update users set display_name = ${P('name')} where id = ${P('id')}`, { id, name });
- */
-export function prebuilt(
-	db: Db,
-	key: string,
-	build: () => SQL,
-	values: Record<string, unknown>
-): Promise<unknown> {
-	let statements = compiled.get(db);
-	if (!statements) compiled.set(db, (statements = new Map()));
-	let statement = statements.get(key);
-	if (!statement) {
-		const { dialect, session } = db as unknown as {
-			dialect: { sqlToQuery(sql: SQL): { sql: string; params: unknown[] } };
-			session: {
-				prepareQuery(
-					query: unknown,
-					fields: undefined,
-					name: undefined,
-					arrayMode: false
-				): Compiled;
-			};
-		};
-		statement = session.prepareQuery(dialect.sqlToQuery(build()), undefined, undefined, false);
-		statements.set(key, statement);
-	}
-	return statement.execute(values);
 }
 
 export interface Database {

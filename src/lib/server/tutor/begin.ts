@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { ChatMessage } from '../ai/types';
 import type { LogEvent } from '#lib/ws/protocol.ts';
-import { prebuilt, rowsOf, type Db } from '../db';
+import { rowsOf, type Db } from '../db';
 import type { SkillLevel } from '../db/schema-practice';
 import { levelOf } from '../practice/diagnostic';
 import { countHit } from '../rate-limit';
@@ -45,7 +45,7 @@ export async function begin(
 	const answerId = crypto.randomUUID();
 	const { limit, windowSeconds } = input.rateLimit;
 	const title = convos.titleFrom(text);
-	const result = await prebuilt(db, 'tutor.begin', beginStatement, {
+	const result = await db.execute(beginStatement({
 		rateKey: `tutor:user:${userId}`,
 		windowSeconds,
 		limit,
@@ -61,7 +61,7 @@ export async function begin(
 		leaseSeconds: input.leaseSeconds,
 		defaultTitle: convos.DEFAULT_TITLE,
 		title
-	});
+	}));
 	const [row] = rowsOf<{
 		rate_count: number;
 		retry_after: string | number;
@@ -103,21 +103,17 @@ export async function begin(
 	};
 }
 
-/**
- * The send statement (see `begin`), built once (see `prebuilt`): rate limit, lock, duplicate and
- * busy checks, history, both messages, the claim and the log.
- */
-function beginStatement() {
-	const P = sql.placeholder;
+/** The send statement (see `begin`): rate limit, lock, duplicate and busy checks, history, both messages, the claim and the log. */
+function beginStatement(v: Record<string, unknown>) {
 	return sql`
-			with rl as (${countHit(P('rateKey'), P('windowSeconds'))}),
+			with rl as (${countHit(sql`${v.rateKey}`, sql`${v.windowSeconds}`)}),
 			c as (
 				select id, last_seq, generation_id, title, context from conversations
-				where id = ${P('conversationId')}::uuid and user_id = ${P('userId')}::uuid and (select count from rl) <= ${P('limit')}::int
+				where id = ${v.conversationId}::uuid and user_id = ${v.userId}::uuid and (select count from rl) <= ${v.limit}::int
 				for update
 			),
 			dup as (
-				select 1 from messages where conversation_id = ${P('conversationId')}::uuid and client_id = ${P('clientId')}::text
+				select 1 from messages where conversation_id = ${v.conversationId}::uuid and client_id = ${v.clientId}::text
 			),
 			ok as (
 				select * from c where generation_id is null and not exists (select 1 from dup)
@@ -125,39 +121,39 @@ function beginStatement() {
 			hist as (
 				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
 				from messages m
-				where m.conversation_id = ${P('conversationId')}::uuid and m.status <> 'superseded' and exists (select 1 from ok)
+				where m.conversation_id = ${v.conversationId}::uuid and m.status <> 'superseded' and exists (select 1 from ok)
 			),
 			um as (
 				insert into messages (id, conversation_id, role, content, status, client_id, seq)
-				select ${P('userMessageId')}::uuid, ok.id, 'user', ${P('text')}::text, 'complete', ${P('clientId')}::text, ok.last_seq + 1 from ok
+				select ${v.userMessageId}::uuid, ok.id, 'user', ${v.text}::text, 'complete', ${v.clientId}::text, ok.last_seq + 1 from ok
 				returning id
 			),
 			am as (
 				insert into messages (id, conversation_id, role, content, status, seq, model)
-				select ${P('answerId')}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${P('model')}::text from ok
+				select ${v.answerId}::uuid, ok.id, 'assistant', '', 'streaming', ok.last_seq + 2, ${v.model}::text from ok
 				returning id
 			),
 			up as (
 				update conversations set
-					generation_id = ${P('generationId')}::uuid,
-					lease_owner = ${P('replicaId')}::text,
-					lease_expires_at = now() + make_interval(secs => ${P('leaseSeconds')}::float8),
+					generation_id = ${v.generationId}::uuid,
+					lease_owner = ${v.replicaId}::text,
+					lease_expires_at = now() + make_interval(secs => ${v.leaseSeconds}::float8),
 					last_seq = ok.last_seq + 2,
 					updated_at = now(),
-					title = case when ok.title = ${P('defaultTitle')}::text then ${P('title')}::text else conversations.title end
+					title = case when ok.title = ${v.defaultTitle}::text then ${v.title}::text else conversations.title end
 				from ok where conversations.id = ok.id
 				returning conversations.id
 			),
 			lv as (
-				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${P('userId')}::uuid
+				select coalesce(jsonb_agg(level), '[]'::jsonb) as levels from skill_levels where user_id = ${v.userId}::uuid
 			),
 			ev as (
 				insert into conversation_events (conversation_id, seq, first_seq, type, data)
 				select ok.id, ok.last_seq + 1, ok.last_seq + 1, 'user',
-					jsonb_build_object('messageId', ${P('userMessageId')}::text, 'text', ${P('text')}::text, 'clientId', ${P('clientId')}::text)
+					jsonb_build_object('messageId', ${v.userMessageId}::text, 'text', ${v.text}::text, 'clientId', ${v.clientId}::text)
 				from ok
 				union all
-				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${P('answerId')}::text)
+				select ok.id, ok.last_seq + 2, ok.last_seq + 2, 'start', jsonb_build_object('messageId', ${v.answerId}::text)
 				from ok
 				returning seq
 			)

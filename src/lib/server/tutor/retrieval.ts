@@ -1,17 +1,15 @@
 /**
- * Finds course passages relevant to a question with PostgreSQL full-text search (works the same on
- * PostgreSQL and PGlite). Lessons fill `course_passages`; until they exist this finds nothing.
- * `search` asks the database; the tutor's retriever (`createRetriever`) ranks the same way from
- * an index in memory (see `PassageIndex`), with no round trip per question.
+ * Finds course passages relevant to a question with PostgreSQL full-text search (the same on
+ * PostgreSQL and PGlite), optionally fused with embedding similarity. Lessons fill
+ * `course_passages`; until they exist this finds nothing.
  *
  * @example
  * const passages = await retrieval.search(db, 'how do for loops work', 3);
  */
 import { sql } from 'drizzle-orm';
-import { prebuilt, rowsOf, type Db } from '../db';
+import { rowsOf, type Db } from '../db';
 import { cosine, embeddedPassages, type Embedder } from '../learn/embeddings';
 import { logger } from '../log';
-import { PassageIndex, questionWords } from './passage-index';
 
 export interface Passage {
 	id: string;
@@ -21,24 +19,14 @@ export interface Passage {
 	rank: number;
 }
 
+/** The passages sharing any of the question's words (stemmed, stop words dropped), best first. */
 export async function search(db: Db, question: string, limit = 4): Promise<Passage[]> {
-	const words = questionWords(question);
-	if (!words.length) return [];
-	// OR the words so a question matches passages that share some of its terms; rank sorts them.
-	const rows = await prebuilt(db, 'retrieval.search', searchStatement, {
-		words: words.map((w) => w.replace(/'/g, '')).join(' | '),
-		limit
-	});
+	const rows = await db.execute(sql`
+		select id, source, title, body, ts_rank_cd(tsv, q) as rank
+		from course_passages,
+			(select replace(plainto_tsquery('english', ${question})::text, ' & ', ' | ')::tsquery as q) as query
+		where tsv @@ q order by rank desc limit ${limit}`);
 	return rowsOf<Passage>(rows).map((r) => ({ ...r, rank: Number(r.rank) }));
-}
-
-/** Built once (see `prebuilt`): the passages matching any of `words`, best first. */
-function searchStatement() {
-	const query = sql`to_tsquery('english', ${sql.placeholder('words')}::text)`;
-	return sql`
-		select id, source, title, body, ts_rank_cd(tsv, ${query}) as rank
-		from course_passages where tsv @@ ${query}
-		order by rank desc limit ${sql.placeholder('limit')}::int`;
 }
 
 export type Retrieve = (question: string, limit: number) => Promise<Passage[]>;
@@ -58,8 +46,7 @@ export function createRetriever(
 	embedder: Embedder | null,
 	options: { cacheMs?: number; queryTimeoutMs?: number } = {}
 ): Retrieve {
-	const index = new PassageIndex(db);
-	if (!embedder) return (question, limit) => index.search(question, limit);
+	if (!embedder) return (question, limit) => search(db, question, limit);
 	const cacheMs = options.cacheMs ?? 60_000;
 	let cache: { at: number; rows: Promise<Awaited<ReturnType<typeof embeddedPassages>>> } | null =
 		null;
@@ -73,7 +60,7 @@ export function createRetriever(
 	};
 	return async (question, limit) => {
 		const [text, similar] = await Promise.all([
-			index.search(question, CANDIDATES),
+			search(db, question, CANDIDATES),
 			(async () => {
 				try {
 					const [query] = await embedder.embed(
