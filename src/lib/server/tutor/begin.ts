@@ -45,23 +45,25 @@ export async function begin(
 	const answerId = crypto.randomUUID();
 	const { limit, windowSeconds } = input.rateLimit;
 	const title = convos.titleFrom(text);
-	const result = await db.execute(beginStatement({
-		rateKey: `tutor:user:${userId}`,
-		windowSeconds,
-		limit,
-		conversationId,
-		userId,
-		clientId,
-		text,
-		userMessageId,
-		answerId,
-		generationId,
-		model: input.model,
-		replicaId: input.replicaId,
-		leaseSeconds: input.leaseSeconds,
-		defaultTitle: convos.DEFAULT_TITLE,
-		title
-	}));
+	const result = await db.execute(
+		beginStatement({
+			rateKey: `tutor:user:${userId}`,
+			windowSeconds,
+			limit,
+			conversationId,
+			userId,
+			clientId,
+			text,
+			userMessageId,
+			answerId,
+			generationId,
+			model: input.model,
+			replicaId: input.replicaId,
+			leaseSeconds: input.leaseSeconds,
+			defaultTitle: convos.DEFAULT_TITLE,
+			title
+		})
+	);
 	const [row] = rowsOf<{
 		rate_count: number;
 		retry_after: string | number;
