@@ -2,12 +2,12 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import adapter from '@sveltejs/adapter-node';
 import { defineConfig } from 'vite';
 import { labDevPlugin } from './scripts/vite-lab-dev.ts';
-import { wsDevPlugin } from './scripts/vite-ws-dev.ts';
+import { devEntryPlugin, withDevPlatform } from './scripts/vite-dev-entry.ts';
 
 export default defineConfig({
 	plugins: [
 		sveltekit({
-			adapter: adapter({ precompress: true }),
+			adapter: withDevPlatform(adapter({ precompress: true })),
 			// Forms are protected by SvelteKit's Origin check; no origin is trusted beyond our own.
 			csrf: { trustedOrigins: [] },
 			csp: {
@@ -26,7 +26,7 @@ export default defineConfig({
 				}
 			}
 		}),
-		wsDevPlugin(),
+		devEntryPlugin(),
 		labDevPlugin()
 	],
 	server: { port: 5173, strictPort: false }

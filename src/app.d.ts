@@ -1,4 +1,5 @@
 import type { SessionUser } from '#lib/server/auth/accounts.ts';
+import type { Services } from '#lib/server/services.ts';
 
 declare global {
 	namespace App {
@@ -8,6 +9,8 @@ declare global {
 		}
 		interface Locals {
 			requestId: string;
+			/** Set by servicesHandle (lib/server/http/handover.ts) before any route runs. */
+			services: Services;
 			user: SessionUser | null;
 		}
 		interface PageData {

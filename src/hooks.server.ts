@@ -1,8 +1,9 @@
 import { sequence } from '@sveltejs/kit/hooks';
-import type { HandleServerError, ServerInit } from '@sveltejs/kit/hooks';
+import type { HandleServerError } from '@sveltejs/kit/hooks';
 import { loadEnvFile } from '#lib/server/env-file.ts';
 import { logger } from '#lib/server/log.ts';
-import { startRuntime } from '#lib/server/runtime.ts';
+import { startServices, type Services } from '#lib/server/services.ts';
+import { servicesHandle } from '#lib/server/http/handover.ts';
 import {
 	authHandle,
 	guardHandle,
@@ -12,15 +13,24 @@ import {
 } from '#lib/server/http/handles.ts';
 import { rateLimitHandle } from '#lib/server/http/rate-limits.ts';
 
-export const init: ServerInit = async () => {
-	loadEnvFile();
-	await startRuntime(process.env);
-};
+// `npm start` and `npm run dev` hand their services over with each request. Any other entry
+// (`vite preview`, adapter-node's build/index.js) gets its own, started on its first request.
+let own: Promise<Services> | undefined;
+function startOwnServices() {
+	own ??= Promise.resolve()
+		.then(() => (loadEnvFile(), startServices(process.env)))
+		.catch((error: unknown) => {
+			own = undefined; // the next request tries again (a database that was still starting)
+			throw error;
+		});
+	return own;
+}
 
 export const handle = sequence(
 	requestHandle,
 	inputHandle,
 	securityHeadersHandle,
+	servicesHandle(startOwnServices),
 	authHandle,
 	rateLimitHandle,
 	guardHandle

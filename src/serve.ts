@@ -5,21 +5,22 @@
 import http from 'node:http';
 import { ConfigError } from '#lib/server/config.ts';
 import { loadEnvFile } from '#lib/server/env-file.ts';
+import { handOver } from '#lib/server/http/handover.ts';
 import { createProxyTrust } from '#lib/server/http/proxy.ts';
 import { ISOLATION_HEADERS, labCacheControl, needsIsolation } from '#lib/server/http/isolation.ts';
 import { logger } from '#lib/server/log.ts';
 import { observeHttpRequest, routeOf } from '#lib/server/metrics.ts';
 import * as rateLimit from '#lib/server/rate-limit.ts';
-import { startRuntime, stopRuntime } from '#lib/server/runtime.ts';
+import { startServices, stopServices, type Services } from '#lib/server/services.ts';
 import { attachWebSockets } from '#lib/server/ws/attach.ts';
 import { createWsApp } from '#lib/server/ws/app.ts';
 import { CLOSE_SERVER_RESTART } from '#lib/ws/protocol.ts';
 
 loadEnvFile();
 
-let started;
+let services: Services;
 try {
-	started = await startRuntime(process.env);
+	services = await startServices(process.env);
 } catch (error) {
 	if (error instanceof ConfigError) {
 		process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
@@ -28,7 +29,7 @@ try {
 	}
 	process.exit(1);
 }
-const { config, database } = started;
+const { config, database } = services;
 
 // adapter-node reads the client's protocol and address from the headers named here. We name our own
 // and write them on every request from the operator's PROTOCOL_HEADER and ADDRESS_HEADER, believed
@@ -40,7 +41,7 @@ process.env.ADDRESS_HEADER = OWN_ADDRESS_HEADER;
 delete process.env.XFF_DEPTH;
 const proxy = createProxyTrust(config.proxy);
 
-// adapter-node's handler starts SvelteKit (its init hook finds the runtime started above).
+// adapter-node's handler starts SvelteKit; each request brings it the services (handOver below).
 const { handler } = (await import(new URL('./handler.js', import.meta.url).href)) as {
 	handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 };
@@ -63,13 +64,14 @@ const server = http.createServer((req, res) => {
 		for (const [name, value] of ISOLATION_HEADERS) res.setHeader(name, value);
 		res.setHeader('cache-control', labCacheControl(req.url)!);
 	}
+	handOver(req, services);
 	handler(req, res, () => {
 		res.statusCode = 404;
 		res.end('Not found');
 	});
 });
 server.keepAliveTimeout = 65_000;
-const sockets = attachWebSockets(server, createWsApp(), {
+const sockets = attachWebSockets(server, createWsApp(services), {
 	maxPayload: config.wsMaxPayloadBytes * 4,
 	exclusive: true
 });
@@ -109,7 +111,7 @@ async function shutdown(signal: string) {
 	const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
 	cutoff.unref();
 	await new Promise<void>((resolve) => server.once('close', () => resolve()));
-	await stopRuntime(Math.max(0, deadline - Date.now()));
+	await stopServices(services, Math.max(0, deadline - Date.now()));
 	logger().info('stopped');
 	process.exit(0);
 }

@@ -413,10 +413,10 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			detail: { email: 'bob@example.com' }
 		});
 		await record(db, { actorId: admin, action: 'content.pack.export', targetId: 'starter' });
-		await record(db, { actorId: null, action: 'system.start' });
+		await record(db, { actorId: null, action: 'content.pack.import', detail: { source: 'cli' } });
 		const all = await auditLog.list(db, { page: 1 });
 		expect(all.rows.map((r) => r.action).slice(0, 3)).toEqual([
-			'system.start',
+			'content.pack.import',
 			'content.pack.export',
 			'user.disable'
 		]);
@@ -438,7 +438,7 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 		expect(await auditLog.actions(db)).toEqual([
 			'account.login',
 			'content.pack.export',
-			'system.start',
+			'content.pack.import',
 			'user.disable'
 		]);
 	});

@@ -2,7 +2,6 @@ import * as v from 'valibot';
 import * as adminUsers from '#lib/server/admin/users.ts';
 import * as userActions from '#lib/server/admin/user-actions.ts';
 import * as reports from '#lib/server/cost/reports.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { isAdminEmail } from '#lib/server/admin/roles.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -20,7 +19,7 @@ export const load: PageServerLoad = async ({ url, locals }) => {
 	const { q, page, deleted } = parsed.success
 		? parsed.output
 		: { q: '', page: 1, deleted: undefined };
-	const { config, database } = runtime();
+	const { config, database } = locals.services;
 	const result = await adminUsers.list(database.db, { query: q, page });
 	const spent = await reports.spendByUser(
 		database.db,

@@ -1,14 +1,13 @@
-import { runtime } from '#lib/server/runtime.ts';
 import { metricsAccess } from '#lib/server/http/metrics-access.ts';
 import { METRICS_CONTENT_TYPE, metricsText } from '#lib/server/metrics.ts';
 import type { RequestHandler } from './$types';
 
 /** Prometheus scrape target; who may read it is decided in metrics-access.ts. */
-export const GET: RequestHandler = async ({ request, platform, getClientAddress }) => {
+export const GET: RequestHandler = async ({ locals, request, platform, getClientAddress }) => {
 	const verdict = metricsAccess({
-		token: runtime().config.metricsToken,
+		token: locals.services.config.metricsToken,
 		// The socket's own peer: getClientAddress() follows ADDRESS_HEADER, which a client can write.
-		// Vite's dev server has no platform; there the address is the socket's, too.
+		// `vite preview` has no platform; there the address is the socket's, too.
 		peerAddress: platform ? platform.req.socket.remoteAddress : getClientAddress(),
 		headers: request.headers
 	});

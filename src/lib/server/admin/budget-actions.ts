@@ -6,7 +6,6 @@
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { readForm } from '../http/forms';
-import { runtime } from '../runtime';
 import * as pricing from '../cost/pricing';
 import {
 	CostSettingsForm,
@@ -15,7 +14,7 @@ import {
 	updateCostSettings,
 	type CostSettings
 } from '../cost/settings';
-import { audit } from './audit-event';
+import * as audit from '../audit';
 
 /** The first message per field of a failed parse. */
 function fieldErrors(issues: v.BaseIssue<unknown>[]) {
@@ -45,7 +44,7 @@ export async function settings(event: RequestEvent) {
 			errors: fieldErrors(parsed.issues),
 			values: raw
 		});
-	const { config, database } = runtime();
+	const { config, database } = event.locals.services;
 	const db = database.db;
 	const before = await getCostSettings(db, { fresh: true, base: config.cost });
 	const after = await updateCostSettings(
@@ -58,7 +57,7 @@ export async function settings(event: RequestEvent) {
 		(k) => before[k] !== after[k]
 	);
 	if (changed.length)
-		await audit(event, 'cost.settings_update', null, {
+		await audit.recordAction(db, event, 'cost.settings_update', null, {
 			changed: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: after[k] }]))
 		});
 	return {
@@ -108,8 +107,9 @@ export async function price(event: RequestEvent) {
 		});
 	}
 	const { model, ...rates } = parsed.output;
-	await pricing.setPrice(runtime().database.db, parsed.output, event.locals.user!.id);
-	await audit(event, 'cost.price_set', model, rates);
+	const db = event.locals.services.database.db;
+	await pricing.setPrice(db, parsed.output, event.locals.user!.id);
+	await audit.recordAction(db, event, 'cost.price_set', model, rates);
 	return { form: 'price', model, done: `Saved the price of ${model}.` };
 }
 
@@ -118,8 +118,9 @@ export async function resetPrice(event: RequestEvent) {
 	if (!form.ok) return fail(form.status, { form: 'price', message: form.message });
 	const model = v.safeParse(PriceForm.entries.model, text(form.data, 'model'));
 	if (!model.success) return fail(400, { form: 'price', message: 'That request named no model.' });
-	await pricing.resetPrice(runtime().database.db, model.output);
-	await audit(event, 'cost.price_reset', model.output);
+	const db = event.locals.services.database.db;
+	await pricing.resetPrice(db, model.output);
+	await audit.recordAction(db, event, 'cost.price_reset', model.output);
 	return {
 		form: 'price',
 		model: model.output,

@@ -5,10 +5,9 @@
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { readForm } from '../http/forms';
-import { runtime } from '../runtime';
 import * as edits from './content-edits';
 import * as publish from './content-publish';
-import { audit } from './audit-event';
+import * as audit from '../audit';
 
 const Target = v.object({
 	kind: v.picklist(['module', 'lesson', 'exercise']),
@@ -32,8 +31,9 @@ export async function move(event: RequestEvent) {
 	if ('error' in t) return t.error;
 	const direction = t.form.get('direction');
 	if (direction !== 'up' && direction !== 'down') return fail(400, { message: 'Move up or down.' });
-	const moved = await edits.move(runtime().database.db, t.kind, t.id, direction);
-	if (moved) await audit(event, `content.${t.kind}.move`, t.id, { direction });
+	const db = event.locals.services.database.db;
+	const moved = await edits.move(db, t.kind, t.id, direction);
+	if (moved) await audit.recordAction(db, event, `content.${t.kind}.move`, t.id, { direction });
 	return { moved: { kind: t.kind, id: t.id, direction } };
 }
 
@@ -43,7 +43,8 @@ export async function status(event: RequestEvent) {
 	const wanted = t.form.get('status');
 	if (t.kind === 'exercise' || (wanted !== 'published' && wanted !== 'draft'))
 		return fail(400, { message: 'Only modules and lessons are published or unpublished.' });
-	const result = await publish.setStatus(runtime().database.db, t.kind, t.id, wanted);
+	const db = event.locals.services.database.db;
+	const result = await publish.setStatus(db, t.kind, t.id, wanted);
 	if (!result.ok)
 		return fail(409, {
 			message: result.message,
@@ -51,7 +52,8 @@ export async function status(event: RequestEvent) {
 			unverified: result.unverified
 		});
 	if (result.changed)
-		await audit(
+		await audit.recordAction(
+			db,
 			event,
 			`content.${t.kind}.${wanted === 'published' ? 'publish' : 'unpublish'}`,
 			t.id
@@ -62,8 +64,9 @@ export async function status(event: RequestEvent) {
 export async function remove(event: RequestEvent) {
 	const t = await target(event);
 	if ('error' in t) return t.error;
-	const gone = await edits.remove(runtime().database.db, t.kind, t.id);
+	const db = event.locals.services.database.db;
+	const gone = await edits.remove(db, t.kind, t.id);
 	if (!gone) return fail(404, { message: `That ${t.kind} was already deleted.` });
-	await audit(event, `content.${t.kind}.delete`, t.id, { title: gone.title });
+	await audit.recordAction(db, event, `content.${t.kind}.delete`, t.id, { title: gone.title });
 	return { deleted: { kind: t.kind, title: gone.title } };
 }

@@ -6,9 +6,8 @@
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { readForm } from '../http/forms';
-import { runtime } from '../runtime';
 import * as users from './users';
-import { audit } from './audit-event';
+import * as audit from '../audit';
 
 const Id = v.pipe(v.string(), v.uuid());
 
@@ -18,7 +17,7 @@ async function target(event: RequestEvent) {
 	const id = v.safeParse(Id, form.data.get('id') ?? event.params.id);
 	if (!id.success)
 		return { error: fail(400, { message: 'That request named no account.' }) } as const;
-	const { config, database } = runtime();
+	const { config, database } = event.locals.services;
 	return {
 		id: id.output,
 		form: form.data,
@@ -37,7 +36,7 @@ export async function role(event: RequestEvent) {
 	const r = await users.setRole(t.deps, t.actorId, t.id, wanted.output);
 	if (!r.ok) return refused(t.id, r);
 	if (r.changed)
-		await audit(event, 'user.role_change', t.id, {
+		await audit.recordAction(t.deps.db, event, 'user.role_change', t.id, {
 			email: r.email,
 			from: r.from,
 			to: wanted.output
@@ -54,7 +53,9 @@ async function setDisabled(event: RequestEvent, disabled: boolean) {
 	const r = await users.setDisabled(t.deps, t.actorId, t.id, disabled);
 	if (!r.ok) return refused(t.id, r);
 	if (r.changed)
-		await audit(event, disabled ? 'user.disable' : 'user.enable', t.id, { email: r.email });
+		await audit.recordAction(t.deps.db, event, disabled ? 'user.disable' : 'user.enable', t.id, {
+			email: r.email
+		});
 	return {
 		id: t.id,
 		done: disabled
@@ -73,7 +74,10 @@ export async function remove(event: RequestEvent) {
 	const confirm = t.form.get('confirm');
 	const r = await users.remove(t.deps, t.actorId, t.id, typeof confirm === 'string' ? confirm : '');
 	if (!r.ok) return refused(t.id, r);
-	await audit(event, 'user.delete', t.id, { email: r.email, displayName: r.displayName });
+	await audit.recordAction(t.deps.db, event, 'user.delete', t.id, {
+		email: r.email,
+		displayName: r.displayName
+	});
 	if (event.params.id) redirect(303, `/admin?deleted=${encodeURIComponent(r.email)}`);
 	return { id: t.id, done: `Deleted ${r.email} and everything stored about them.` };
 }

@@ -1,21 +1,10 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import { runtime } from '../runtime';
 import type { Client, Deps } from '../auth/accounts';
-
-/** Who is asking: the client address (as adapter-node resolves it) and the user agent. */
-export function clientOf(event: RequestEvent): Client {
-	let ip: string | null;
-	try {
-		ip = event.getClientAddress();
-	} catch {
-		ip = null;
-	}
-	return { ip, userAgent: event.request.headers.get('user-agent') };
-}
+import { clientOf } from './client';
 
 /** What the account actions need from a request: the services and who is asking. */
 export function actionContext(event: RequestEvent): { deps: Deps; client: Client } {
-	const { config, database } = runtime();
+	const { config, database } = event.locals.services;
 	return { deps: { db: database.db, config }, client: clientOf(event) };
 }
 

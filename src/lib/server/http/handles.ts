@@ -12,8 +12,7 @@ import {
 } from '../auth/cookies';
 import { logger, requestContext, requestIdFrom, withRequestContext } from '../log';
 import { tagRoute } from '../metrics';
-import { runtime } from '../runtime';
-import { clientOf } from './forms';
+import { clientOf } from './client';
 
 const THEMES = new Set(['light', 'dark', 'system']);
 /** Probes polled every few seconds: no access-log line and no session lookup for them. */
@@ -71,7 +70,7 @@ export const inputHandle: Handle = ({ event, resolve }) => {
 /** Resolves the user from the access cookie, rotating the refresh token when the access token lapsed. */
 export const authHandle: Handle = async ({ event, resolve }) => {
 	if (PROBES.has(event.url.pathname)) return resolve(event);
-	const { config, database } = runtime();
+	const { config, database } = event.locals.services;
 	const deps = { db: database.db, config };
 	const access = event.cookies.get(ACCESS_COOKIE);
 	let user = access ? await accounts.userFromAccessToken(deps, access) : null;

@@ -16,8 +16,7 @@ import type { Handle } from '@sveltejs/kit/hooks';
 import { logger } from '../log';
 import * as metrics from '../metrics';
 import * as rateLimit from '../rate-limit';
-import { runtime } from '../runtime';
-import { clientOf } from './forms';
+import { clientOf } from './client';
 
 export type Bucket = 'read' | 'write';
 
@@ -90,7 +89,7 @@ function refusal(
  * audience guard, so signed-out calls to guarded endpoints count too.
  */
 export const rateLimitHandle: Handle = async ({ event, resolve }) => {
-	const { config, database } = runtime();
+	const { config, database } = event.locals.services;
 	if (!config.rateLimits.enabled) return resolve(event);
 	const bucket = bucketOf(event.request.method, event.url.pathname);
 	if (!bucket) return resolve(event);

@@ -16,7 +16,8 @@ import type { Db } from '../db';
 import { exams, topics } from '../db/schema';
 import { logger } from '../log';
 import { upsertQuestions } from './question-import';
-import { checkRows, Required, Slug, Text, type QuestionInput } from './question-input';
+import { Required, Slug, Text } from '#lib/practice/question-fields.ts';
+import { checkRows, type QuestionInput } from './question-input';
 
 const ExamFile = v.object({
 	exam: v.object({

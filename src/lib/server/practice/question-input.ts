@@ -1,55 +1,20 @@
 /**
- * One question as files, imports and exports spell it: the valibot shape, the per-kind rules it
- * cannot say, and `checkRows`, which checks a whole file's rows without touching the database.
+ * One question as files, imports and exports spell it: the valibot shape (built from the fields in
+ * `#lib/practice/question-fields.ts`), the per-kind rules it cannot say, and `checkRows`, which
+ * checks a whole file's rows without touching the database.
  *
  * @example
  * const checked = checkRows(rows);
  * if (!checked.ok) for (const e of checked.errors) console.log(`row ${e.row}: ${e.message}`);
  */
 import * as v from 'valibot';
-import type { QuestionKind } from '../db/schema';
+import { FIELD_SCHEMAS } from '#lib/practice/question-fields.ts';
 
-export const KINDS = ['single', 'multiple', 'short', 'output', 'code'] as const;
-export const KIND_LABELS: Record<QuestionKind, string> = {
-	single: 'Single choice',
-	multiple: 'Multiple choice',
-	short: 'Short answer',
-	output: 'Predict the output',
-	code: 'Write code'
-};
 /** Rows in one import file at most. */
 export const IMPORT_MAX_ROWS = 2000;
 
-/** Field pieces shared with the exam files' own schema (bank.ts). */
-export const Slug = v.pipe(
-	v.string(),
-	v.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lower-case letters, digits and hyphens'),
-	v.maxLength(80)
-);
-export const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
-export const Required = (max: number) =>
-	v.pipe(v.string(), v.trim(), v.nonEmpty('is required'), v.maxLength(max));
-
 /** One question as files, imports and exports spell it (the exam and topic by slug). */
-export const QuestionInput = v.object({
-	ref: Slug,
-	exam: Slug,
-	topic: Slug,
-	kind: v.picklist(KINDS, 'must be one of single, multiple, short, output, code'),
-	difficulty: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3)),
-	prompt: Required(5000),
-	code: v.optional(Text(5000), ''),
-	options: v.optional(v.array(Required(500)), []),
-	answer: v.optional(
-		v.nullable(v.union([v.number(), v.array(v.number()), v.string(), v.array(v.string())])),
-		null
-	),
-	pattern: v.optional(v.nullable(Text(500)), null),
-	starterCode: v.optional(Text(20_000), ''),
-	solutionCode: v.optional(Text(20_000), ''),
-	checks: v.optional(Text(20_000), ''),
-	explanation: Required(5000)
-});
+export const QuestionInput = v.object(FIELD_SCHEMAS);
 export type QuestionInput = v.InferOutput<typeof QuestionInput>;
 
 /** The per-kind rules valibot's shape cannot say. Returns problems, empty when fine. */

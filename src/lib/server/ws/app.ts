@@ -1,9 +1,9 @@
 /**
  * The Hono app mounted at `/ws/`. It holds nothing between requests: the user comes from the
- * cookie, the configuration and database from the runtime.
+ * cookie, the configuration, database and tutor from the services it is built with.
  *
  * @example
- * attachWebSockets(httpServer, createWsApp(), { maxPayload: 65536 });
+ * attachWebSockets(httpServer, createWsApp(services), { maxPayload: 65536 });
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -21,12 +21,14 @@ import type { Socket, Subscription } from '../tutor/fanout';
 import * as accounts from '../auth/accounts';
 import { logger, requestIdFrom, withRequestContext } from '../log';
 import * as metrics from '../metrics';
-import { runtime, runtimeIfRunning } from '../runtime';
+import type { Services } from '../services';
 import { cookieAuth, originGuard, type WsEnv } from './guards';
 import { messageLimit } from './limits';
 import * as sessions from './sessions';
 
-export function createWsApp() {
+export function createWsApp(services: Services) {
+	const { config, database } = services;
+	const deps = { db: database.db, config };
 	const app = new Hono<WsEnv>().basePath('/ws');
 
 	app.use(async (c, next) => {
@@ -40,13 +42,12 @@ export function createWsApp() {
 		const seconds = (performance.now() - started) / 1000;
 		metrics.observeHttpRequest(c.req.method, metrics.ROUTE.websocket, status, seconds);
 	});
-	app.use('/v1', originGuard({ allowed: () => runtime().config.allowedOrigins }));
+	app.use('/v1', originGuard({ allowed: () => config.allowedOrigins }));
 	app.use(
 		'/v1',
-		cookieAuth({ authenticate: (token) => accounts.userFromAccessToken(deps(), token) })
+		cookieAuth({ authenticate: (token) => accounts.userFromAccessToken(deps, token) })
 	);
 	app.use('/v1', async (c, next) => {
-		const { config, database } = runtime();
 		const userId = c.get('user').id;
 		const max = config.tutor.maxSocketsPerUser;
 		if (sessions.count(userId) >= max)
@@ -67,7 +68,13 @@ export function createWsApp() {
 		upgradeWebSocket((c) => {
 			c.set('upgrading', c.req.header('upgrade')?.toLowerCase() === 'websocket');
 			const user = c.get('user');
-			return new Connection(user.id, user.displayName, c.get('requestId'), user.sessionId);
+			return new Connection(
+				services,
+				user.id,
+				user.displayName,
+				c.get('requestId'),
+				user.sessionId
+			);
 		})
 	);
 
@@ -87,8 +94,6 @@ function error(code: ErrorCode, message: string): ServerMessage {
 	return { v: PROTOCOL_VERSION, type: 'error', code, message };
 }
 
-const deps = () => ({ db: runtime().database.db, config: runtime().config });
-
 /**
  * One open socket: the adaptor calls `onOpen`, `onMessage` and `onClose` on it as methods, and it
  * is also the fan-out's `Socket` and the session registry's closable. One object with its methods
@@ -103,6 +108,7 @@ class Connection implements Socket {
 	#displayName: string | undefined;
 
 	constructor(
+		private readonly services: Services,
 		public userId: string,
 		displayName: string,
 		readonly requestId: string,
@@ -127,7 +133,8 @@ class Connection implements Socket {
 		this.#ws = ws;
 		metrics.websocketOpened();
 		// The check before the upgrade can be raced by handshakes in flight; this one cannot.
-		const tracked = sessions.track(this.userId, this, runtime().config.tutor.maxSocketsPerUser);
+		const max = this.services.config.tutor.maxSocketsPerUser;
+		const tracked = sessions.track(this.userId, this, max);
 		if (tracked === null) return ws.close(CLOSE_TOO_MANY, 'too many connections');
 		this.userId = tracked;
 		this.#tracked = true;
@@ -142,14 +149,15 @@ class Connection implements Socket {
 
 	onMessage(event: MessageEvent) {
 		// Shutting down: every socket has been told to reconnect (1012); say so rather than fail.
-		if (!runtimeIfRunning())
+		if (this.services.stopping)
 			return this.send(error('internal', 'The server is restarting; send that again in a moment.'));
 		if (!this.#tracked) return;
-		if (!sessions.allowFrame(this.userId, runtime().config.tutor.maxMessagesPerSecond))
+		const { config } = this.services;
+		if (!sessions.allowFrame(this.userId, config.tutor.maxMessagesPerSecond))
 			return this.send(error('rate_limited', 'Too many messages at once; slow down.'));
 		const raw = typeof event.data === 'string' ? event.data : null;
 		if (raw === null) return this.send(error('bad_request', 'Frames must be JSON text.'));
-		const maxBytes = runtime().config.wsMaxPayloadBytes;
+		const maxBytes = config.wsMaxPayloadBytes;
 		if (Buffer.byteLength(raw) > maxBytes)
 			return this.send(error('too_large', `Frames are limited to ${maxBytes} bytes.`));
 		let data: unknown;
@@ -184,9 +192,9 @@ class Connection implements Socket {
 		metrics.websocketClosed();
 		if (this.#tracked) sessions.untrack(this.userId, this);
 		this.#tracked = false;
-		// During shutdown the runtime (and its fan-out) may already be gone: nothing to leave then.
-		const tutor = runtimeIfRunning()?.tutor;
-		if (tutor) for (const sub of this.#subscriptions?.values() ?? []) tutor.fanout.remove(sub);
+		// Also during shutdown: leaving a fan-out that has closed is harmless.
+		const { fanout } = this.services.tutor;
+		for (const sub of this.#subscriptions?.values() ?? []) fanout.remove(sub);
 		this.#subscriptions = undefined;
 		this.#ws = undefined;
 		logger().debug({ reqId: this.requestId, userId: this.userId }, 'websocket closed');
@@ -213,11 +221,11 @@ class Connection implements Socket {
 	}
 
 	async #handle(message: ClientMessage) {
-		const { config, tutor } = runtime();
+		const { config, database, tutor } = this.services;
 		const userId = this.userId;
 		// send, continue and regenerate are counted by the engine; ping only by #allowFrame.
 		if (message.type === 'subscribe' || message.type === 'unsubscribe' || message.type === 'stop') {
-			const refused = await messageLimit(deps().db, config, userId, message.type);
+			const refused = await messageLimit(database.db, config, userId, message.type);
 			if (refused) return this.#reply(refused, message.conversationId);
 		}
 		switch (message.type) {

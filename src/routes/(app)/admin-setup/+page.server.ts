@@ -1,11 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as adminSetup from '#lib/server/admin/setup.ts';
 import { actionContext, readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
-	const { config, database } = runtime();
+	const { config, database } = locals.services;
 	const user = locals.user!;
 	if (user.role === 'admin') redirect(303, '/admin');
 	return { claimable: await adminSetup.claimable(database.db, config, user) };

@@ -1,11 +1,10 @@
 import * as course from '#lib/server/learn/course.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { dueCount } from '#lib/server/practice/questions.ts';
 import { areaTitle, levelsOf } from '#lib/server/practice/diagnostic.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const [modules, next, due, levels] = await Promise.all([
 		course.listModules(db, locals.user!.id),
 		course.continueLesson(db, locals.user!.id),

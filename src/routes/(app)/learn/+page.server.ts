@@ -1,9 +1,8 @@
 import * as course from '#lib/server/learn/course.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const user = locals.user!;
 	const [modules, next] = await Promise.all([
 		course.listModules(db, user.id, user.role === 'admin'),

@@ -4,11 +4,10 @@ import * as questions from '#lib/server/practice/questions.ts';
 import { MockError, listMocks, startMock } from '#lib/server/practice/mock.ts';
 import * as diagnostic from '#lib/server/practice/diagnostic.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const userId = locals.user!.id;
 	const [exams, due, levels, areas, mocks] = await Promise.all([
 		questions.listExams(db),
@@ -53,7 +52,7 @@ export const actions: Actions = {
 		if (!form.ok) return fail(form.status, { message: form.message });
 		const slug = form.data.get('exam');
 		if (!v.is(Slug, slug)) return fail(400, { message: 'Choose an exam for the mock exam.' });
-		const db = runtime().database.db;
+		const db = locals.services.database.db;
 		const exam = await questions.examBySlug(db, slug);
 		if (!exam) return fail(404, { message: 'There is no such exam.' });
 		let id: string;
@@ -70,7 +69,11 @@ export const actions: Actions = {
 		if (!form.ok) return fail(form.status, { message: form.message });
 		const area = form.data.get('area');
 		if (!v.is(Slug, area)) return fail(400, { message: 'Choose a skill area.' });
-		const started = await diagnostic.startDiagnostic(runtime().database.db, locals.user!.id, area);
+		const started = await diagnostic.startDiagnostic(
+			locals.services.database.db,
+			locals.user!.id,
+			area
+		);
 		if (!started) return fail(404, { message: 'There are no questions in that skill area yet.' });
 		redirect(303, `/practice/diagnostic/${started.id}`);
 	}

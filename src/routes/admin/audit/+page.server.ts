@@ -1,6 +1,5 @@
 import * as v from 'valibot';
 import * as auditLog from '#lib/server/admin/audit-log.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { PageServerLoad } from './$types';
 
 const Query = v.object({
@@ -12,10 +11,10 @@ const Query = v.object({
 	)
 });
 
-export const load: PageServerLoad = async ({ url }) => {
+export const load: PageServerLoad = async ({ locals, url }) => {
 	const parsed = v.safeParse(Query, Object.fromEntries(url.searchParams));
 	const query = parsed.success ? parsed.output : { action: '', actor: '', page: 1 };
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const [result, actions] = await Promise.all([auditLog.list(db, query), auditLog.actions(db)]);
 	return {
 		...query,

@@ -4,11 +4,10 @@ import { listAlerts, spentToday } from '#lib/server/cost/budgets.ts';
 import { listPrices } from '#lib/server/cost/pricing.ts';
 import { defaults, getCostSettings } from '#lib/server/cost/settings.ts';
 import { users } from '#lib/server/db/schema.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => {
-	const { config, database, provider } = runtime();
+export const load: PageServerLoad = async ({ locals }) => {
+	const { config, database, provider } = locals.services;
 	const db = database.db;
 	const [settings, spent, prices, alerts] = await Promise.all([
 		getCostSettings(db, { fresh: true, base: config.cost }),

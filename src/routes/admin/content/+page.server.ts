@@ -1,10 +1,9 @@
 import * as queries from '#lib/server/admin/content-queries.ts';
 import * as actions_ from '#lib/server/admin/content-actions.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => ({
-	modules: await queries.tree(runtime().database.db)
+export const load: PageServerLoad = async ({ locals }) => ({
+	modules: await queries.tree(locals.services.database.db)
 });
 
 export const actions: Actions = {

@@ -1,11 +1,10 @@
 import * as v from 'valibot';
 import * as admin from '#lib/server/practice/admin.ts';
-import { KINDS } from '#lib/server/practice/question-input.ts';
-import { runtime } from '#lib/server/runtime.ts';
+import { KINDS } from '#lib/practice/question-fields.ts';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ url }) => {
-	const db = runtime().database.db;
+export const load: PageServerLoad = async ({ locals, url }) => {
+	const db = locals.services.database.db;
 	const get = (name: string) => url.searchParams.get(name)?.trim() || undefined;
 	const kind = get('kind');
 	const topic = get('topic');

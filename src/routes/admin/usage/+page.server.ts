@@ -1,8 +1,7 @@
 import * as v from 'valibot';
-import { audit } from '#lib/server/admin/audit-event.ts';
+import * as audit from '#lib/server/audit.ts';
 import { checkProvider } from '#lib/server/ai/health.ts';
 import * as reports from '#lib/server/cost/reports.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const PERIODS = {
@@ -15,11 +14,11 @@ const PERIODS = {
 } as const;
 type Period = keyof typeof PERIODS;
 
-export const load: PageServerLoad = async ({ url }) => {
+export const load: PageServerLoad = async ({ locals, url }) => {
 	const wanted = v.safeParse(v.picklist(['today', 'month', '30d']), url.searchParams.get('period'));
 	const period: Period = wanted.success ? wanted.output : '30d';
 	const since = PERIODS[period].since();
-	const { database, provider } = runtime();
+	const { database, provider } = locals.services;
 	const db = database.db;
 	const [days, summary, models, topToday, topMonth] = await Promise.all([
 		reports.dailyCost(db, { days: 30 }),
@@ -45,8 +44,9 @@ export const load: PageServerLoad = async ({ url }) => {
 export const actions: Actions = {
 	/** Probes the provider now, not from the cache; the page's reload then shows the new result. */
 	check: async (event) => {
-		const health = await checkProvider(runtime().provider, { fresh: true });
-		await audit(event, 'ai.health_check', null, {
+		const { database, provider } = event.locals.services;
+		const health = await checkProvider(provider, { fresh: true });
+		await audit.recordAction(database.db, event, 'ai.health_check', null, {
 			provider: health.provider,
 			model: health.model,
 			ok: health.ok

@@ -1,13 +1,12 @@
 import { json } from '@sveltejs/kit';
-import { runtime } from '#lib/server/runtime.ts';
 import { logger } from '#lib/server/log.ts';
 import type { RequestHandler } from './$types';
 
 const TIMEOUT_MS = 2000;
 
 /** Readiness: the database answers within two seconds. */
-export const GET: RequestHandler = async () => {
-	const { database } = runtime();
+export const GET: RequestHandler = async ({ locals }) => {
+	const { database } = locals.services;
 	const started = performance.now();
 	try {
 		await Promise.race([

@@ -1,14 +1,13 @@
 import { error } from '@sveltejs/kit';
 import * as course from '#lib/server/learn/course.ts';
 import { getNotebook } from '#lib/server/learn/notebooks.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { renderMarkdown } from '#lib/tutor/markdown.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params }) => {
 	const user = locals.user!;
 	const found = await course.moduleWithLessons(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		params.module,
 		user.role === 'admin'
@@ -16,7 +15,7 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 	if (!found || !found.lessons.length) error(404, 'This module does not exist.');
 	const { module, lessons } = found;
 	const notebook = await getNotebook(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		module.slug,
 		user.role === 'admin'

@@ -3,13 +3,12 @@ import * as v from 'valibot';
 import * as questions from '#lib/server/practice/questions.ts';
 import { askAboutAnswer } from '#lib/server/learn/tutor-context.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const Uuid = v.pipe(v.string(), v.uuid());
 
-export const load: PageServerLoad = async ({ url }) => {
-	const db = runtime().database.db;
+export const load: PageServerLoad = async ({ locals, url }) => {
+	const db = locals.services.database.db;
 	const mode = url.searchParams.get('mode') === 'review' ? 'review' : 'practice';
 	const slug = url.searchParams.get('exam');
 	const exams = await questions.listExams(db);
@@ -32,7 +31,7 @@ export const actions: Actions = {
 		if (!form.ok) return fail(form.status, { message: form.message });
 		const answerId = form.data.get('answerId');
 		if (!v.is(Uuid, answerId)) return fail(400, { message: 'That answer could not be found.' });
-		const id = await askAboutAnswer(runtime().database.db, locals.user!.id, answerId);
+		const id = await askAboutAnswer(locals.services.database.db, locals.user!.id, answerId);
 		if (!id) return fail(404, { message: 'That answer could not be found.' });
 		redirect(303, `/tutor/${id}`);
 	}

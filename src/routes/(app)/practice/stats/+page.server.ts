@@ -1,9 +1,8 @@
 import { loadStats } from '#lib/server/practice/stats.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
-	const stats = await loadStats(runtime().database.db, locals.user!.id);
+	const stats = await loadStats(locals.services.database.db, locals.user!.id);
 	return {
 		...stats,
 		mocks: stats.mocks.map((m) => ({ ...m, submittedAt: m.submittedAt.toISOString() }))

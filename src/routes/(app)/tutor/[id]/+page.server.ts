@@ -4,7 +4,6 @@ import * as convos from '#lib/server/tutor/conversations.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import * as course from '#lib/server/learn/course.ts';
 import { StoredContext } from '#lib/server/learn/tutor-context.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { listQuery } from '../list-query.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -23,7 +22,7 @@ function conversationId(params: { id: string }) {
 
 export const load: PageServerLoad = async ({ locals, params, url }) => {
 	const id = conversationId(params);
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const conversation = await convos.get(db, locals.user!.id, id);
 	if (!conversation) error(404, 'This conversation does not exist.');
 	const { q, page } = listQuery(url);
@@ -51,13 +50,13 @@ export const actions: Actions = {
 		if (!body.ok) return fail(body.status, { message: body.message });
 		const parsed = v.safeParse(TitleSchema, body.data.get('title'));
 		if (!parsed.success) return fail(400, { message: parsed.issues[0].message });
-		if (!(await convos.rename(runtime().database.db, locals.user!.id, id, parsed.output)))
+		if (!(await convos.rename(locals.services.database.db, locals.user!.id, id, parsed.output)))
 			error(404, 'This conversation does not exist.');
 		return { renamed: parsed.output };
 	},
 	delete: async ({ locals, params }) => {
 		const id = conversationId(params);
-		if (!(await convos.remove(runtime().database.db, locals.user!.id, id)))
+		if (!(await convos.remove(locals.services.database.db, locals.user!.id, id)))
 			error(404, 'This conversation does not exist.');
 		redirect(303, '/tutor');
 	}

@@ -4,16 +4,15 @@ import * as admin from '#lib/server/practice/admin.ts';
 import { formToRaw, inputToForm, readQuestionForm } from '#lib/server/practice/admin-form.ts';
 import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 function checkId(id: string) {
 	if (!v.is(v.pipe(v.string(), v.uuid()), id)) error(404, 'There is no such question.');
 }
 
-export const load: PageServerLoad = async ({ params }) => {
+export const load: PageServerLoad = async ({ locals, params }) => {
 	checkId(params.id);
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const found = await admin.getQuestion(db, params.id);
 	if (!found) error(404, 'There is no such question.');
 	return {
@@ -29,7 +28,7 @@ export const actions: Actions = {
 		const body = await readForm(request);
 		if (!body.ok) return fail(body.status, { errors: [body.message], values: undefined });
 		const values = readQuestionForm(body.data);
-		const db = runtime().database.db;
+		const db = locals.services.database.db;
 		const result = await admin.saveQuestion(db, params.id, formToRaw(values));
 		if (!result.ok) return fail(400, { errors: result.errors, values });
 		await audit.record(db, {
@@ -42,7 +41,7 @@ export const actions: Actions = {
 	},
 	delete: async ({ locals, params }) => {
 		checkId(params.id);
-		const db = runtime().database.db;
+		const db = locals.services.database.db;
 		const ref = await admin.deleteQuestion(db, params.id);
 		if (!ref)
 			return fail(404, { errors: ['This question was already deleted.'], values: undefined });

@@ -5,14 +5,13 @@ import { IMPORT_MAX_ROWS, type RowError } from '#lib/server/practice/question-in
 import * as admin from '#lib/server/practice/admin.ts';
 import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Largest import file accepted. */
 const IMPORT_MAX_BYTES = 2_000_000;
 
-export const load: PageServerLoad = async () => {
-	const topics = await admin.examsAndTopics(runtime().database.db);
+export const load: PageServerLoad = async ({ locals }) => {
+	const topics = await admin.examsAndTopics(locals.services.database.db);
 	return {
 		exams: [...new Map(topics.map((t) => [t.exam, t.examTitle])).entries()].map(
 			([slug, title]) => ({ slug, title })
@@ -42,7 +41,7 @@ export const actions: Actions = {
 					: null;
 		if (!format) return fail(400, { message: 'The file must end in .json or .csv.', errors: [] });
 		const text = await file.text();
-		const db = runtime().database.db;
+		const db = locals.services.database.db;
 		const report = await importQuestions(
 			db,
 			format === 'csv' ? parseCsvRows(text) : parseJsonRows(text)

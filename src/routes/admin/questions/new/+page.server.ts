@@ -3,12 +3,11 @@ import * as admin from '#lib/server/practice/admin.ts';
 import { EMPTY_FORM, formToRaw, readQuestionForm } from '#lib/server/practice/admin-form.ts';
 import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async () => ({
+export const load: PageServerLoad = async ({ locals }) => ({
 	values: EMPTY_FORM,
-	topics: await admin.examsAndTopics(runtime().database.db)
+	topics: await admin.examsAndTopics(locals.services.database.db)
 });
 
 export const actions: Actions = {
@@ -16,7 +15,7 @@ export const actions: Actions = {
 		const body = await readForm(request);
 		if (!body.ok) return fail(body.status, { errors: [body.message], values: EMPTY_FORM });
 		const values = readQuestionForm(body.data);
-		const db = runtime().database.db;
+		const db = locals.services.database.db;
 		const result = await admin.saveQuestion(db, null, formToRaw(values));
 		if (!result.ok) return fail(400, { errors: result.errors, values });
 		await audit.record(db, {

@@ -4,13 +4,12 @@ import * as adminUsers from '#lib/server/admin/users.ts';
 import * as userActions from '#lib/server/admin/user-actions.ts';
 import * as reports from '#lib/server/cost/reports.ts';
 import { isAdminEmail } from '#lib/server/admin/roles.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
 	const id = v.safeParse(v.pipe(v.string(), v.uuid()), params.id);
 	if (!id.success) error(404, 'No such account.');
-	const { config, database } = runtime();
+	const { config, database } = locals.services;
 	const db = database.db;
 	const user = await adminUsers.get(db, id.output);
 	if (!user) error(404, 'No such account. It may have been deleted.');

@@ -4,7 +4,6 @@ import * as course from '#lib/server/learn/course.ts';
 import { getNotebook } from '#lib/server/learn/notebooks.ts';
 import { askFromLesson } from '#lib/server/learn/tutor-context.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { CODE_MAX_CHARS } from '#lib/learn/limits.ts';
 import { renderMarkdown } from '#lib/tutor/markdown.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -12,7 +11,7 @@ import type { Actions, PageServerLoad } from './$types';
 async function findLesson(locals: App.Locals, params: { module: string; lesson: string }) {
 	const user = locals.user!;
 	const page = await course.lessonPage(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		params.module,
 		params.lesson,
@@ -27,7 +26,7 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 	const current = page.lessons.find((l) => l.id === page.lesson.id)!;
 	const user = locals.user!;
 	const notebook = await getNotebook(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		page.module.slug,
 		user.role === 'admin'
@@ -71,7 +70,7 @@ const Ask = v.object({
 export const actions: Actions = {
 	complete: async ({ locals, params }) => {
 		const page = await findLesson(locals, params);
-		await course.markLessonComplete(runtime().database.db, locals.user!.id, page.lesson.id);
+		await course.markLessonComplete(locals.services.database.db, locals.user!.id, page.lesson.id);
 		return { completed: true };
 	},
 	ask: async ({ locals, params, request }) => {
@@ -92,7 +91,7 @@ export const actions: Actions = {
 		if (parsed.output.exerciseId && !exercise)
 			return fail(400, { message: 'That exercise is not part of this lesson.' });
 		const id = await askFromLesson(
-			runtime().database.db,
+			locals.services.database.db,
 			locals.user!.id,
 			{
 				lessonId: page.lesson.id,

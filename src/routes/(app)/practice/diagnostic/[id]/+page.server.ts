@@ -4,12 +4,11 @@ import * as diagnostic from '#lib/server/practice/diagnostic.ts';
 import { Given } from '#lib/server/practice/grade.ts';
 import { questionView } from '#lib/server/practice/view.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 async function own(locals: App.Locals, id: string) {
 	if (!v.is(v.pipe(v.string(), v.uuid()), id)) error(404, 'This diagnostic does not exist.');
-	const found = await diagnostic.getDiagnostic(runtime().database.db, locals.user!.id, id);
+	const found = await diagnostic.getDiagnostic(locals.services.database.db, locals.user!.id, id);
 	if (!found) error(404, 'This diagnostic does not exist.');
 	return found;
 }
@@ -32,7 +31,7 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 			steps: a.steps.map((s) => ({ difficulty: s.difficulty, correct: s.correct }))
 		};
 	const step = a.steps[a.steps.length - 1]!;
-	const [row] = await diagnostic.questionsByIds(runtime().database.db, [step.questionId]);
+	const [row] = await diagnostic.questionsByIds(locals.services.database.db, [step.questionId]);
 	if (!row) error(404, 'This diagnostic lost its question; start a new one.');
 	return {
 		...base,
@@ -59,7 +58,7 @@ export const actions: Actions = {
 		if (!parsed.success || !Number.isFinite(timeMs) || timeMs < 0)
 			return fail(400, { message: 'Your answer could not be read. Please answer again.' });
 		await diagnostic.answerDiagnostic(
-			runtime().database.db,
+			locals.services.database.db,
 			locals.user!.id,
 			a.id,
 			parsed.output,

@@ -5,20 +5,19 @@ import * as mock from '#lib/server/practice/mock.ts';
 import { expectedChoices, questionView } from '#lib/server/practice/view.ts';
 import { expectedText } from '#lib/server/practice/grade.ts';
 import { renderMarkdown } from '#lib/tutor/markdown.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { exams } from '#lib/server/db/schema.ts';
 import { eq } from 'drizzle-orm';
 import type { Actions, PageServerLoad } from './$types';
 
 async function own(locals: App.Locals, id: string) {
 	if (!v.is(v.pipe(v.string(), v.uuid()), id)) error(404, 'This mock exam does not exist.');
-	const found = await mock.getMock(runtime().database.db, locals.user!.id, id);
+	const found = await mock.getMock(locals.services.database.db, locals.user!.id, id);
 	if (!found) error(404, 'This mock exam does not exist.');
 	return found;
 }
 
 export const load: PageServerLoad = async ({ locals, params }) => {
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const m = await own(locals, params.id);
 	const [exam] = await db.select().from(exams).where(eq(exams.id, m.examId));
 	const rows = await mock.mockReview(db, locals.user!.id, m);
@@ -68,7 +67,7 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 export const actions: Actions = {
 	submit: async ({ locals, params }) => {
 		const m = await own(locals, params.id);
-		if (!m.submittedAt) await mock.submitMock(runtime().database.db, locals.user!.id, m.id);
+		if (!m.submittedAt) await mock.submitMock(locals.services.database.db, locals.user!.id, m.id);
 		redirect(303, `/practice/mock/${m.id}`);
 	}
 };

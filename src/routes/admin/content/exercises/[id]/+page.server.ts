@@ -3,17 +3,16 @@ import * as v from 'valibot';
 import * as forms from '#lib/server/admin/content-forms.ts';
 import * as queries from '#lib/server/admin/content-queries.ts';
 import * as edits from '#lib/server/admin/content-edits.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
+import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const FIELDS = ['title', 'slug', 'difficulty', 'prompt', 'starterCode', 'solutionCode', 'checks'];
 const isId = (id: string) => v.is(v.pipe(v.string(), v.uuid()), id);
 
-export const load: PageServerLoad = async ({ params }) => {
+export const load: PageServerLoad = async ({ locals, params }) => {
 	const found = isId(params.id)
-		? await queries.getExercise(runtime().database.db, params.id)
+		? await queries.getExercise(locals.services.database.db, params.id)
 		: null;
 	if (!found) error(404, 'This exercise does not exist.');
 	const x = found.exercise;
@@ -42,20 +41,27 @@ export const actions: Actions = {
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
 		const parsed = forms.parse(forms.ExerciseInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await edits.updateExercise(runtime().database.db, event.params.id, parsed.values);
+		const db = event.locals.services.database.db;
+		const saved = await edits.updateExercise(db, event.params.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, difficulty: String(parsed.values.difficulty) },
 				errors: saved.errors
 			});
-		await audit(event, 'content.exercise.update', event.params.id, { slug: parsed.values.slug });
+		await audit.recordAction(db, event, 'content.exercise.update', event.params.id, {
+			slug: parsed.values.slug
+		});
 		return { saved: true };
 	},
 	delete: async (event) => {
 		if (!isId(event.params.id)) error(404, 'This exercise does not exist.');
-		const found = await queries.getExercise(runtime().database.db, event.params.id);
-		const gone = await edits.remove(runtime().database.db, 'exercise', event.params.id);
-		if (gone) await audit(event, 'content.exercise.delete', event.params.id, { title: gone.title });
+		const db = event.locals.services.database.db;
+		const found = await queries.getExercise(db, event.params.id);
+		const gone = await edits.remove(db, 'exercise', event.params.id);
+		if (gone)
+			await audit.recordAction(db, event, 'content.exercise.delete', event.params.id, {
+				title: gone.title
+			});
 		redirect(303, found ? `/admin/content/lessons/${found.lesson.id}` : '/admin/content');
 	}
 };

@@ -4,16 +4,17 @@ import * as forms from '#lib/server/admin/content-forms.ts';
 import * as queries from '#lib/server/admin/content-queries.ts';
 import * as edits from '#lib/server/admin/content-edits.ts';
 import * as shared from '#lib/server/admin/content-actions.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
+import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const FIELDS = ['title', 'slug', 'summary', 'minutes', 'body', 'status'];
 const isId = (id: string) => v.is(v.pipe(v.string(), v.uuid()), id);
 
-export const load: PageServerLoad = async ({ params }) => {
-	const found = isId(params.id) ? await queries.getLesson(runtime().database.db, params.id) : null;
+export const load: PageServerLoad = async ({ locals, params }) => {
+	const found = isId(params.id)
+		? await queries.getLesson(locals.services.database.db, params.id)
+		: null;
 	if (!found) error(404, 'This lesson does not exist.');
 	const { lesson, module, exercises } = found;
 	return {
@@ -38,19 +39,26 @@ export const actions: Actions = {
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
 		const parsed = forms.parse(forms.LessonInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await edits.updateLesson(runtime().database.db, event.params.id, parsed.values);
+		const db = event.locals.services.database.db;
+		const saved = await edits.updateLesson(db, event.params.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, minutes: String(parsed.values.minutes) },
 				errors: saved.errors
 			});
-		await audit(event, 'content.lesson.update', event.params.id, { slug: parsed.values.slug });
+		await audit.recordAction(db, event, 'content.lesson.update', event.params.id, {
+			slug: parsed.values.slug
+		});
 		return { saved: true };
 	},
 	deleteLesson: async (event) => {
 		if (!isId(event.params.id)) error(404, 'This lesson does not exist.');
-		const gone = await edits.remove(runtime().database.db, 'lesson', event.params.id);
-		if (gone) await audit(event, 'content.lesson.delete', event.params.id, { title: gone.title });
+		const db = event.locals.services.database.db;
+		const gone = await edits.remove(db, 'lesson', event.params.id);
+		if (gone)
+			await audit.recordAction(db, event, 'content.lesson.delete', event.params.id, {
+				title: gone.title
+			});
 		redirect(303, '/admin/content');
 	},
 	move: shared.move,

@@ -3,41 +3,41 @@ import * as v from 'valibot';
 import * as forms from '#lib/server/admin/content-forms.ts';
 import * as queries from '#lib/server/admin/content-queries.ts';
 import * as edits from '#lib/server/admin/content-edits.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
+import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 const FIELDS = ['title', 'slug', 'summary', 'minutes', 'body', 'status'];
 
-async function parent(url: URL) {
+async function parent(locals: App.Locals, url: URL) {
 	const id = url.searchParams.get('module') ?? '';
 	const module = v.is(v.pipe(v.string(), v.uuid()), id)
-		? await queries.getModule(runtime().database.db, id)
+		? await queries.getModule(locals.services.database.db, id)
 		: null;
 	if (!module) error(404, 'Choose a module to add the lesson to (from the content list).');
 	return module;
 }
 
-export const load: PageServerLoad = async ({ url }) => {
-	const module = await parent(url);
+export const load: PageServerLoad = async ({ locals, url }) => {
+	const module = await parent(locals, url);
 	return { module: { id: module.id, title: module.title } };
 };
 
 export const actions: Actions = {
 	create: async (event) => {
-		const module = await parent(event.url);
+		const module = await parent(event.locals, event.url);
 		const form = await readForm(event.request);
 		if (!form.ok) return fail(form.status, { values: {}, errors: { form: form.message } });
 		const parsed = forms.parse(forms.LessonInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
-		const saved = await edits.createLesson(runtime().database.db, module.id, parsed.values);
+		const db = event.locals.services.database.db;
+		const saved = await edits.createLesson(db, module.id, parsed.values);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, minutes: String(parsed.values.minutes) },
 				errors: saved.errors
 			});
-		await audit(event, 'content.lesson.create', saved.id, {
+		await audit.recordAction(db, event, 'content.lesson.create', saved.id, {
 			module: module.id,
 			slug: parsed.values.slug
 		});

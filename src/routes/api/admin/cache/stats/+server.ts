@@ -1,7 +1,6 @@
 import { json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as cache from '#lib/server/cost/cache.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Days = v.pipe(
@@ -13,14 +12,14 @@ const Days = v.pipe(
 );
 
 /** Response cache figures: entries, hit rate, tokens and dollars saved (`?days=`, default 30). */
-export const GET: RequestHandler = async ({ url }) => {
+export const GET: RequestHandler = async ({ locals, url }) => {
 	const days = v.safeParse(Days, url.searchParams.get('days') ?? undefined);
 	if (!days.success)
 		return json(
 			{ error: 'bad_request', message: 'days must be a whole number from 1 to 365' },
 			{ status: 400 }
 		);
-	return json(await cache.stats(runtime().database.db, days.output), {
+	return json(await cache.stats(locals.services.database.db, days.output), {
 		headers: { 'cache-control': 'no-store' }
 	});
 };

@@ -1,8 +1,7 @@
 import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as packs from '#lib/server/admin/packs.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
-import { runtime } from '#lib/server/runtime.ts';
+import * as audit from '#lib/server/audit.ts';
 import type { RequestHandler } from './$types';
 
 const Pack = v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), v.maxLength(80)));
@@ -11,9 +10,10 @@ const Pack = v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/)
 export const GET: RequestHandler = async (event) => {
 	const parsed = v.safeParse(Pack, event.url.searchParams.get('pack') ?? undefined);
 	if (!parsed.success) error(400, 'That pack name is not valid.');
-	const zip = await packs.exportZip(runtime().database.db, { pack: parsed.output });
+	const db = event.locals.services.database.db;
+	const zip = await packs.exportZip(db, { pack: parsed.output });
 	if (parsed.output && zip.modules === 0) error(404, 'No modules come from that pack.');
-	await audit(event, 'content.pack.export', null, {
+	await audit.recordAction(db, event, 'content.pack.export', null, {
 		pack: parsed.output ?? null,
 		modules: zip.modules
 	});

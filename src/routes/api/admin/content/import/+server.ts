@@ -1,8 +1,7 @@
 import { json } from '@sveltejs/kit';
 import * as packs from '#lib/server/admin/packs.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
+import * as audit from '#lib/server/audit.ts';
 import { readForm } from '#lib/server/http/forms.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 /**
@@ -27,12 +26,10 @@ export const POST: RequestHandler = async (event) => {
 			{ message: 'Choose a .zip file or a folder to import.', errors: [] },
 			{ status: 400 }
 		);
-	const outcome = await packs.importZip(
-		runtime().database.db,
-		new Uint8Array(await file.arrayBuffer())
-	);
+	const db = event.locals.services.database.db;
+	const outcome = await packs.importZip(db, new Uint8Array(await file.arrayBuffer()));
 	if (!outcome.ok) {
-		await audit(event, 'content.pack.import_rejected', null, {
+		await audit.recordAction(db, event, 'content.pack.import_rejected', null, {
 			file: file.name,
 			errors: outcome.errors.length
 		});
@@ -44,7 +41,7 @@ export const POST: RequestHandler = async (event) => {
 			{ status: outcome.status }
 		);
 	}
-	await audit(event, 'content.pack.import', null, {
+	await audit.recordAction(db, event, 'content.pack.import', null, {
 		file: file.name,
 		pack: outcome.pack.slug,
 		...outcome.summary

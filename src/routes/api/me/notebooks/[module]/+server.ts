@@ -7,7 +7,6 @@ import {
 	saveNotebook,
 	STUDENT_NOTEBOOK_MAX_BYTES
 } from '#lib/server/learn/notebooks.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Slug = v.pipe(v.string(), v.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), v.maxLength(80));
@@ -22,7 +21,7 @@ export const GET: RequestHandler = async ({ locals, params, url }) => {
 	if (!v.is(Slug, params.module)) error(404, 'No such notebook.');
 	const user = locals.user!;
 	const found = await getNotebook(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		params.module,
 		user.role === 'admin'
@@ -52,7 +51,7 @@ export const PUT: RequestHandler = async ({ locals, params, request }) => {
 		);
 	const user = locals.user!;
 	const saved = await saveNotebook(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		params.module,
 		checked.notebook,

@@ -4,7 +4,6 @@ import { Given } from '#lib/server/practice/grade.ts';
 import * as questions from '#lib/server/practice/questions.ts';
 import { feedbackView } from '#lib/server/practice/view.ts';
 import { readJson } from '#lib/server/http/json.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Body = v.object({
@@ -18,7 +17,7 @@ const Body = v.object({
 export const POST: RequestHandler = async ({ locals, request }) => {
 	const body = await readJson(request, Body, 64_000);
 	if (!body.ok) return body.response;
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const found = await questions.findQuestion(db, body.data.questionId);
 	if (!found) error(404, 'There is no such question.');
 	const userId = locals.user!.id;

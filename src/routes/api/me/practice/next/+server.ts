@@ -2,7 +2,6 @@ import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as questions from '#lib/server/practice/questions.ts';
 import { questionView } from '#lib/server/practice/view.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Uuids = v.pipe(v.array(v.pipe(v.string(), v.uuid())), v.maxLength(500));
@@ -14,7 +13,7 @@ export const GET: RequestHandler = async ({ locals, url }) => {
 	const topicIds = v.safeParse(Uuids, ids(url.searchParams.get('topics')));
 	const exclude = v.safeParse(Uuids, ids(url.searchParams.get('exclude')));
 	if (!topicIds.success || !exclude.success) error(400, 'Topics and seen questions must be ids.');
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const slug = url.searchParams.get('exam');
 	const exam = slug ? await questions.examBySlug(db, slug) : null;
 	if (slug && !exam) error(404, 'There is no such exam.');

@@ -1,17 +1,17 @@
 import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as users from '#lib/server/admin/users.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
-import { runtime } from '#lib/server/runtime.ts';
+import * as audit from '#lib/server/audit.ts';
 import type { RequestHandler } from './$types';
 
 /** Everything stored about one user, as a JSON download (the password hash never leaves). */
 export const GET: RequestHandler = async (event) => {
 	const id = v.safeParse(v.pipe(v.string(), v.uuid()), event.params.id);
 	if (!id.success) error(404, 'No such account.');
-	const data = await users.exportData(runtime().database.db, id.output);
+	const db = event.locals.services.database.db;
+	const data = await users.exportData(db, id.output);
 	if (!data) error(404, 'No such account.');
-	await audit(event, 'user.export', id.output, { email: data.profile.email });
+	await audit.recordAction(db, event, 'user.export', id.output, { email: data.profile.email });
 	const name = data.profile.email.replace(/[^a-z0-9._-]+/gi, '_');
 	return new Response(JSON.stringify(data, null, 2), {
 		headers: {

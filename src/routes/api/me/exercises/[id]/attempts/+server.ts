@@ -2,7 +2,6 @@ import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as course from '#lib/server/learn/course.ts';
 import { readJson } from '#lib/server/http/json.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import { CODE_MAX_CHARS } from '#lib/learn/limits.ts';
 import type { RequestHandler } from './$types';
 
@@ -23,7 +22,7 @@ export const POST: RequestHandler = async ({ locals, params, request }) => {
 	if (!v.is(v.pipe(v.string(), v.uuid()), params.id)) error(404, 'No such exercise.');
 	const body = await readJson(request, Attempt, CODE_MAX_CHARS * 4 + 16_384);
 	if (!body.ok) return body.response;
-	const db = runtime().database.db;
+	const db = locals.services.database.db;
 	const found = await course.findExercise(db, params.id);
 	if (!found) error(404, 'No such exercise.');
 	const { results } = body.data;

@@ -1,7 +1,6 @@
 import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { resetNotebook } from '#lib/server/learn/notebooks.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Slug = v.pipe(v.string(), v.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), v.maxLength(80));
@@ -11,7 +10,7 @@ export const POST: RequestHandler = async ({ locals, params }) => {
 	if (!v.is(Slug, params.module)) error(404, 'No such notebook.');
 	const user = locals.user!;
 	const reset = await resetNotebook(
-		runtime().database.db,
+		locals.services.database.db,
 		user.id,
 		params.module,
 		user.role === 'admin'

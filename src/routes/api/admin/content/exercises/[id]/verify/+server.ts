@@ -1,9 +1,8 @@
 import { json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as publish from '#lib/server/admin/content-publish.ts';
-import { audit } from '#lib/server/admin/audit-event.ts';
+import * as audit from '#lib/server/audit.ts';
 import { readJson } from '#lib/server/http/json.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Body = v.object({ hash: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)) });
@@ -17,12 +16,11 @@ export const POST: RequestHandler = async (event) => {
 		return json({ message: 'No such exercise.' }, { status: 404 });
 	const body = await readJson(event.request, Body, 1000);
 	if (!body.ok) return body.response;
-	const result = await publish.recordVerification(
-		runtime().database.db,
-		event.params.id,
-		body.data.hash
-	);
+	const db = event.locals.services.database.db;
+	const result = await publish.recordVerification(db, event.params.id, body.data.hash);
 	if (!result.ok) return json({ message: result.message }, { status: result.status });
-	await audit(event, 'content.exercise.verify', event.params.id, { hash: body.data.hash });
+	await audit.recordAction(db, event, 'content.exercise.verify', event.params.id, {
+		hash: body.data.hash
+	});
 	return json({ verified: true });
 };

@@ -3,7 +3,6 @@ import * as v from 'valibot';
 import { Given } from '#lib/server/practice/grade.ts';
 import { MockError, saveResponse } from '#lib/server/practice/mock.ts';
 import { readJson } from '#lib/server/http/json.ts';
-import { runtime } from '#lib/server/runtime.ts';
 import type { RequestHandler } from './$types';
 
 const Body = v.object({ questionId: v.pipe(v.string(), v.uuid()), given: Given });
@@ -15,7 +14,7 @@ export const PUT: RequestHandler = async ({ locals, params, request }) => {
 	if (!body.ok) return body.response;
 	try {
 		await saveResponse(
-			runtime().database.db,
+			locals.services.database.db,
 			locals.user!.id,
 			params.id,
 			body.data.questionId,
