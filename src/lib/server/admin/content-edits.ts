@@ -12,6 +12,7 @@ import type { Db } from '../db';
 import { coursePassages, exercises, lessons, modules } from '../db/schema';
 import { indexLesson } from '../learn/content';
 import { invalidateLesson } from '../cost/cache';
+import { passagesChanged } from '../tutor/passage-index';
 import type { ExerciseValues, LessonValues, ModuleValues } from './content-forms';
 import { publishRefusal, setStatus } from './content-publish';
 
@@ -191,6 +192,7 @@ export async function remove(db: Db, kind: Kind, id: string) {
 					lessonIds.map((l) => `lesson:${l}`)
 				)
 			);
+			passagesChanged();
 		}
 		return gone[0] ?? null;
 	});

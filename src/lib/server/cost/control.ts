@@ -35,6 +35,7 @@ import * as cache from './cache';
 import { costOf, loadPrices, uncachedCostOf, type Price } from './pricing';
 import { chooseModel } from './routing';
 import { getCostSettings, type CostSettings } from './settings';
+import { KeyIndex } from './key-index';
 import { SharedAnswers, tap, type SharedAnswer } from './sharing';
 
 export interface TurnPlan {
@@ -112,6 +113,7 @@ export class CostControl {
 	readonly #provider: Provider;
 	readonly #fallback: Provider | undefined;
 	readonly #shared = new SharedAnswers();
+	readonly #keys = new KeyIndex();
 
 	constructor(options: {
 		db: () => Db;
@@ -124,6 +126,14 @@ export class CostControl {
 		this.#config = options.config;
 		this.#provider = options.provider;
 		this.#fallback = options.fallback;
+	}
+
+	start() {
+		return this.#keys.start(this.#db);
+	}
+
+	stop() {
+		this.#keys.stop();
 	}
 
 	settings(): Promise<CostSettings> {
@@ -202,10 +212,8 @@ export class CostControl {
 		if (plan.eligible) {
 			const key = cache.cacheKey({ model, systemBlocks: input.prompt.systemBlocks, ...input });
 			plan.cacheKey = key;
-			const hit = await cache.lookup(db, key).catch((err: unknown) => {
-				logger().warn({ err }, 'response cache lookup failed');
-				return null;
-			});
+			// Most questions were never asked before: the key index answers those without a lookup.
+			const hit = this.#keys.mayHave(key) ? await this.#lookup(key) : null;
 			const leader = hit ? undefined : this.#shared.find(key);
 			if (!leader) recordCacheLookup(Boolean(hit), hit?.costUsd ?? 0);
 			if (hit) {
@@ -283,6 +291,17 @@ export class CostControl {
 		yield* plan.lead ? tap(live(shown), plan.lead) : live(shown);
 	}
 
+	async #lookup(key: string) {
+		try {
+			const hit = await cache.lookup(this.#db(), key);
+			if (!hit) this.#keys.forget(key);
+			return hit;
+		} catch (err) {
+			logger().warn({ err }, 'response cache lookup failed');
+			return null;
+		}
+	}
+
 	async #release(reserved: Reserved) {
 		if (!reserved?.ok) return;
 		await settle(this.#db(), reserved.reservation, 0).catch((err: unknown) =>
@@ -355,6 +374,7 @@ export class CostControl {
 				${usage.inputTokens}, ${usage.outputTokens}, ${usage.cachedInputTokens ?? 0},
 				${usage.cacheWriteTokens ?? 0}, ${costUsd}, ${savedUsd},
 				${cached && plan.cached ? plan.cached.inputTokens + plan.cached.outputTokens : 0})`);
+		if (store) this.#keys.add(plan.cacheKey!, Date.now() + ttlSeconds * 1000);
 		if (!cached)
 			recordLlmCall({
 				provider: plan.provider.name,

@@ -15,6 +15,7 @@ import { moduleNotebooksById, setModuleNotebook } from './notebooks';
 import { parsePack, readPackDir, type Pack, type PackError } from './pack';
 import { checksHash, PACK_PREFIX } from './verification';
 import { invalidateLesson } from '../cost/cache';
+import { passagesChanged } from '../tutor/passage-index';
 
 export interface ImportSummary {
 	modules: number;
@@ -70,6 +71,7 @@ export async function indexLesson(db: Db, lesson: { id: string; title: string; b
 	const passages = splitPassages(lesson.title, lesson.body);
 	if (passages.length)
 		await db.insert(coursePassages).values(passages.map((p) => ({ source, ...p })));
+	passagesChanged();
 }
 
 /**
@@ -173,6 +175,7 @@ export async function importPack(db: Db, pack: Pack): Promise<ImportSummary> {
 						gone.map((g) => `lesson:${g.id}`)
 					)
 				);
+				passagesChanged();
 			}
 		}
 	});

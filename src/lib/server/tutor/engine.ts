@@ -107,13 +107,15 @@ export class TutorEngine {
 		return this.sessions.size;
 	}
 
-	start() {
-		return this.sessions.start();
+	async start() {
+		await this.#cost.start();
+		await this.sessions.start();
 	}
 
 	/** Stops taking work, lets running answers finish for up to `graceMs`, saves the rest as interrupted. */
 	close(graceMs: number) {
 		this.#closing = true;
+		this.#cost.stop();
 		return this.sessions.close(graceMs);
 	}
 

@@ -1,7 +1,8 @@
 /**
- * Finds course passages relevant to a question with PostgreSQL full-text search (the same on
- * PostgreSQL and PGlite), optionally fused with embedding similarity. Lessons fill
- * `course_passages`; until they exist this finds nothing.
+ * Finds course passages relevant to a question with PostgreSQL full-text search (works the same on
+ * PostgreSQL and PGlite). Lessons fill `course_passages`; until they exist this finds nothing.
+ * `search` asks the database; the tutor's retriever (`createRetriever`) ranks the same way from
+ * an index in memory (see `PassageIndex`), with no round trip per question.
  *
  * @example
  * const passages = await retrieval.search(db, 'how do for loops work', 3);
@@ -10,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db';
 import { cosine, embeddedPassages, type Embedder } from '../learn/embeddings';
 import { logger } from '../log';
+import { PassageIndex, questionWords } from './passage-index';
 
 export interface Passage {
 	id: string;
@@ -19,13 +21,15 @@ export interface Passage {
 	rank: number;
 }
 
-/** The passages sharing any of the question's words (stemmed, stop words dropped), best first. */
 export async function search(db: Db, question: string, limit = 4): Promise<Passage[]> {
+	const words = questionWords(question);
+	if (!words.length) return [];
+	// OR the words so a question matches passages that share some of its terms; rank sorts them.
+	const query = sql`to_tsquery('english', ${words.map((w) => w.replace(/'/g, '')).join(' | ')})`;
 	const rows = await db.execute(sql`
-		select id, source, title, body, ts_rank_cd(tsv, q) as rank
-		from course_passages,
-			(select replace(plainto_tsquery('english', ${question})::text, ' & ', ' | ')::tsquery as q) as query
-		where tsv @@ q order by rank desc limit ${limit}`);
+		select id, source, title, body, ts_rank_cd(tsv, ${query}) as rank
+		from course_passages where tsv @@ ${query}
+		order by rank desc limit ${limit}`);
 	return rowsOf<Passage>(rows).map((r) => ({ ...r, rank: Number(r.rank) }));
 }
 
@@ -46,7 +50,8 @@ export function createRetriever(
 	embedder: Embedder | null,
 	options: { cacheMs?: number; queryTimeoutMs?: number } = {}
 ): Retrieve {
-	if (!embedder) return (question, limit) => search(db, question, limit);
+	const index = new PassageIndex(db);
+	if (!embedder) return (question, limit) => index.search(question, limit);
 	const cacheMs = options.cacheMs ?? 60_000;
 	let cache: { at: number; rows: Promise<Awaited<ReturnType<typeof embeddedPassages>>> } | null =
 		null;
@@ -60,7 +65,7 @@ export function createRetriever(
 	};
 	return async (question, limit) => {
 		const [text, similar] = await Promise.all([
-			search(db, question, CANDIDATES),
+			index.search(question, CANDIDATES),
 			(async () => {
 				try {
 					const [query] = await embedder.embed(
