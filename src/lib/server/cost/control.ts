@@ -109,6 +109,7 @@ const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
 export class CostControl {
 	readonly #db: () => Db;
+	readonly #background: () => Db;
 	readonly #config: Config;
 	readonly #provider: Provider;
 	readonly #fallback: Provider | undefined;
@@ -121,8 +122,11 @@ export class CostControl {
 		provider: Provider;
 		/** Answers when a budget is reached (the offline tutor); without it the call is refused. */
 		fallback?: Provider;
+		/** The pool for writes off the way to a first token (see `Database.background`); `db` without it. */
+		background?: () => Db;
 	}) {
 		this.#db = options.db;
+		this.#background = options.background ?? options.db;
 		this.#config = options.config;
 		this.#provider = options.provider;
 		this.#fallback = options.fallback;
@@ -362,7 +366,7 @@ export class CostControl {
 				: null
 		].filter((c) => c !== null);
 		const source = cached ? 'cache' : plan.kind === 'offline' ? 'offline' : 'provider';
-		await this.#db().execute(sql`
+		await this.#background().execute(sql`
 			${ctes.length ? sql`with ${sql.join(ctes, sql`, `)}` : sql``}
 			insert into llm_usage
 				(user_id, conversation_id, message_id, purpose, routed, cache_eligible, outcome, error_kind,

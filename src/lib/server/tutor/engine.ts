@@ -70,7 +70,8 @@ export class TutorEngine {
 		this.#provider = options.provider;
 		this.#retrieve = options.retrieve ?? retrieval.createRetriever(options.database.db, null);
 		const db = () => this.#db;
-		this.#cost = new CostControl({ db, ...options });
+		const background = () => this.#database.background;
+		this.#cost = new CostControl({ db, background, ...options });
 		const cost = this.#cost;
 		this.#turns = new Turns({ db, config: options.config, cost, retrieve: this.#retrieve });
 		this.#early = new EarlyStart<Started>({
