@@ -33,6 +33,18 @@ export default ts.config(
 		rules: { '@typescript-eslint/no-require-imports': 'off' }
 	},
 	{
+		// One import style: a module in src/lib imports from its own folder with `./`, from anywhere
+		// else in src/lib with `#lib/<path>` (the package's subpath import, which plain Node resolves too).
+		files: ['src/lib/**/*.ts', 'src/lib/**/*.svelte'],
+		ignores: ['**/*.spec.ts'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{ patterns: [{ group: ['../*'], message: 'Import through #lib/<path> instead of ../' }] }
+			]
+		}
+	},
+	{
 		rules: {
 			'@typescript-eslint/no-unused-vars': [
 				'error',

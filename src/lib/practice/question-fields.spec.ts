@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { formatCsv, parseCsv } from '../server/practice/csv.ts';
+import { formatCsv, parseCsv } from '#lib/server/practice/csv.ts';
 import {
 	EMPTY_FORM,
 	formToRaw,
 	inputToForm,
 	readQuestionForm
-} from '../server/practice/admin-form.ts';
-import { parseCsvRows, toCsv } from '../server/practice/question-csv.ts';
-import { checkRows, QuestionInput } from '../server/practice/question-input.ts';
+} from '#lib/server/practice/admin-form.ts';
+import { parseCsvRows, toCsv } from '#lib/server/practice/question-csv.ts';
+import { checkRows, QuestionInput } from '#lib/server/practice/question-input.ts';
 import { FIELD_NAMES, FORM_NAMES, QUESTION_FIELDS } from './question-fields.ts';
 
 const base = {

@@ -7,8 +7,8 @@
  */
 import { and, count, desc, eq, ilike, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { Db } from '../db';
-import { auditLog, users } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { auditLog, users } from '#lib/server/db/schema.ts';
 
 export const PAGE_SIZE = 50;
 

@@ -5,16 +5,16 @@
  */
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { readForm } from '../http/forms';
-import * as pricing from '../cost/pricing';
+import { readForm } from '#lib/server/http/forms.ts';
+import * as pricing from '#lib/server/cost/pricing.ts';
 import {
 	CostSettingsForm,
 	fromForm,
 	getCostSettings,
 	updateCostSettings,
 	type CostSettings
-} from '../cost/settings';
-import * as audit from '../audit';
+} from '#lib/server/cost/settings.ts';
+import * as audit from '#lib/server/audit.ts';
 
 /** The first message per field of a failed parse. */
 function fieldErrors(issues: v.BaseIssue<unknown>[]) {

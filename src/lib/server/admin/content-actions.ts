@@ -4,10 +4,10 @@
  */
 import { fail, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { readForm } from '../http/forms';
+import { readForm } from '#lib/server/http/forms.ts';
 import * as edits from './content-edits';
 import * as publish from './content-publish';
-import * as audit from '../audit';
+import * as audit from '#lib/server/audit.ts';
 
 const Target = v.object({
 	kind: v.picklist(['module', 'lesson', 'exercise']),

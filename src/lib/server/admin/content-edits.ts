@@ -8,11 +8,11 @@
  * if (!saved.ok) console.log(saved.errors.slug); // 'Another lesson in this module uses this slug.'
  */
 import { asc, eq, inArray, max, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { coursePassages, exercises, lessons, modules } from '../db/schema';
-import { indexLesson } from '../learn/content';
-import { invalidateLesson } from '../cost/cache';
-import { passagesChanged } from '../tutor/passage-index';
+import type { Db } from '#lib/server/db/index.ts';
+import { coursePassages, exercises, lessons, modules } from '#lib/server/db/schema.ts';
+import { indexLesson } from '#lib/server/learn/content.ts';
+import { invalidateLesson } from '#lib/server/cost/cache.ts';
+import { passagesChanged } from '#lib/server/tutor/passage-index.ts';
 import type { ExerciseValues, LessonValues, ModuleValues } from './content-forms';
 import { publishRefusal, setStatus } from './content-publish';
 

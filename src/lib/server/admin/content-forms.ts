@@ -7,7 +7,7 @@
  * if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
  */
 import * as v from 'valibot';
-import { PACK_LIMITS } from '../learn/pack';
+import { PACK_LIMITS } from '#lib/server/learn/pack.ts';
 
 const slug = v.pipe(
 	v.string(),

@@ -7,9 +7,9 @@
  * if (!result.ok) console.log(result.message, result.unverified);
  */
 import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from '../db';
-import { exercises, lessons, modules, type ContentStatus } from '../db/schema';
-import { checksHash, verification } from '../learn/verification';
+import type { Db } from '#lib/server/db/index.ts';
+import { exercises, lessons, modules, type ContentStatus } from '#lib/server/db/schema.ts';
+import { checksHash, verification } from '#lib/server/learn/verification.ts';
 
 /** Why a save that asks for `wanted` may not publish (checked before anything is written). */
 export async function publishRefusal(

@@ -7,9 +7,9 @@
  * if (found) console.log(found.module.title, found.exercises.length);
  */
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from '../db';
-import { exercises, lessons, modules, type ContentStatus } from '../db/schema';
-import { checksHash, verification } from '../learn/verification';
+import type { Db } from '#lib/server/db/index.ts';
+import { exercises, lessons, modules, type ContentStatus } from '#lib/server/db/schema.ts';
+import { checksHash, verification } from '#lib/server/learn/verification.ts';
 
 export interface TreeExercise {
 	id: string;

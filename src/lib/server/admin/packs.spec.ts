@@ -9,7 +9,7 @@ import {
 	type Zippable
 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { PACK_LIMITS } from '../learn/pack';
+import { PACK_LIMITS } from '#lib/server/learn/pack.ts';
 import { readZip, ZIP_MAX_BYTES } from './packs';
 
 const DAMAGED = {

@@ -16,9 +16,9 @@ import {
 	type UnzipDecoder,
 	type Zippable
 } from 'fflate';
-import type { Db } from '../db';
-import { exportPack, importPack, type ImportSummary } from '../learn/content';
-import { PACK_LIMITS, packFiles, parsePack, type PackError } from '../learn/pack';
+import type { Db } from '#lib/server/db/index.ts';
+import { exportPack, importPack, type ImportSummary } from '#lib/server/learn/content.ts';
+import { PACK_LIMITS, packFiles, parsePack, type PackError } from '#lib/server/learn/pack.ts';
 
 /** The largest zip accepted: the uncompressed limit is checked again entry by entry. */
 export const ZIP_MAX_BYTES = PACK_LIMITS.totalBytes;

@@ -10,11 +10,11 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
-import { appSettings, users } from '../db/schema';
-import * as audit from '../audit';
-import * as rateLimit from '../rate-limit';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import { appSettings, users } from '#lib/server/db/schema.ts';
+import * as audit from '#lib/server/audit.ts';
+import * as rateLimit from '#lib/server/rate-limit.ts';
 import { isAdminEmail } from './roles';
 
 const KEY = 'admin_setup_code';

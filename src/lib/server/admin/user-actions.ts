@@ -5,9 +5,9 @@
  */
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { readForm } from '../http/forms';
+import { readForm } from '#lib/server/http/forms.ts';
 import * as users from './users';
-import * as audit from '../audit';
+import * as audit from '#lib/server/audit.ts';
 
 const Id = v.pipe(v.string(), v.uuid());
 

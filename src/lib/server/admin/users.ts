@@ -9,8 +9,8 @@
  * if (!result.ok) return fail(result.status, { message: result.message });
  */
 import { and, asc, count, desc, eq, ilike, isNull, like, or, sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
 import {
 	answers,
 	auditLog,
@@ -29,9 +29,9 @@ import {
 	spendDaily,
 	studentNotebooks,
 	users
-} from '../db/schema';
+} from '#lib/server/db/schema.ts';
 import { isAdminEmail } from './roles';
-import { signedOut } from '../ws/sessions';
+import { signedOut } from '#lib/server/ws/sessions.ts';
 
 export const PAGE_SIZE = 25;
 

@@ -2,7 +2,7 @@
  * Builds the tutor's Provider from the LLM settings: the configured backend, wrapped with retries
  * and timeouts.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '#lib/server/config.ts';
 import { createAnthropicProvider } from './anthropic.ts';
 import { createMockProvider } from './mock.ts';
 import { createOpenAIProvider } from './openai.ts';

@@ -7,7 +7,7 @@
  *   if (event.type === 'text') process.stdout.write(event.text);
  * }
  */
-import type { LlmProvider } from '../config';
+import type { LlmProvider } from '#lib/server/config.ts';
 
 export interface ChatMessage {
 	role: 'user' | 'assistant';

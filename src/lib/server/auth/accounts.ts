@@ -8,13 +8,13 @@
  * if (result.ok) setSessionCookies(cookies, result.session);
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
-import { refreshTokens, users, type User } from '../db/schema';
-import * as audit from '../audit';
-import * as rateLimit from '../rate-limit';
-import { logger } from '../log';
-import { signedOut } from '../ws/sessions';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import { refreshTokens, users, type User } from '#lib/server/db/schema.ts';
+import * as audit from '#lib/server/audit.ts';
+import * as rateLimit from '#lib/server/rate-limit.ts';
+import { logger } from '#lib/server/log.ts';
+import { signedOut } from '#lib/server/ws/sessions.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import {
 	hashTokenId,

@@ -1,5 +1,5 @@
 import type { Cookies } from '@sveltejs/kit';
-import type { Config } from '../config';
+import type { Config } from '#lib/server/config.ts';
 import type { Session } from './accounts';
 
 export const ACCESS_COOKIE = 'tutor_at';

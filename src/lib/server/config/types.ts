@@ -7,7 +7,7 @@
  * 	return config.refreshTokenTtlDays * 86_400;
  * }
  */
-import type { ProxySettings } from '../http/proxy';
+import type { ProxySettings } from '#lib/server/http/proxy.ts';
 import type { LlmProvider } from './env';
 
 export interface Config {

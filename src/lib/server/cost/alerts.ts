@@ -8,10 +8,10 @@
  */
 import nodemailer from 'nodemailer';
 import { desc, sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
-import { budgetAlerts, type BudgetAlert } from '../db/schema';
-import { logger } from '../log';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import { budgetAlerts, type BudgetAlert } from '#lib/server/db/schema.ts';
+import { logger } from '#lib/server/log.ts';
 
 export interface AlertInput {
 	/** 'global' or a user id */

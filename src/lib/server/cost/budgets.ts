@@ -8,10 +8,10 @@
  * if (r.ok) ... await settle(db, r.reservation, actualUsd);
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import type { Config } from '../config';
-import { rowsOf, type Db } from '../db';
-import { spendDaily, users } from '../db/schema';
-import { logger } from '../log';
+import type { Config } from '#lib/server/config.ts';
+import { rowsOf, type Db } from '#lib/server/db/index.ts';
+import { spendDaily, users } from '#lib/server/db/schema.ts';
+import { logger } from '#lib/server/log.ts';
 import { listAlerts, raiseAlert } from './alerts';
 import type { CostSettings } from './settings';
 

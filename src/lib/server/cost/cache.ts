@@ -20,10 +20,10 @@
  */
 import { createHash } from 'node:crypto';
 import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
-import type { Db } from '../db';
-import { llmUsage, responseCache } from '../db/schema';
-import type { ChatMessage } from '../ai/types';
-import type { TutorContext } from '../tutor/prompt';
+import type { Db } from '#lib/server/db/index.ts';
+import { llmUsage, responseCache } from '#lib/server/db/schema.ts';
+import type { ChatMessage } from '#lib/server/ai/types.ts';
+import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 
 /** The same question however it is typed: case, spacing, quotes and closing punctuation. */
 export function normalizeQuestion(text: string): string {

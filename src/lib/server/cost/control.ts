@@ -10,19 +10,19 @@
  * await cost.record(plan, { conversationId, messageId, outcome: 'complete', usage, text, firstTokenAt });
  */
 import { sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
 import {
 	ProviderError,
 	type ChatMessage,
 	type Provider,
 	type StreamEvent,
 	type Usage
-} from '../ai/types';
+} from '#lib/server/ai/types.ts';
 import type { NoticeCode } from '#lib/ws/protocol.ts';
-import { logger } from '../log';
-import { recordCacheLookup, recordLlmCall } from '../metrics';
-import type { TutorContext } from '../tutor/prompt';
+import { logger } from '#lib/server/log.ts';
+import { recordCacheLookup, recordLlmCall } from '#lib/server/metrics.ts';
+import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 import {
 	cancel,
 	reserve,

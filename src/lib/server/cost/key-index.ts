@@ -8,9 +8,9 @@
  * if (keys.mayHave(key)) hit = await cache.lookup(db, key);
  */
 import { and, gt, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { responseCache } from '../db/schema';
-import { logger } from '../log';
+import type { Db } from '#lib/server/db/index.ts';
+import { responseCache } from '#lib/server/db/schema.ts';
+import { logger } from '#lib/server/log.ts';
 
 export class KeyIndex {
 	static readonly REFRESH_MS = 10_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, FALLBACK_PRICE, priceTable, uncachedCostOf } from './pricing.ts';
 import { chooseModel, errorKind, isSimpleQuestion } from './routing.ts';
-import type { TutorContext } from '../tutor/prompt.ts';
+import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 import { hasOwnWork, isCacheable, normalizeQuestion } from './cache.ts';
 
 describe('price table', () => {

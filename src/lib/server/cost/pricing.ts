@@ -12,10 +12,10 @@
  * costOf(prices.find('claude-sonnet-4-5'), { inputTokens: 2000, outputTokens: 300 }); // 0.0105
  */
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db';
-import { modelPrices } from '../db/schema';
-import type { Usage } from '../ai/types';
-import type { LlmProvider } from '../config';
+import type { Db } from '#lib/server/db/index.ts';
+import { modelPrices } from '#lib/server/db/schema.ts';
+import type { Usage } from '#lib/server/ai/types.ts';
+import type { LlmProvider } from '#lib/server/config.ts';
 
 export interface Price {
 	inputPerMTok: number;

@@ -11,8 +11,8 @@
  * const top = await reports.topUsers(db, reports.startOfDay(), 10);
  */
 import { and, desc, eq, gte, inArray, isNotNull, sql, type SQLWrapper } from 'drizzle-orm';
-import type { Db } from '../db';
-import { llmUsage, users } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { llmUsage, users } from '#lib/server/db/schema.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -19,7 +19,7 @@
  * @example
  * const { model } = chooseModel({ question: 'What is a list?', context, settings, mainModel, fresh: true });
  */
-import type { TutorContext } from '../tutor/prompt';
+import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 import { hasOwnWork } from './cache';
 import type { CostSettings } from './settings';
 

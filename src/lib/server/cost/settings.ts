@@ -9,9 +9,9 @@
  */
 import * as v from 'valibot';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db';
-import { appSettings } from '../db/schema';
-import type { Config } from '../config';
+import type { Db } from '#lib/server/db/index.ts';
+import { appSettings } from '#lib/server/db/schema.ts';
+import type { Config } from '#lib/server/config.ts';
 
 /** What admins can change at run time: the environment's cost settings but prompt caching. */
 export type CostSettings = Omit<Config['cost'], 'promptCache'>;

@@ -7,7 +7,7 @@
  * for await (const e of tap(stream, shared)) ...     // its stream, shared as it passes
  * const leader = answers.find(key);                  // a later asker follows leader.text
  */
-import type { StreamEvent, Usage } from '../ai/types';
+import type { StreamEvent, Usage } from '#lib/server/ai/types.ts';
 
 /**
  * How long a followed answer may stream nothing before its followers stop waiting and answer on

@@ -5,7 +5,7 @@
  * const { ip, userAgent } = clientOf(event);
  */
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Client } from '../auth/accounts';
+import type { Client } from '#lib/server/auth/accounts.ts';
 
 // Apart from the form helpers: the audit log and the rate limiter name clients without reading forms.
 export function clientOf(event: Pick<RequestEvent, 'getClientAddress' | 'request'>): Client {

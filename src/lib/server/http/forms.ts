@@ -1,5 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Client, Deps } from '../auth/accounts';
+import type { Client, Deps } from '#lib/server/auth/accounts.ts';
 import { clientOf } from './client';
 
 /** What the account actions need from a request: the services and who is asking. */

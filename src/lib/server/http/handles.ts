@@ -3,15 +3,15 @@
  * request context → authentication → audience guard → security headers.
  */
 import type { Handle } from '@sveltejs/kit/hooks';
-import * as accounts from '../auth/accounts';
+import * as accounts from '#lib/server/auth/accounts.ts';
 import {
 	ACCESS_COOKIE,
 	REFRESH_COOKIE,
 	clearSessionCookies,
 	setSessionCookies
-} from '../auth/cookies';
-import { logger, requestContext, requestIdFrom, withRequestContext } from '../log';
-import { tagRoute } from '../metrics';
+} from '#lib/server/auth/cookies.ts';
+import { logger, requestContext, requestIdFrom, withRequestContext } from '#lib/server/log.ts';
+import { tagRoute } from '#lib/server/metrics.ts';
 import { clientOf } from './client';
 
 const THEMES = new Set(['light', 'dark', 'system']);

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it, vi } from 'vitest';
-import type { Services } from '../services.ts';
+import type { Services } from '#lib/server/services.ts';
 import { handOver, servicesHandle } from './handover.ts';
 
 const services = (name: string) => ({ name }) as unknown as Services;

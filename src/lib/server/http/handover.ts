@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Handle } from '@sveltejs/kit/hooks';
-import type { Services } from '../services';
+import type { Services } from '#lib/server/services.ts';
 
 // A registered symbol: the entry and SvelteKit are bundled separately, each with its own copy of
 // this module, and both must name the same property.

@@ -13,9 +13,9 @@
  */
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Handle } from '@sveltejs/kit/hooks';
-import { logger } from '../log';
-import * as metrics from '../metrics';
-import * as rateLimit from '../rate-limit';
+import { logger } from '#lib/server/log.ts';
+import * as metrics from '#lib/server/metrics.ts';
+import * as rateLimit from '#lib/server/rate-limit.ts';
 import { clientOf } from './client';
 
 export type Bucket = 'read' | 'write';

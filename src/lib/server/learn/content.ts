@@ -8,14 +8,20 @@
  */
 import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
-import type { Db } from '../db';
-import { coursePassages, exercises, lessons, modules, type ContentStatus } from '../db/schema';
-import { logger } from '../log';
+import type { Db } from '#lib/server/db/index.ts';
+import {
+	coursePassages,
+	exercises,
+	lessons,
+	modules,
+	type ContentStatus
+} from '#lib/server/db/schema.ts';
+import { logger } from '#lib/server/log.ts';
 import { moduleNotebooksById, setModuleNotebook } from './notebooks';
 import { parsePack, readPackDir, type Pack, type PackError } from './pack';
 import { checksHash, PACK_PREFIX } from './verification';
-import { invalidateLesson } from '../cost/cache';
-import { passagesChanged } from '../tutor/passage-index';
+import { invalidateLesson } from '#lib/server/cost/cache.ts';
+import { passagesChanged } from '#lib/server/tutor/passage-index.ts';
 
 export interface ImportSummary {
 	modules: number;

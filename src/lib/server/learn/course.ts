@@ -6,8 +6,14 @@
  * const lesson = await course.lesson(db, user.id, 'functions', 'defining-functions');
  */
 import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { exerciseProgress, exercises, lessonProgress, lessons, modules } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import {
+	exerciseProgress,
+	exercises,
+	lessonProgress,
+	lessons,
+	modules
+} from '#lib/server/db/schema.ts';
 
 const published = (preview: boolean) =>
 	preview ? undefined : and(eq(modules.status, 'published'), eq(lessons.status, 'published'));

@@ -8,10 +8,10 @@
  * if (embedder) await embedMissing(db, embedder);
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
-import { coursePassages } from '../db/schema';
-import { logger } from '../log';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import { coursePassages } from '#lib/server/db/schema.ts';
+import { logger } from '#lib/server/log.ts';
 
 export type EmbedKind = 'document' | 'query';
 

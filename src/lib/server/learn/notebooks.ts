@@ -13,9 +13,14 @@
  */
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../db';
-import { moduleNotebooks, modules, studentNotebooks, type NotebookJson } from '../db/schema';
-import { MAX_DEPTH, nestedDeeperThan } from '../http/json';
+import type { Db } from '#lib/server/db/index.ts';
+import {
+	moduleNotebooks,
+	modules,
+	studentNotebooks,
+	type NotebookJson
+} from '#lib/server/db/schema.ts';
+import { MAX_DEPTH, nestedDeeperThan } from '#lib/server/http/json.ts';
 
 /** A course notebook in a pack (one file, also capped by the pack's per-file limit). */
 export const COURSE_NOTEBOOK_MAX_BYTES = 200_000;

@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as v from 'valibot';
 import { parseDocument, stringify } from 'yaml';
-import type { ContentStatus, NotebookJson } from '../db/schema';
+import type { ContentStatus, NotebookJson } from '#lib/server/db/schema.ts';
 import { notebookText, parseNotebookText } from './notebooks';
 
 export interface PackExercise {

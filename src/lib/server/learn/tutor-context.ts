@@ -8,13 +8,13 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import type { Db } from '../db';
-import { conversations, exercises, lessons, type SkillLevel } from '../db/schema';
-import type { TutorContext } from '../tutor/prompt';
+import type { Db } from '#lib/server/db/index.ts';
+import { conversations, exercises, lessons, type SkillLevel } from '#lib/server/db/schema.ts';
+import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 import { hasSolved } from './course';
-import { overallLevel } from '../practice/diagnostic';
-import { ownAnswer } from '../practice/questions';
-import { expectedText, givenText, type Given } from '../practice/grade';
+import { overallLevel } from '#lib/server/practice/diagnostic.ts';
+import { ownAnswer } from '#lib/server/practice/questions.ts';
+import { expectedText, givenText, type Given } from '#lib/server/practice/grade.ts';
 
 /** What a conversation stores in `conversations.context`. */
 export const StoredContext = v.object({

@@ -6,8 +6,8 @@
  * const page = await listQuestions(db, { exam: 'python-entry', page: 2 });
  */
 import { and, asc, count, eq, ilike, or } from 'drizzle-orm';
-import type { Db } from '../db';
-import { exams, questions, topics, type QuestionKind } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { exams, questions, topics, type QuestionKind } from '#lib/server/db/schema.ts';
 import { toInput } from './question-export';
 import { checkRows, type QuestionInput, type RowError } from './question-input';
 

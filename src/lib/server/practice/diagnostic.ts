@@ -19,7 +19,7 @@
  * const step = await answerDiagnostic(db, userId, a.id, { choice: 1 }, 4200);
  */
 import { and, asc, desc, eq, inArray, ne, notInArray, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import type { Db } from '#lib/server/db/index.ts';
 import {
 	questions,
 	skillAssessments,
@@ -27,7 +27,7 @@ import {
 	topics,
 	type SkillAssessment,
 	type SkillLevel
-} from '../db/schema';
+} from '#lib/server/db/schema.ts';
 import type { Given } from './grade';
 import { answer } from './questions';
 

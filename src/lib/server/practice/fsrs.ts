@@ -6,7 +6,7 @@
  * const next = nextCard(existingRowOrNull, { correct: true, timeMs: 4000 }, new Date());
  */
 import { createEmptyCard, fsrs, Rating, type Card, type Grade } from 'ts-fsrs';
-import type { ReviewCard } from '../db/schema';
+import type { ReviewCard } from '#lib/server/db/schema.ts';
 
 /**
  * A right answer given within this many milliseconds counts as Easy (recalled without effort);

@@ -7,7 +7,7 @@
  * const { correct } = grade(question, { choice: 2 });
  */
 import * as v from 'valibot';
-import type { AnswerKey, Question } from '../db/schema';
+import type { AnswerKey, Question } from '#lib/server/db/schema.ts';
 import { normalizeOutput, normalizeShort } from './question-input';
 
 /** What the browser sends as an answer; which field is used depends on the question's kind. */

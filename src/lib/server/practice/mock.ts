@@ -13,8 +13,15 @@
  * const result = await submitMock(db, userId, mock.id);
  */
 import { and, count, desc, eq, inArray, ne, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { answers, mockExams, questions, topics, type Exam, type MockExam } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import {
+	answers,
+	mockExams,
+	questions,
+	topics,
+	type Exam,
+	type MockExam
+} from '#lib/server/db/schema.ts';
 import type { Given } from './grade';
 import { grade } from './grade';
 import { updateCard } from './questions';

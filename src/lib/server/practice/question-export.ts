@@ -5,8 +5,8 @@
  * const rows = await exportQuestions(db, { exam: 'pcep' }); // QuestionInput[], by exam and topic
  */
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from '../db';
-import { exams, questions, topics, type Question } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { exams, questions, topics, type Question } from '#lib/server/db/schema.ts';
 import type { QuestionInput } from './question-input';
 
 /** A question back in its file shape (for export and the editor). */

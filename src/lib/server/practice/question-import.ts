@@ -8,8 +8,8 @@
  * if (!report.ok) for (const e of report.errors) console.log(`row ${e.row}: ${e.message}`);
  */
 import { eq, inArray } from 'drizzle-orm';
-import type { Db } from '../db';
-import { exams, questions, topics } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { exams, questions, topics } from '#lib/server/db/schema.ts';
 import { checkRows, type Parsed, type QuestionInput, type RowError } from './question-input';
 
 export function parseJsonRows(text: string): Parsed {

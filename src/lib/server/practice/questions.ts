@@ -8,7 +8,7 @@
  * const result = await questions.answer(db, userId, q, { choice: 1 }, { timeMs: 5200, mode: 'practice' });
  */
 import { and, asc, count, desc, eq, inArray, lte, notInArray, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import type { Db } from '#lib/server/db/index.ts';
 import {
 	answers,
 	exams,
@@ -17,7 +17,7 @@ import {
 	topics,
 	type Question,
 	type QuestionKind
-} from '../db/schema';
+} from '#lib/server/db/schema.ts';
 import { nextCard } from './fsrs';
 import { grade, type Given } from './grade';
 

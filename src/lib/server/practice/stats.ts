@@ -7,8 +7,8 @@
  * const stats = await loadStats(db, userId);
  */
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { answers, exams, mockExams, questions, topics } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { answers, exams, mockExams, questions, topics } from '#lib/server/db/schema.ts';
 
 /** A topic needs this many answers before it can be called one of the weakest. */
 export const WEAKEST_MIN_ANSWERS = 3;

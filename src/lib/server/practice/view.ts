@@ -2,9 +2,9 @@
  * Questions and feedback as the browser receives them: markdown rendered, no answer key before the
  * student has answered.
  */
-import type { Question } from '../db/schema';
-import type { Feedback, QuestionView } from '../../practice/types';
-import { renderMarkdown } from '../../tutor/markdown';
+import type { Question } from '#lib/server/db/schema.ts';
+import type { Feedback, QuestionView } from '#lib/practice/types.ts';
+import { renderMarkdown } from '#lib/tutor/markdown.ts';
 import { expectedText, keyOf } from './grade';
 
 export function questionView(q: Question, topic: string): QuestionView {

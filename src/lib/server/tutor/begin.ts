@@ -6,12 +6,12 @@
  * if (begun.status === 'busy') refuse();
  */
 import { sql } from 'drizzle-orm';
-import type { ChatMessage } from '../ai/types';
+import type { ChatMessage } from '#lib/server/ai/types.ts';
 import type { LogEvent } from '#lib/ws/protocol.ts';
-import { rowsOf, type Db } from '../db';
-import type { SkillLevel } from '../db/schema-practice';
-import { levelOf } from '../practice/diagnostic';
-import { countHit } from '../rate-limit';
+import { rowsOf, type Db } from '#lib/server/db/index.ts';
+import type { SkillLevel } from '#lib/server/db/schema-practice.ts';
+import { levelOf } from '#lib/server/practice/diagnostic.ts';
+import { countHit } from '#lib/server/rate-limit.ts';
 import * as convos from './conversations';
 
 /** Who claims the conversation, and for how long. */

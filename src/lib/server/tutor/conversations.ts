@@ -7,9 +7,9 @@
  */
 import { and, asc, count, desc, eq, ilike, ne, sql } from 'drizzle-orm';
 import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
-import { userMessageFor } from '../ai/types';
-import type { Db } from '../db';
-import { conversations, messages, type Conversation } from '../db/schema';
+import { userMessageFor } from '#lib/server/ai/types.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import { conversations, messages, type Conversation } from '#lib/server/db/schema.ts';
 
 export const PAGE_SIZE = 20;
 export const DEFAULT_TITLE = 'New conversation';

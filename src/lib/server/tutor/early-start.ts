@@ -10,9 +10,9 @@
  * const guess = early.begin(userId, conversationId, (known, level, signal) => startAnswer(...));
  * const started = (guess && (await early.confirm(guess, accepted))) ?? (await startAnswer(...));
  */
-import type { ChatMessage } from '../ai/types';
-import type { SkillLevel } from '../db/schema-practice';
-import { recordEarlyStart } from '../metrics';
+import type { ChatMessage } from '#lib/server/ai/types.ts';
+import type { SkillLevel } from '#lib/server/db/schema-practice.ts';
+import { recordEarlyStart } from '#lib/server/metrics.ts';
 
 /** What this replica last saw of a conversation: enough to build the next question's prompt. */
 export interface Known {

@@ -9,13 +9,13 @@
  * await engine.send(user.id, conversationId, clientId, 'Why does my loop never end?');
  */
 import type { ErrorCode } from '#lib/ws/protocol.ts';
-import type { Config } from '../config';
-import type { Database, Db } from '../db';
-import type { Provider } from '../ai/types';
-import { logger } from '../log';
-import * as rateLimit from '../rate-limit';
-import { overallLevel } from '../practice/diagnostic';
-import { CostControl, type Reserved } from '../cost/control';
+import type { Config } from '#lib/server/config.ts';
+import type { Database, Db } from '#lib/server/db/index.ts';
+import type { Provider } from '#lib/server/ai/types.ts';
+import { logger } from '#lib/server/log.ts';
+import * as rateLimit from '#lib/server/rate-limit.ts';
+import { overallLevel } from '#lib/server/practice/diagnostic.ts';
+import { CostControl, type Reserved } from '#lib/server/cost/control.ts';
 import * as convos from './conversations';
 import type { Socket } from './fanout';
 import * as retrieval from './retrieval';

@@ -14,7 +14,7 @@
  * fanout.remove(sub);
  */
 import type { LogEvent, ServerMessage } from '#lib/ws/protocol.ts';
-import { logger } from '../log';
+import { logger } from '#lib/server/log.ts';
 
 export interface Socket {
 	send(message: ServerMessage): void;

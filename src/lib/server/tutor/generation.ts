@@ -9,8 +9,8 @@
  * g.saved(item, Date.now());
  */
 import type { LogEvent, NewLogEvent } from '#lib/ws/protocol.ts';
-import type { Usage } from '../ai/types';
-import type { TurnPlan } from '../cost/control';
+import type { Usage } from '#lib/server/ai/types.ts';
+import type { TurnPlan } from '#lib/server/cost/control.ts';
 import { Answer, type Outcome } from './answer';
 import type { Known } from './early-start';
 import * as log from './log';

@@ -7,8 +7,8 @@
  */
 import { and, asc, eq, gt, gte, lte } from 'drizzle-orm';
 import type { LogEvent } from '#lib/ws/protocol.ts';
-import type { Db } from '../db';
-import { conversationEvents } from '../db/schema';
+import type { Db } from '#lib/server/db/index.ts';
+import { conversationEvents } from '#lib/server/db/schema.ts';
 
 export type Row = typeof conversationEvents.$inferInsert;
 

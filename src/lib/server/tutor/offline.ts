@@ -5,8 +5,8 @@
  * @example
  * const provider = createOfflineProvider((q) => retrieval.search(db, q, 3));
  */
-import type { Provider, StreamEvent } from '../ai/types';
-import { ProviderError } from '../ai/types';
+import type { Provider, StreamEvent } from '#lib/server/ai/types.ts';
+import { ProviderError } from '#lib/server/ai/types.ts';
 import { withoutNotes } from './prompt';
 import type { Passage } from './retrieval';
 

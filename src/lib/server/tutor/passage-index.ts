@@ -21,8 +21,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { stem } from 'porter2';
-import { rowsOf, type Db } from '../db';
-import { logger } from '../log';
+import { rowsOf, type Db } from '#lib/server/db/index.ts';
+import { logger } from '#lib/server/log.ts';
 import type { Passage } from './retrieval';
 
 /** PostgreSQL's `english` stop words (`tsearch_data/english.stop`). */

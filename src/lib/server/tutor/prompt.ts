@@ -6,7 +6,7 @@
  * @example
  * const request = buildPrompt({ history, context, passages, budget: 6000 });
  */
-import type { ChatMessage } from '../ai/types';
+import type { ChatMessage } from '#lib/server/ai/types.ts';
 import type { Passage } from './retrieval';
 
 export const SYSTEM_PROMPT = `You are the AI Coding Tutor, a patient programming tutor for students learning Python.

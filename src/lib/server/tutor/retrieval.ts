@@ -8,9 +8,9 @@
  * const passages = await retrieval.search(db, 'how do for loops work', 3);
  */
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db';
-import { cosine, embeddedPassages, type Embedder } from '../learn/embeddings';
-import { logger } from '../log';
+import { rowsOf, type Db } from '#lib/server/db/index.ts';
+import { cosine, embeddedPassages, type Embedder } from '#lib/server/learn/embeddings.ts';
+import { logger } from '#lib/server/log.ts';
 import { PassageIndex, questionWords } from './passage-index';
 
 export interface Passage {

@@ -14,10 +14,10 @@
  */
 import { hostname } from 'node:os';
 import type { ErrorCode, LogEvent, NewLogEvent, ServerMessage } from '#lib/ws/protocol.ts';
-import type { Config } from '../config';
-import type { Database, Db } from '../db';
-import { ProviderError } from '../ai/types';
-import { logger } from '../log';
+import type { Config } from '#lib/server/config.ts';
+import type { Database, Db } from '#lib/server/db/index.ts';
+import { ProviderError } from '#lib/server/ai/types.ts';
+import { logger } from '#lib/server/log.ts';
 import * as convos from './conversations';
 import { Fanout, type Socket, type Subscription } from './fanout';
 import * as log from './log';

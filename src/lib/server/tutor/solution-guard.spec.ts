@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamEvent } from '../ai/types';
+import type { StreamEvent } from '#lib/server/ai/types.ts';
 import { guardSolution, reproducesSolution, tokens, WITHHELD_NOTICE } from './solution-guard';
 
 const SOLUTION = `def count_vowels(text):

@@ -11,7 +11,7 @@
  * @example
  * const events = guardSolution(provider.stream(request), exercise.solutionCode);
  */
-import type { StreamEvent } from '../ai/types';
+import type { StreamEvent } from '#lib/server/ai/types.ts';
 
 export const WITHHELD_NOTICE =
 	'> **Code withheld.** This code would give away the solution to the exercise you are working on, so the tutor held it back. Try the hint, run your code, and ask about the step where you are stuck. Once your checks pass, the tutor can walk through a full solution with you.';

@@ -9,8 +9,8 @@
  */
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { LogEvent } from '#lib/ws/protocol.ts';
-import { rowsOf, type Db } from '../db';
-import { conversations, messages } from '../db/schema';
+import { rowsOf, type Db } from '#lib/server/db/index.ts';
+import { conversations, messages } from '#lib/server/db/schema.ts';
 import * as log from './log';
 
 import type { Lease } from './begin';

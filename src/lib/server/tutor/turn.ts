@@ -8,14 +8,19 @@
  * for (let step = await started.first; !step.done; step = await started.iterator.next()) ...
  */
 import { eq } from 'drizzle-orm';
-import type { Config } from '../config';
-import type { Db } from '../db';
-import { conversations } from '../db/schema';
-import { ProviderError, type ChatMessage, type StreamEvent } from '../ai/types';
-import type { SkillLevel } from '../db/schema-practice';
-import { logger } from '../log';
-import { BudgetReached, type CostControl, type Reserved, type TurnPlan } from '../cost/control';
-import { resolveContext } from '../learn/tutor-context';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import { conversations } from '#lib/server/db/schema.ts';
+import { ProviderError, type ChatMessage, type StreamEvent } from '#lib/server/ai/types.ts';
+import type { SkillLevel } from '#lib/server/db/schema-practice.ts';
+import { logger } from '#lib/server/log.ts';
+import {
+	BudgetReached,
+	type CostControl,
+	type Reserved,
+	type TurnPlan
+} from '#lib/server/cost/control.ts';
+import { resolveContext } from '#lib/server/learn/tutor-context.ts';
 import * as convos from './conversations';
 import { buildPrompt, questionNotes, type TutorContext } from './prompt';
 import type { Passage, Retrieve } from './retrieval';

@@ -16,12 +16,12 @@ import {
 	type ServerMessage
 } from '#lib/ws/protocol.ts';
 import type { WSContext } from 'hono/ws';
-import type { Failure } from '../tutor/engine';
-import type { Socket, Subscription } from '../tutor/fanout';
-import * as accounts from '../auth/accounts';
-import { logger, requestIdFrom, withRequestContext } from '../log';
-import * as metrics from '../metrics';
-import type { Services } from '../services';
+import type { Failure } from '#lib/server/tutor/engine.ts';
+import type { Socket, Subscription } from '#lib/server/tutor/fanout.ts';
+import * as accounts from '#lib/server/auth/accounts.ts';
+import { logger, requestIdFrom, withRequestContext } from '#lib/server/log.ts';
+import * as metrics from '#lib/server/metrics.ts';
+import type { Services } from '#lib/server/services.ts';
 import { cookieAuth, originGuard, type WsEnv } from './guards';
 import { messageLimit } from './limits';
 import * as sessions from './sessions';

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
-import { observeHttpRequest, ROUTE } from '../metrics';
+import { observeHttpRequest, ROUTE } from '#lib/server/metrics.ts';
 
 interface FetchApp {
 	fetch: (request: Request, env: never) => Response | Promise<Response>;

@@ -5,8 +5,8 @@
 import { createMiddleware } from 'hono/factory';
 import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
-import type { SessionUser } from '../auth/accounts';
-import { ACCESS_COOKIE } from '../auth/cookies';
+import type { SessionUser } from '#lib/server/auth/accounts.ts';
+import { ACCESS_COOKIE } from '#lib/server/auth/cookies.ts';
 
 export type WsEnv = {
 	/** `upgrading`: the request reached the WebSocket handler asking to upgrade (for metrics). */

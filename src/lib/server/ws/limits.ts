@@ -14,11 +14,11 @@
  * const refused = await messageLimit(db, config, user.id, 'subscribe');
  * if (refused) return reply(refused, message.conversationId);
  */
-import type { Config } from '../config';
-import type { Db } from '../db';
-import * as metrics from '../metrics';
-import * as rateLimit from '../rate-limit';
-import type { Failure } from '../tutor/engine';
+import type { Config } from '#lib/server/config.ts';
+import type { Db } from '#lib/server/db/index.ts';
+import * as metrics from '#lib/server/metrics.ts';
+import * as rateLimit from '#lib/server/rate-limit.ts';
+import type { Failure } from '#lib/server/tutor/engine.ts';
 
 export type CountedMessage = keyof Config['rateLimits']['ws'];
 

@@ -10,8 +10,8 @@
  * await signedOut(db, user.id, sessionId); // after revoking one sign-in
  */
 import { sql } from 'drizzle-orm';
-import type { Database, Db } from '../db';
-import { logger } from '../log';
+import type { Database, Db } from '#lib/server/db/index.ts';
+import { logger } from '#lib/server/log.ts';
 
 export const SESSIONS_CHANNEL = 'user_sessions';
 /** Close code sent to the browser: its session ended, log in again. */
