@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
 import { llmUsage, responseCache } from '#lib/server/db/schema.ts';
-import type { ChatMessage } from '#lib/server/ai/types.ts';
+import { ProviderError, type ChatMessage, type StreamEvent } from '#lib/server/ai/types.ts';
 import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 
 /** The same question however it is typed: case, spacing, quotes and closing punctuation. */
@@ -135,6 +135,16 @@ export function storeStatement(e: {
 			provider = excluded.provider, model = excluded.model, input_tokens = excluded.input_tokens,
 			output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
 			expires_at = excluded.expires_at, hits = 0, last_hit_at = null, created_at = now()`;
+}
+
+/** A cached answer streamed like a live one (in short pieces, so Stop still works). */
+export async function* replay(text: string, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+	for (const piece of text.match(/[\s\S]{1,48}/g) ?? []) {
+		if (signal.aborted) throw new ProviderError('aborted', 'stopped');
+		yield { type: 'text', text: piece };
+		await new Promise((r) => setImmediate(r));
+	}
+	yield { type: 'done' };
 }
 
 /** Drops the answers about a lesson (called when it or its exercises change). */

@@ -108,28 +108,24 @@ const PROMPT_OVERHEAD_TOKENS = 6000;
 const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
 export class CostControl {
-	readonly #db: () => Db;
-	readonly #background: () => Db;
-	readonly #config: Config;
-	readonly #provider: Provider;
-	readonly #fallback: Provider | undefined;
 	readonly #shared = new SharedAnswers();
 	readonly #keys = new KeyIndex();
+	readonly #db: () => Db;
+	readonly #background: () => Db;
 
-	constructor(options: {
-		db: () => Db;
-		config: Config;
-		provider: Provider;
-		/** Answers when a budget is reached (the offline tutor); without it the call is refused. */
-		fallback?: Provider;
-		/** The pool for writes off the way to a first token (see `Database.background`); `db` without it. */
-		background?: () => Db;
-	}) {
+	constructor(
+		private readonly options: {
+			db: () => Db;
+			config: Config;
+			provider: Provider;
+			/** Answers when a budget is reached (the offline tutor); without it the call is refused. */
+			fallback?: Provider;
+			/** The pool for writes off the way to a first token (see `Database.background`). */
+			background?: () => Db;
+		}
+	) {
 		this.#db = options.db;
 		this.#background = options.background ?? options.db;
-		this.#config = options.config;
-		this.#provider = options.provider;
-		this.#fallback = options.fallback;
 	}
 
 	start() {
@@ -141,7 +137,7 @@ export class CostControl {
 	}
 
 	settings(): Promise<CostSettings> {
-		return getCostSettings(this.#db(), { base: this.#config.cost });
+		return getCostSettings(this.#db(), { base: this.options.config.cost });
 	}
 
 	/**
@@ -150,16 +146,16 @@ export class CostControl {
 	 * applies; `unreserve` it if the question is refused, or hand it to `plan` / `attach`.
 	 */
 	async reserve(userId: string): Promise<Reserved> {
-		const main = this.#provider;
+		const main = this.options.provider;
 		if (main.name === 'offline') return null;
 		const db = this.#db();
 		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
 		if (settings.userDailyUsd <= 0 && settings.globalDailyUsd <= 0) return null;
 		const estimateUsd = uncachedCostOf(prices.find(main.model, main.name), {
-			inputTokens: this.#config.llm.historyTokenBudget + PROMPT_OVERHEAD_TOKENS,
-			outputTokens: this.#config.llm.maxOutputTokens
+			inputTokens: this.options.config.llm.historyTokenBudget + PROMPT_OVERHEAD_TOKENS,
+			outputTokens: this.options.config.llm.maxOutputTokens
 		});
-		return reserve(db, { userId, estimateUsd, settings, alerts: this.#config.alerts });
+		return reserve(db, { userId, estimateUsd, settings, alerts: this.options.config.alerts });
 	}
 
 	/** Takes back the reservation of a question that was refused after it was made. */
@@ -174,7 +170,7 @@ export class CostControl {
 	async plan(input: PlanInput, reserved: Reserved | 'later'): Promise<TurnPlan> {
 		const db = this.#db();
 		const [settings, prices] = await Promise.all([this.settings(), loadPrices(db)]);
-		const main = this.#provider;
+		const main = this.options.provider;
 		const promptChars =
 			input.prompt.systemBlocks.reduce((n, b) => n + b.length, 0) +
 			input.prompt.messages.reduce((n, m) => n + m.content.length, 0);
@@ -202,7 +198,7 @@ export class CostControl {
 		if (main.name === 'offline') return { ...plan, kind: 'offline' };
 		if (reserved && reserved !== 'later' && !reserved.ok) {
 			const notice: NoticeCode = reserved.scope === 'user' ? 'budget_user' : 'budget_global';
-			const fallback = this.#fallback;
+			const fallback = this.options.fallback;
 			if (!fallback) throw new BudgetReached(notice);
 			const price = prices.find(fallback.model, 'offline');
 			return { ...plan, kind: 'offline', provider: fallback, model: fallback.model, notice, price };
@@ -249,7 +245,7 @@ export class CostControl {
 		live: (continuing: string) => AsyncIterable<StreamEvent>,
 		signal: AbortSignal
 	): AsyncIterable<StreamEvent> {
-		if (plan.cached) return replay(plan.cached.answer, signal);
+		if (plan.cached) return cache.replay(plan.cached.answer, signal);
 		if (plan.follow) return this.#following(plan, live, signal);
 		return plan.lead ? tap(live(''), plan.lead) : live('');
 	}
@@ -392,14 +388,4 @@ export class CostControl {
 				costUsd
 			});
 	}
-}
-
-/** A cached answer streamed like a live one (in short pieces, so Stop still works). */
-async function* replay(text: string, signal: AbortSignal): AsyncGenerator<StreamEvent> {
-	for (const piece of text.match(/[\s\S]{1,48}/g) ?? []) {
-		if (signal.aborted) throw new ProviderError('aborted', 'stopped');
-		yield { type: 'text', text: piece };
-		await new Promise((r) => setImmediate(r));
-	}
-	yield { type: 'done' };
 }
