@@ -86,7 +86,6 @@ test('two tabs show the same stream', async ({ page, context }) => {
 	await expect(second.getByText('What are you working on?')).toBeVisible();
 	await ask(page, 'Both tabs [mock:tokens:30]');
 	await expect(answer(second)).toContainText('Token 5');
-	await expect(second.getByRole('button', { name: 'Stop' })).toBeVisible();
 	await expect(answer(page)).toContainText('Token 30');
 	await expect(answer(second)).toContainText('Token 30');
 	// Compared once the end (delivered when saved) has reached both tabs.
@@ -96,6 +95,13 @@ test('two tabs show the same stream', async ({ page, context }) => {
 	await expect(second.locator('article[aria-label="You"]')).toHaveText(
 		'Both tabs [mock:tokens:30]'
 	);
+	// An answer that never comes: both tabs know it is running, and Stop in either ends it in both.
+	await ask(page, 'And a long one [mock:delay:600000]');
+	for (const tab of [page, second])
+		await expect(tab.getByRole('button', { name: 'Stop' })).toBeVisible();
+	await second.getByRole('button', { name: 'Stop' }).click();
+	for (const tab of [page, second])
+		await expect(answer(tab)).toContainText('You stopped this answer.');
 });
 
 test('closing the tab mid-answer and coming back shows the finished answer', async ({
