@@ -22,6 +22,7 @@ export class SharedAnswer {
 	state: 'streaming' | 'complete' | 'failed' = 'streaming';
 	#waiting = Promise.withResolvers<void>();
 	#timer: ReturnType<typeof setTimeout> | undefined;
+	#lastPieceAt = 0;
 	readonly #onRetire: () => void;
 
 	constructor(onRetire: () => void) {
@@ -59,13 +60,20 @@ export class SharedAnswer {
 		this.#onRetire();
 		this.#wake();
 	}
+	/** One timer per answer, not one per piece: it sleeps on until the last piece is that old. */
 	#arm() {
-		clearTimeout(this.#timer);
-		this.#timer = setTimeout(
-			() => (this.state === 'streaming' ? this.fail() : this.retire()),
-			COALESCE_IDLE_MS
-		);
-		this.#timer.unref?.();
+		this.#lastPieceAt = Date.now();
+		this.#timer ??= this.#sleep(COALESCE_IDLE_MS);
+	}
+	#sleep(ms: number) {
+		const timer = setTimeout(() => {
+			const idle = Date.now() - this.#lastPieceAt;
+			if (idle < COALESCE_IDLE_MS) this.#timer = this.#sleep(COALESCE_IDLE_MS - idle);
+			else if (this.state === 'streaming') this.fail();
+			else this.retire();
+		}, ms);
+		timer.unref?.();
+		return timer;
 	}
 	#wake() {
 		const waiting = this.#waiting;
