@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	test: {
 		include: ['src/**/*.spec.ts', 'tests/**/*.spec.ts'],
+		// The production stack needs its own Docker daemon: `npm run test:stack`.
+		exclude: ['tests/stack/**', 'node_modules/**'],
 		environment: 'node',
 		expect: { requireAssertions: true },
 		testTimeout: 30_000,
