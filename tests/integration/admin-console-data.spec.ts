@@ -4,7 +4,7 @@
  * disable with session revocation, delete with its cascades, export) including the refusals that
  * keep an admin from locking themself out.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/lib/server/config.ts';
 import type { Db } from '../../src/lib/server/db/index.ts';
@@ -441,5 +441,20 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			'content.pack.import',
 			'user.disable'
 		]);
+	});
+
+	it('stops counting the audit log at its cap, and still pages on past it', async () => {
+		await db.execute(sql`
+			insert into audit_log (action, target_id)
+			select 'account.login', 'bulk-' || i from generate_series(1, ${auditLog.COUNT_CAP}) i`);
+		const first = await auditLog.list(db, { page: 1 });
+		expect(first).toMatchObject({ total: auditLog.COUNT_CAP, capped: true });
+		expect(first.rows).toHaveLength(auditLog.PAGE_SIZE);
+		const far = await auditLog.list(db, { page: auditLog.COUNT_CAP / auditLog.PAGE_SIZE + 1 });
+		expect(far.rows.length).toBeGreaterThan(0);
+		expect(await auditLog.list(db, { action: 'user.disable', page: 1 })).toMatchObject({
+			total: 1,
+			capped: false
+		});
 	});
 });

@@ -37,6 +37,8 @@ export async function begin(
 		text: string;
 		model: string;
 		rateLimit: { limit: number; windowSeconds: number };
+		/** The history the prompt can use, in characters: only that much is read. */
+		historyChars: number;
 	}
 ) {
 	const { userId, conversationId, clientId, text } = input;
@@ -56,6 +58,7 @@ export async function begin(
 			text,
 			userMessageId,
 			answerId,
+			historyChars: input.historyChars,
 			generationId,
 			model: input.model,
 			replicaId: input.replicaId,
@@ -121,9 +124,9 @@ function beginStatement(v: Record<string, unknown>) {
 				select * from c where generation_id is null and not exists (select 1 from dup)
 			),
 			hist as (
-				select coalesce(jsonb_agg(jsonb_build_object('role', m.role, 'content', m.content) order by m.seq), '[]'::jsonb) as h
-				from messages m
-				where m.conversation_id = ${v.conversationId}::uuid and m.status <> 'superseded' and exists (select 1 from ok)
+				select coalesce(jsonb_agg(jsonb_build_object('role', r.role, 'content', r.content) order by r.seq), '[]'::jsonb) as h
+				from (${convos.recentMessages(sql`${v.conversationId}::uuid`, Number(v.historyChars))}) r
+				where exists (select 1 from ok)
 			),
 			um as (
 				insert into messages (id, conversation_id, role, content, status, client_id, seq)

@@ -5,11 +5,16 @@
  * @example
  * const page = await conversations.list(db, userId, { query: 'loops', page: 1 });
  */
-import { and, asc, count, desc, eq, ilike, ne, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, ne, sql, type SQL } from 'drizzle-orm';
 import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
 import { userMessageFor } from '#lib/server/ai/types.ts';
-import type { Db } from '#lib/server/db/index.ts';
-import { conversations, messages, type Conversation } from '#lib/server/db/schema.ts';
+import { rowsOf, type Db } from '#lib/server/db/index.ts';
+import {
+	conversations,
+	messages,
+	type Conversation,
+	type Message
+} from '#lib/server/db/schema.ts';
 
 export const PAGE_SIZE = 20;
 export const DEFAULT_TITLE = 'New conversation';
@@ -121,16 +126,31 @@ export async function snapshot(db: Db, id: string) {
 	);
 }
 
-/** The history the tutor sees: finished or partial messages, oldest first. */
-export async function history(db: Db, id: string) {
-	return db
-		.select({
-			id: messages.id,
-			role: messages.role,
-			content: messages.content,
-			status: messages.status
-		})
-		.from(messages)
-		.where(and(eq(messages.conversationId, id), ne(messages.status, 'superseded')))
-		.orderBy(asc(messages.seq));
+/** What a message costs against the history budget besides its text, in characters (4 tokens). */
+const MESSAGE_CHARS = 16;
+
+/**
+ * The newest messages a prompt of `chars` characters can use, newest first, as a subquery: each
+ * one is kept while the messages after it fit. Every message costs at least MESSAGE_CHARS, which
+ * bounds the rows read through the (conversation, seq) index however long the conversation is.
+ */
+export function recentMessages(conversationId: SQL, chars: number, excluding?: string) {
+	return sql`select * from (
+		select m.id, m.role, m.content, m.status, m.seq,
+			sum(length(m.content) + ${MESSAGE_CHARS}) over (order by m.seq desc)
+				- (length(m.content) + ${MESSAGE_CHARS}) as later
+		from messages m
+		where m.conversation_id = ${conversationId} and m.status <> 'superseded'
+			${excluding ? sql`and m.id <> ${excluding}::uuid` : sql``}
+		order by m.seq desc
+		limit ${Math.floor(chars / MESSAGE_CHARS) + 1}
+	) r where r.later < ${chars}`;
+}
+
+/** The history the tutor sees (oldest first): the newest messages that fit `chars`, except one. */
+export async function history(db: Db, id: string, chars: number, excluding?: string) {
+	const result = await db.execute(
+		sql`select id, role, content, status from (${recentMessages(sql`${id}::uuid`, chars, excluding)}) h order by seq`
+	);
+	return rowsOf<Pick<Message, 'id' | 'role' | 'content' | 'status'>>(result);
 }

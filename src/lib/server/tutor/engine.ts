@@ -171,7 +171,8 @@ export class TutorEngine {
 				model: this.#provider.model,
 				replicaId: this.replicaId,
 				leaseSeconds: this.#config.tutor.leaseSeconds,
-				rateLimit: this.#config.tutor.rateLimit
+				rateLimit: this.#config.tutor.rateLimit,
+				historyChars: this.#config.llm.historyTokenBudget * 4
 			})
 			.catch(async (err: unknown) => {
 				if (early) void this.#early.confirm(early, null);

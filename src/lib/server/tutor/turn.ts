@@ -125,8 +125,9 @@ export class Turns {
 			.from(conversations)
 			.where(eq(conversations.id, conversationId));
 		if (!conversation) throw new Error('conversation gone');
-		const history: ChatMessage[] = (await convos.history(db, conversationId))
-			.filter((m) => m.id !== messageId && m.content)
+		const chars = this.deps.config.llm.historyTokenBudget * 4;
+		const history: ChatMessage[] = (await convos.history(db, conversationId, chars, messageId))
+			.filter((m) => m.content)
 			.map((m) => ({ role: m.role, content: m.content }));
 		if (mode === 'continue' && prefix)
 			history.push(
