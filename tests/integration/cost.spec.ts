@@ -712,5 +712,20 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 				9
 			);
 		}
+		// The reports' rollups hold exactly what the log holds.
+		const log = await db().select().from(schema.llmUsage);
+		const total = (xs: { calls: number; costUsd: number }[]) => [
+			xs.reduce((n, x) => n + x.calls, 0),
+			xs.reduce((n, x) => n + x.costUsd, 0)
+		];
+		const logged = total(log.map((x) => ({ calls: 1, costUsd: x.costUsd })));
+		const [daily, perUser] = [
+			total(await db().select().from(schema.usageDaily)),
+			total(await db().select().from(schema.usageUserDaily))
+		];
+		for (const rolled of [daily, perUser]) {
+			expect(rolled[0]).toBe(logged[0]);
+			expect(rolled[1]).toBeCloseTo(logged[1]!, 9);
+		}
 	});
 });

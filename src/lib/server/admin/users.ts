@@ -320,19 +320,27 @@ export type UserExport = NonNullable<Awaited<ReturnType<typeof exportData>>>;
 
 /** The user's most recent conversations: titles and dates only, never their content. */
 export async function recentConversations(db: Db, id: string, limit = 10) {
-	const rows = await db
+	// The newest few first, then their messages counted: a student may have thousands.
+	const recent = db
 		.select({
 			id: conversations.id,
 			title: conversations.title,
-			updatedAt: conversations.updatedAt,
-			messages: count(messages.id)
+			updatedAt: conversations.updatedAt
 		})
 		.from(conversations)
-		.leftJoin(messages, eq(messages.conversationId, conversations.id))
 		.where(eq(conversations.userId, id))
-		.groupBy(conversations.id)
 		.orderBy(desc(conversations.updatedAt), desc(conversations.id))
-		.limit(limit);
+		.limit(limit)
+		.as('recent');
+	const rows = await db
+		.select({
+			id: recent.id,
+			title: recent.title,
+			updatedAt: recent.updatedAt,
+			messages: sql<number>`(select count(*) from messages m where m.conversation_id = "recent"."id")`
+		})
+		.from(recent)
+		.orderBy(desc(recent.updatedAt), desc(recent.id));
 	return rows.map((r) => ({ ...r, messages: Number(r.messages) }));
 }
 

@@ -1,18 +1,16 @@
 /**
  * Read-only reports on the AI usage log for the admin console: spend per day, per model and per
  * user, and the health of the cost measures (cache hits, routing, errors, latency). Days are UTC
- * days, like the budgets'.
- *
- * Every row counts towards cost, `reserved` ones too: an answer still streaming holds its
- * worst-case cost until it ends, exactly as the budget check sees it.
+ * days, like the budgets', and every `since` is a midnight UTC: the reports read the per-day
+ * rollups a trigger keeps beside the log (usage_daily, usage_user_daily), never the log itself.
  *
  * @example
  * const days = await reports.dailyCost(db, { days: 30 });
  * const top = await reports.topUsers(db, reports.startOfDay(), 10);
  */
-import { and, desc, eq, gte, inArray, isNotNull, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
-import { llmUsage, users } from '#lib/server/db/schema.ts';
+import { usageDaily, usageUserDaily, users } from '#lib/server/db/schema.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -26,9 +24,9 @@ export function startOfMonth(now = new Date()): Date {
 	return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
-const day = sql<string>`to_char(${llmUsage.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
-const cost = sql<number>`coalesce(sum(${llmUsage.costUsd}), 0)::float8`;
-const calls = sql<number>`count(*)::int`;
+/** The UTC day of `since`, as the rollups key it. */
+const dayOf = (since: Date) => since.toISOString().slice(0, 10);
+const sum = (column: SQLWrapper) => sql<number>`coalesce(sum(${column}), 0)::float8`;
 
 export interface DayCost {
 	/** YYYY-MM-DD (UTC) */
@@ -47,16 +45,21 @@ export async function dailyCost(
 ): Promise<DayCost[]> {
 	const today = startOfDay(options.now);
 	const since = new Date(today.getTime() - (options.days - 1) * DAY_MS);
+	const table = options.userId ? usageUserDaily : usageDaily;
 	const rows = await db
-		.select({ day, costUsd: cost, calls })
-		.from(llmUsage)
+		.select({
+			day: sql<string>`${table.day}::text`,
+			costUsd: sum(table.costUsd),
+			calls: sum(table.calls)
+		})
+		.from(table)
 		.where(
 			and(
-				gte(llmUsage.createdAt, since),
-				options.userId ? eq(llmUsage.userId, options.userId) : undefined
+				gte(table.day, dayOf(since)),
+				options.userId ? eq(usageUserDaily.userId, options.userId) : undefined
 			)
 		)
-		.groupBy(day);
+		.groupBy(table.day);
 	const found = new Map(rows.map((r) => [r.day, r]));
 	return Array.from({ length: options.days }, (_, i) => {
 		const key = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
@@ -78,22 +81,23 @@ export interface ModelUsage {
 
 /** Calls, tokens, cost and savings per provider and model since `since`, costliest first. */
 export async function byModel(db: Db, since: Date): Promise<ModelUsage[]> {
-	const sum = (column: SQLWrapper) => sql<number>`coalesce(sum(${column}), 0)::float8`;
+	const cost = sum(usageDaily.costUsd);
+	const calls = sum(usageDaily.calls);
 	const rows = await db
 		.select({
-			provider: llmUsage.provider,
-			model: llmUsage.model,
+			provider: usageDaily.provider,
+			model: usageDaily.model,
 			calls,
 			costUsd: cost,
-			savedUsd: sum(llmUsage.savedUsd),
-			inputTokens: sum(llmUsage.inputTokens),
-			outputTokens: sum(llmUsage.outputTokens),
-			cachedInputTokens: sum(llmUsage.cachedInputTokens)
+			savedUsd: sum(usageDaily.savedUsd),
+			inputTokens: sum(usageDaily.inputTokens),
+			outputTokens: sum(usageDaily.outputTokens),
+			cachedInputTokens: sum(usageDaily.cachedInputTokens)
 		})
-		.from(llmUsage)
-		.where(gte(llmUsage.createdAt, since))
-		.groupBy(llmUsage.provider, llmUsage.model)
-		.orderBy(desc(cost), desc(calls), llmUsage.model);
+		.from(usageDaily)
+		.where(gte(usageDaily.day, dayOf(since)))
+		.groupBy(usageDaily.provider, usageDaily.model)
+		.orderBy(desc(cost), desc(calls), usageDaily.model);
 	return rows.map((r) => ({
 		...r,
 		calls: Number(r.calls),
@@ -115,6 +119,8 @@ export interface UserCost {
 
 /** The users who cost most since `since` (deleted users' rows have no user and are left out). */
 export async function topUsers(db: Db, since: Date, limit = 10): Promise<UserCost[]> {
+	const cost = sum(usageUserDaily.costUsd);
+	const calls = sum(usageUserDaily.calls);
 	const rows = await db
 		.select({
 			userId: users.id,
@@ -123,9 +129,9 @@ export async function topUsers(db: Db, since: Date, limit = 10): Promise<UserCos
 			calls,
 			costUsd: cost
 		})
-		.from(llmUsage)
-		.innerJoin(users, eq(users.id, llmUsage.userId))
-		.where(gte(llmUsage.createdAt, since))
+		.from(usageUserDaily)
+		.innerJoin(users, eq(users.id, usageUserDaily.userId))
+		.where(gte(usageUserDaily.day, dayOf(since)))
 		.groupBy(users.id, users.email, users.displayName)
 		.orderBy(desc(cost), desc(calls), users.email)
 		.limit(limit);
@@ -141,16 +147,10 @@ export async function spendByUser(
 	const spent = new Map(userIds.map((id) => [id, 0]));
 	if (!userIds.length) return spent;
 	const rows = await db
-		.select({ userId: llmUsage.userId, costUsd: cost })
-		.from(llmUsage)
-		.where(
-			and(
-				inArray(llmUsage.userId, userIds),
-				isNotNull(llmUsage.userId),
-				gte(llmUsage.createdAt, since)
-			)
-		)
-		.groupBy(llmUsage.userId);
+		.select({ userId: usageUserDaily.userId, costUsd: sum(usageUserDaily.costUsd) })
+		.from(usageUserDaily)
+		.where(and(inArray(usageUserDaily.userId, userIds), gte(usageUserDaily.day, dayOf(since))))
+		.groupBy(usageUserDaily.userId);
 	for (const r of rows) if (r.userId) spent.set(r.userId, Number(r.costUsd));
 	return spent;
 }
@@ -178,25 +178,28 @@ export interface Summary {
 
 /** The headline figures since `since`. */
 export async function summary(db: Db, since: Date): Promise<Summary> {
-	const paid = sql`${llmUsage.source} = 'provider'`;
+	const u = usageDaily;
+	const paid = sql`${u.source} = 'provider'`;
+	const paidSum = (column: SQLWrapper, when = sql`true`) =>
+		sql<number>`coalesce(sum(${column}) filter (where ${paid} and ${when}), 0)::float8`;
+	const mean = (total: SQLWrapper, count: SQLWrapper) =>
+		sql<number | null>`(${paidSum(total)} / nullif(${paidSum(count)}, 0))::float8`;
 	const [row] = await db
 		.select({
-			calls,
-			costUsd: cost,
-			savedUsd: sql<number>`coalesce(sum(${llmUsage.savedUsd}), 0)::float8`,
-			cacheHits: sql<number>`count(*) filter (where ${llmUsage.source} = 'cache')::int`,
-			paidCalls: sql<number>`count(*) filter (where ${paid})::int`,
-			routed: sql<number>`count(*) filter (where ${paid} and ${llmUsage.routed})::int`,
-			finished: sql<number>`count(*) filter (where ${paid} and ${llmUsage.outcome} <> 'reserved')::int`,
-			errors: sql<number>`count(*) filter (where ${paid} and ${llmUsage.outcome} = 'error')::int`,
-			inFlight: sql<number>`count(*) filter (where ${paid} and ${llmUsage.outcome} = 'reserved')::int`,
-			avgLatencyMs: sql<number | null>`(avg(${llmUsage.latencyMs}) filter (where ${paid}))::float8`,
-			avgFirstTokenMs: sql<
-				number | null
-			>`(avg(${llmUsage.firstTokenMs}) filter (where ${paid}))::float8`
+			calls: sum(u.calls),
+			costUsd: sum(u.costUsd),
+			savedUsd: sum(u.savedUsd),
+			cacheHits: sql<number>`coalesce(sum(${u.calls}) filter (where ${u.source} = 'cache'), 0)::int`,
+			paidCalls: paidSum(u.calls),
+			routed: paidSum(u.calls, sql`${u.routed}`),
+			finished: paidSum(u.calls, sql`${u.outcome} <> 'reserved'`),
+			errors: paidSum(u.calls, sql`${u.outcome} = 'error'`),
+			inFlight: paidSum(u.calls, sql`${u.outcome} = 'reserved'`),
+			avgLatencyMs: mean(u.latencyMsSum, u.latencyCount),
+			avgFirstTokenMs: mean(u.firstTokenMsSum, u.firstTokenCount)
 		})
-		.from(llmUsage)
-		.where(gte(llmUsage.createdAt, since));
+		.from(u)
+		.where(gte(u.day, dayOf(since)));
 	const n = (x: unknown) => Number(x ?? 0);
 	const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 	const cacheHits = n(row?.cacheHits);

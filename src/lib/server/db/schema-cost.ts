@@ -14,6 +14,7 @@ import {
 	doublePrecision,
 	date,
 	boolean,
+	bigint,
 	primaryKey
 } from 'drizzle-orm/pg-core';
 import type { InferSelectModel } from 'drizzle-orm';
@@ -70,6 +71,51 @@ export const llmUsage = pgTable(
 	]
 );
 export type LlmUsage = InferSelectModel<typeof llmUsage>;
+
+/**
+ * The usage log summed per UTC day, kept by a trigger on llm_usage (migration 0007), so the admin
+ * reports read a few rows per day instead of re-aggregating the log.
+ */
+export const usageDaily = pgTable(
+	'usage_daily',
+	{
+		day: date('day').notNull(),
+		provider: text('provider').notNull(),
+		model: text('model').notNull(),
+		source: text('source').notNull(),
+		routed: boolean('routed').notNull(),
+		outcome: text('outcome').notNull(),
+		calls: integer('calls').notNull().default(0),
+		costUsd: doublePrecision('cost_usd').notNull().default(0),
+		savedUsd: doublePrecision('saved_usd').notNull().default(0),
+		inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+		outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+		cachedInputTokens: bigint('cached_input_tokens', { mode: 'number' }).notNull().default(0),
+		/** Sums and counts of the non-null latencies, for their means. */
+		latencyMsSum: bigint('latency_ms_sum', { mode: 'number' }).notNull().default(0),
+		latencyCount: integer('latency_count').notNull().default(0),
+		firstTokenMsSum: bigint('first_token_ms_sum', { mode: 'number' }).notNull().default(0),
+		firstTokenCount: integer('first_token_count').notNull().default(0)
+	},
+	(t) => [primaryKey({ columns: [t.day, t.provider, t.model, t.source, t.routed, t.outcome] })]
+);
+
+/** Each student's calls and cost per UTC day (same trigger); gone with the account. */
+export const usageUserDaily = pgTable(
+	'usage_user_daily',
+	{
+		day: date('day').notNull(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		calls: integer('calls').notNull().default(0),
+		costUsd: doublePrecision('cost_usd').notNull().default(0)
+	},
+	(t) => [
+		primaryKey({ columns: [t.day, t.userId] }),
+		index('usage_user_daily_user_id_day_idx').on(t.userId, t.day)
+	]
+);
 
 /** Admin overrides of the built-in price table, in US dollars per million tokens. */
 export const modelPrices = pgTable('model_prices', {
