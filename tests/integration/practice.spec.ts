@@ -182,6 +182,34 @@ describe.each(drivers)('practice on %s', (driver) => {
 		expect(Number(n)).toBe(150);
 	});
 
+	it('aggregates a long history in SQL: totals of every answer, charts of recent weeks, streaks of all days', async () => {
+		const dee = await addUser(db, 'dee@example.com');
+		const [q] = await db.select().from(schema.questions).limit(1);
+		const now = new Date('2026-03-18T10:00:00Z');
+		// 40 answers a day on three days in a row a year ago (half right), one right answer today.
+		const at = (iso: string, correct: boolean) => ({
+			userId: dee.id,
+			questionId: q!.id,
+			correct,
+			answeredAt: new Date(iso)
+		});
+		await db
+			.insert(schema.answers)
+			.values([
+				...['2025-03-01', '2025-03-02', '2025-03-03'].flatMap((day) =>
+					Array.from({ length: 40 }, (_, i) => at(`${day}T12:00:00Z`, i % 2 === 0))
+				),
+				at('2026-03-18T09:00:00Z', true)
+			]);
+		const s = await loadStats(db, dee.id, now);
+		expect(s).toMatchObject({ answered: 121, correct: 61 });
+		const topic = s.perTopic[0]!;
+		expect(topic.answered).toBe(121);
+		expect(topic.weekAnswered).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+		expect(topic.weeks.at(-1)).toBe(1);
+		expect(s.streak).toEqual({ current: 1, longest: 3, activeToday: true });
+	});
+
 	it('grades on the server and moves the FSRS due date: later after right, soon after wrong', async () => {
 		const ana = await addUser(db, `ana-${driver}@example.com`);
 		const q = await questionByRef(db, 'pe-op-01'); // 17 // 5: the answer is option 1

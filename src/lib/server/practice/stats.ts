@@ -16,9 +16,9 @@ export const WEAKEST_COUNT = 3;
 /** Weeks shown in the accuracy-over-time charts. */
 export const TIMELINE_WEEKS = 8;
 
-/** Answers grouped by UTC day and topic. */
+/** Answers grouped by UTC day and topic; `day` is null for a topic's answers before the charts. */
 export interface DayTopicRow {
-	day: string;
+	day: string | null;
 	topicId: string;
 	topic: string;
 	exam: string;
@@ -70,11 +70,22 @@ export function streaks(days: string[], now: Date) {
 	return { current, longest, activeToday: set.has(dayOf(now)) };
 }
 
-export function computeStats(rows: DayTopicRow[], now: Date, weeks = TIMELINE_WEEKS) {
+/** The Mondays of the `weeks` charted weeks, oldest first. */
+function chartedWeeks(now: Date, weeks: number) {
 	const thisWeek = parseDay(weekStart(dayOf(now)));
-	const weekStarts = Array.from({ length: weeks }, (_, i) =>
+	return Array.from({ length: weeks }, (_, i) =>
 		dayOf(new Date(thisWeek - (weeks - 1 - i) * 7 * DAY_MS))
 	);
+}
+
+/** `days`: every UTC day with an answer (for the streaks), when `rows` leave out older days. */
+export function computeStats(
+	rows: DayTopicRow[],
+	now: Date,
+	weeks = TIMELINE_WEEKS,
+	days = rows.flatMap((r) => (r.day ? [r.day] : []))
+) {
+	const weekStarts = chartedWeeks(now, weeks);
 	const byTopic = new Map<string, TopicStats & { weekCorrect: number[] }>();
 	for (const r of rows) {
 		let t = byTopic.get(r.topicId);
@@ -94,7 +105,7 @@ export function computeStats(rows: DayTopicRow[], now: Date, weeks = TIMELINE_WE
 		}
 		t.answered += r.answered;
 		t.correct += r.correct;
-		const w = weekStarts.indexOf(weekStart(r.day));
+		const w = r.day ? weekStarts.indexOf(weekStart(r.day)) : -1;
 		if (w >= 0) {
 			t.weekAnswered[w]! += r.answered;
 			t.weekCorrect[w]! += r.correct;
@@ -120,32 +131,44 @@ export function computeStats(rows: DayTopicRow[], now: Date, weeks = TIMELINE_WE
 		perTopic,
 		weakest,
 		weekStarts,
-		streak: streaks(
-			rows.map((r) => r.day),
-			now
-		)
+		streak: streaks(days, now)
 	};
 }
 export type Stats = ReturnType<typeof computeStats>;
 
-export async function dayTopicRows(db: Db, userId: string): Promise<DayTopicRow[]> {
-	const day = sql<string>`to_char(${answers.answeredAt} at time zone 'UTC', 'YYYY-MM-DD')`;
-	const rows = await db
-		.select({
-			day,
-			topicId: topics.id,
-			topic: topics.title,
-			exam: exams.title,
-			answered: sql<number>`count(*)::int`,
-			correct: sql<number>`count(*) filter (where ${answers.correct})::int`
-		})
-		.from(answers)
-		.innerJoin(questions, eq(questions.id, answers.questionId))
-		.innerJoin(topics, eq(topics.id, questions.topicId))
-		.innerJoin(exams, eq(exams.id, questions.examId))
-		.where(eq(answers.userId, userId))
-		.groupBy(day, topics.id, topics.title, exams.title);
-	return rows.map((r) => ({ ...r, answered: Number(r.answered), correct: Number(r.correct) }));
+/**
+ * What the page draws, aggregated in SQL: answers by day and topic in the charted weeks, by topic
+ * alone before them, and the days with answers. A year of answers stays a few dozen rows.
+ */
+export async function practiceRows(db: Db, userId: string, now: Date, weeks = TIMELINE_WEEKS) {
+	const since = new Date(parseDay(chartedWeeks(now, weeks)[0]!));
+	const dayText = sql<string>`to_char(${answers.answeredAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+	const day = sql<
+		string | null
+	>`case when ${answers.answeredAt} >= ${since.toISOString()}::timestamptz then ${dayText} end`;
+	const [rows, days] = await Promise.all([
+		db
+			.select({
+				day,
+				topicId: topics.id,
+				topic: topics.title,
+				exam: exams.title,
+				answered: sql<number>`count(*)::int`,
+				correct: sql<number>`count(*) filter (where ${answers.correct})::int`
+			})
+			.from(answers)
+			.innerJoin(questions, eq(questions.id, answers.questionId))
+			.innerJoin(topics, eq(topics.id, questions.topicId))
+			.innerJoin(exams, eq(exams.id, questions.examId))
+			.where(eq(answers.userId, userId))
+			// By position: the day expression holds a parameter, so it cannot be repeated here.
+			.groupBy(sql`1`, topics.id, topics.title, exams.title),
+		db.selectDistinct({ day: dayText }).from(answers).where(eq(answers.userId, userId))
+	]);
+	return {
+		rows: rows.map((r) => ({ ...r, answered: Number(r.answered), correct: Number(r.correct) })),
+		days: days.map((d) => d.day)
+	};
 }
 
 /** Submitted mock exams, oldest first (the last 50), for the score history chart. */
@@ -172,6 +195,9 @@ export async function mockHistory(db: Db, userId: string) {
 }
 
 export async function loadStats(db: Db, userId: string, now = new Date()) {
-	const [rows, mocks] = await Promise.all([dayTopicRows(db, userId), mockHistory(db, userId)]);
-	return { ...computeStats(rows, now), mocks };
+	const [{ rows, days }, mocks] = await Promise.all([
+		practiceRows(db, userId, now),
+		mockHistory(db, userId)
+	]);
+	return { ...computeStats(rows, now, TIMELINE_WEEKS, days), mocks };
 }
