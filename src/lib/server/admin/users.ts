@@ -34,6 +34,8 @@ import { isAdminEmail } from './roles';
 import { signedOut } from '#lib/server/ws/sessions.ts';
 
 export const PAGE_SIZE = 25;
+/** Counting stops here; the page then says "more than". */
+export const COUNT_CAP = 10_000;
 
 export interface Deps {
 	db: Db;
@@ -62,7 +64,7 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 	const where = pattern
 		? or(ilike(users.email, pattern), ilike(users.displayName, pattern))
 		: undefined;
-	const [rows, [total]] = await Promise.all([
+	const [rows, [counted]] = await Promise.all([
 		db
 			.select({
 				id: users.id,
@@ -77,9 +79,23 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 			.orderBy(desc(users.createdAt), desc(users.id))
 			.limit(PAGE_SIZE)
 			.offset((options.page - 1) * PAGE_SIZE),
-		db.select({ n: count() }).from(users).where(where)
+		db.select({ n: count() }).from(
+			db
+				.select({ one: sql`1` })
+				.from(users)
+				.where(where)
+				.limit(COUNT_CAP + 1)
+				.as('c')
+		)
 	]);
-	return { rows, total: total?.n ?? 0, page: options.page, pageSize: PAGE_SIZE };
+	const n = counted?.n ?? 0;
+	return {
+		rows,
+		total: Math.min(n, COUNT_CAP),
+		capped: n > COUNT_CAP,
+		page: options.page,
+		pageSize: PAGE_SIZE
+	};
 }
 
 /** The account as the admin pages show it (never the password hash), or null. */

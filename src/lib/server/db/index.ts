@@ -167,7 +167,9 @@ async function openPglite(dataDir: string, migrationsFolder: string): Promise<Da
 		target = path.join(path.resolve(dataDir), 'pglite');
 		releaseLock = takeProcessLock(path.join(path.resolve(dataDir), 'pglite.lock'));
 	}
-	const client = new PGlite(inMemory ? undefined : target);
+	// pg_trgm serves the admin's user search, as it does on PostgreSQL (migration 0008).
+	const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+	const client = new PGlite(inMemory ? 'memory://' : target, { extensions: { pg_trgm } });
 	await client.waitReady;
 	const db = drizzle(client, { schema });
 	await migrate(db, { migrationsFolder });

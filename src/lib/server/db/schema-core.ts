@@ -35,7 +35,13 @@ export const users = pgTable(
 		createdAt: createdAt(),
 		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
 	},
-	(t) => [uniqueIndex('users_email_key').on(t.email), index('users_created_at_idx').on(t.createdAt)]
+	(t) => [
+		uniqueIndex('users_email_key').on(t.email),
+		index('users_created_at_idx').on(t.createdAt),
+		// The admin's search matches any part of an email or a name (ILIKE '%q%').
+		index('users_email_trgm_idx').using('gin', t.email.op('gin_trgm_ops')),
+		index('users_display_name_trgm_idx').using('gin', t.displayName.op('gin_trgm_ops'))
+	]
 );
 export type User = InferSelectModel<typeof users>;
 
