@@ -45,6 +45,8 @@ describe.each(drivers)('the history a question reads, on %s', (driver) => {
 			expect(recent).toEqual(all.slice(-recent.length));
 			const chat = (rows: typeof all) => rows.map((m) => ({ role: m.role, content: m.content }));
 			expect(trimHistory(chat(recent), tokens)).toEqual(trimHistory(chat(all), tokens));
+			// A replica's remembered history is cut by the same rule in memory.
+			expect(convos.recentHistory(all, tokens * 4)).toEqual(recent);
 		}
 	});
 

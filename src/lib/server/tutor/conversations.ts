@@ -9,12 +9,7 @@ import { and, asc, count, desc, eq, ilike, ne, sql, type SQL } from 'drizzle-orm
 import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
 import { userMessageFor } from '#lib/server/ai/types.ts';
 import { rowsOf, type Db } from '#lib/server/db/index.ts';
-import {
-	conversations,
-	messages,
-	type Conversation,
-	type Message
-} from '#lib/server/db/schema.ts';
+import { conversations, messages, type Conversation, type Message } from '#lib/server/db/schema.ts';
 
 export const PAGE_SIZE = 20;
 export const DEFAULT_TITLE = 'New conversation';
@@ -145,6 +140,14 @@ export function recentMessages(conversationId: SQL, chars: number, excluding?: s
 		order by m.seq desc
 		limit ${Math.floor(chars / MESSAGE_CHARS) + 1}
 	) r where r.later < ${chars}`;
+}
+
+/** `recentMessages` on a history in memory (what a replica remembers), the same rule. */
+export function recentHistory<T extends { content: string }>(history: T[], chars: number): T[] {
+	let i = history.length;
+	for (let later = 0; i > 0 && later < chars;)
+		later += history[--i]!.content.length + MESSAGE_CHARS;
+	return history.slice(i);
 }
 
 /** The history the tutor sees (oldest first): the newest messages that fit `chars`, except one. */

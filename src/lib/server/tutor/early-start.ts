@@ -60,12 +60,15 @@ export class EarlyStart<S> {
 			readLevel: (userId: string) => Promise<SkillLevel | null>;
 			/** Lets go of a start that was not kept (runs its stream to the end, say). */
 			discard: (started: S) => void;
+			/** The part of a history the send statement reads (it reads no more than a prompt uses). */
+			recent?: (history: ChatMessage[]) => ChatMessage[];
 		}
 	) {}
 
 	/** Remembers the conversation as this replica saw it (a snapshot, or the end of an answer). */
-	saw(conversationId: string, known: Known) {
+	saw(conversationId: string, seen: Known) {
 		this.forget(conversationId);
+		const known = { ...seen, history: this.options.recent?.(seen.history) ?? seen.history };
 		const chars = known.history.reduce((n, m) => n + m.content.length, 0);
 		if (!this.options.enabled || chars > KNOWN_MAX_CHARS) return;
 		this.#known.set(conversationId, { known, chars });

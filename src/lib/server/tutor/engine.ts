@@ -77,7 +77,8 @@ export class TutorEngine {
 		this.#early = new EarlyStart<Started>({
 			enabled: options.config.tutor.earlyStart,
 			readLevel: (userId) => overallLevel(this.#db, userId),
-			discard: (started) => void drain(started)
+			discard: (started) => void drain(started),
+			recent: (history) => convos.recentHistory(history, options.config.llm.historyTokenBudget * 4)
 		});
 		this.sessions = new Sessions({
 			database: options.database,
