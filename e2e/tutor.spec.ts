@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { TestSocket } from '../tests/helpers/ws.ts';
 import { askTutor, expectAccessible, registerViaUi, uniqueEmail } from './helpers';
 
 const answer = (page: Page) => page.locator('article[aria-label="Tutor"]').last();
@@ -154,4 +155,49 @@ test('conversations can be renamed, searched and deleted', async ({ page }) => {
 	await page.getByRole('button', { name: 'Delete for good' }).click();
 	await expect(page).toHaveURL(/\/tutor$/);
 	await expect(page.getByRole('link', { name: /Comprehensions/ })).toHaveCount(0);
+});
+
+test('a long conversation opens at its end, loads earlier messages when scrolled up, and a reload mid-answer gives the exact text', async ({
+	page,
+	baseURL
+}) => {
+	await newConversation(page);
+	const id = page.url().split('/').pop()!;
+	// 28 short questions and answers over the WebSocket: more than one snapshot page (50 messages).
+	const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+	const origin = new URL(baseURL!).origin;
+	const socket = await TestSocket.connect(`${origin.replace(/^http/, 'ws')}/ws/v1`, cookie, origin);
+	socket.send({ type: 'subscribe', conversationId: id });
+	await socket.waitFor((m) => m.some((x) => x.type === 'snapshot'));
+	for (let i = 1; i <= 28; i++) {
+		socket.send({
+			type: 'send',
+			conversationId: id,
+			clientId: `long-${i}-${id}`,
+			text: `Q${i} [mock:tokens:1]`
+		});
+		await socket.waitFor(() => socket.events(id).filter((e) => e.type === 'done').length === i);
+	}
+	socket.close();
+
+	await page.reload();
+	const questions = page.locator('article[aria-label="You"]');
+	const log = page.getByRole('log', { name: 'Messages' });
+	await expect(questions.last()).toHaveText('Q28 [mock:tokens:1]');
+	await expect(questions).toHaveCount(25);
+	await expect
+		.poll(() => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight))
+		.toBeLessThan(80);
+	await log.evaluate((el) => el.scrollTo({ top: 0 }));
+	await expect(questions).toHaveCount(28);
+	await expect(questions.first()).toHaveText('Q1 [mock:tokens:1]');
+	await expect(page.getByRole('button', { name: 'Load earlier messages' })).toHaveCount(0);
+	await expectAccessible(page);
+
+	await ask(page, 'And the last one?');
+	await expect(answer(page)).toContainText('Token 5');
+	await page.reload();
+	await expect(answer(page)).toContainText('Token 40');
+	expectTokens(await answer(page).innerText(), 40);
+	await expect(questions).toHaveCount(25);
 });

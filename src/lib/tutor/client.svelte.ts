@@ -33,6 +33,9 @@ export class ConversationState {
 	generating = $state(false);
 	loaded = $state(false);
 	notice = $state<string | null>(null);
+	/** Older messages than the first shown exist; `loadEarlier` reads them a page at a time. */
+	hasEarlier = $state(false);
+	loadingEarlier = $state(false);
 	#lastSeq = 0;
 
 	constructor(id: string, title = '') {
@@ -45,12 +48,36 @@ export class ConversationState {
 	}
 
 	applySnapshot(snapshot: Extract<ServerMessage, { type: 'snapshot' }>) {
-		const unsent = this.messages.filter((m) => m.status === 'sending' || m.status === 'failed');
-		this.messages = [...snapshot.messages, ...unsent];
+		const local = (m: ViewMessage) => m.status === 'sending' || m.status === 'failed';
+		const unsent = this.messages.filter(local);
+		// Pages read before stay: only a snapshot's newest messages can have changed.
+		const first = snapshot.messages[0]?.seq ?? Infinity;
+		const older = this.messages.filter((m) => !local(m) && m.seq < first);
+		this.messages = [...older, ...snapshot.messages, ...unsent];
+		if (!older.length) this.hasEarlier = Boolean(snapshot.hasEarlier);
 		this.title = snapshot.title;
 		this.generating = snapshot.generating;
 		this.#lastSeq = snapshot.seq;
 		this.loaded = true;
+	}
+
+	/** Reads the page before the oldest message shown; false when there was nothing to read. */
+	async loadEarlier(): Promise<boolean> {
+		const first = this.messages[0];
+		if (!this.hasEarlier || this.loadingEarlier || !first) return false;
+		this.loadingEarlier = true;
+		try {
+			const res = await fetch(`/api/me/conversations/${this.id}/messages?before=${first.seq}`);
+			if (!res.ok) throw new Error(`earlier messages: HTTP ${res.status}`);
+			const page = (await res.json()) as { messages: ChatMessageView[]; hasEarlier: boolean };
+			const shown = this.messages.map((m) => m.id);
+			const earlier = page.messages.filter((m) => !shown.includes(m.id) && m.seq < first.seq);
+			this.messages = [...earlier, ...this.messages];
+			this.hasEarlier = page.hasEarlier;
+			return earlier.length > 0;
+		} finally {
+			this.loadingEarlier = false;
+		}
 	}
 
 	apply(event: LogEvent) {

@@ -169,7 +169,9 @@ export const ServerMessage = v.variant('type', [
 		seq: Seq,
 		title: v.string(),
 		generating: v.boolean(),
-		messages: v.array(ChatMessageView)
+		/** The newest messages; `hasEarlier` says older ones can be read page by page. */
+		messages: v.array(ChatMessageView),
+		hasEarlier: v.optional(v.boolean())
 	}),
 	v.object({ v: Version, type: v.literal('event'), conversationId: v.string(), event: LogEvent }),
 	v.object({

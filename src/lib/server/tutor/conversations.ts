@@ -5,7 +5,7 @@
  * @example
  * const page = await conversations.list(db, userId, { query: 'loops', page: 1 });
  */
-import { and, asc, count, desc, eq, ilike, ne, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, ilike, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
 import { userMessageFor } from '#lib/server/ai/types.ts';
 import { rowsOf, type Db } from '#lib/server/db/index.ts';
@@ -101,24 +101,54 @@ export function toView(m: typeof messages.$inferSelect): ChatMessageView {
 	};
 }
 
+/** Messages in a snapshot; earlier ones are read page by page as the student scrolls up. */
+export const SNAPSHOT_MESSAGES = 50;
+
+/** The newest `limit` shown messages before sequence number `before`, oldest first. */
+function page(db: Db, id: string, limit: number, before?: number) {
+	return db
+		.select()
+		.from(messages)
+		.where(
+			and(
+				eq(messages.conversationId, id),
+				ne(messages.status, 'superseded'),
+				before === undefined ? undefined : lt(messages.seq, before)
+			)
+		)
+		.orderBy(desc(messages.seq))
+		.limit(limit + 1)
+		.then((rows) => ({
+			messages: rows.slice(0, limit).reverse().map(toView),
+			hasEarlier: rows.length > limit
+		}));
+}
+
 /**
- * The conversation as of one instant: its messages and the sequence number they include. Read in
- * one repeatable-read transaction, because an answer's text and the log advance together.
+ * The conversation as of one instant: its newest messages and the sequence number they include.
+ * Read in one repeatable-read transaction, because an answer's text and the log advance together.
+ * Only the newest messages can still change, so earlier pages never need this.
  */
-export async function snapshot(db: Db, id: string) {
+export async function snapshot(db: Db, id: string, limit = SNAPSHOT_MESSAGES) {
 	return db.transaction(
 		async (tx) => {
 			const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, id));
 			if (!conversation) return null;
-			const rows = await tx
-				.select()
-				.from(messages)
-				.where(and(eq(messages.conversationId, id), ne(messages.status, 'superseded')))
-				.orderBy(asc(messages.seq));
-			return { conversation, messages: rows.map(toView) };
+			return { conversation, ...(await page(tx, id, limit)) };
 		},
 		{ isolationLevel: 'repeatable read', accessMode: 'read only' }
 	);
+}
+
+/** A page of the student's own conversation before `before` (null when it is not theirs). */
+export async function earlier(
+	db: Db,
+	userId: string,
+	id: string,
+	before: number,
+	limit = SNAPSHOT_MESSAGES
+) {
+	return (await get(db, userId, id)) ? page(db, id, limit, before) : null;
 }
 
 /** What a message costs against the history budget besides its text, in characters (4 tokens). */

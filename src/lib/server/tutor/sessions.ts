@@ -133,7 +133,8 @@ export class Sessions {
 					seq: lastSeq,
 					title,
 					generating: Boolean(generationId) || this.#running.has(conversationId),
-					messages: snap.messages
+					messages: snap.messages,
+					hasEarlier: snap.hasEarlier
 				} satisfies ServerMessage);
 				sub.lastSeq = lastSeq;
 				if (!generationId) {
