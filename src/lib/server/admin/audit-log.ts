@@ -5,14 +5,15 @@
  * @example
  * const page = await auditLog.list(db, { action: 'user.delete', actor: 'ada@', page: 1 });
  */
-import { and, count, desc, eq, ilike, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { rowsOf, type Db } from '#lib/server/db/index.ts';
 import { auditLog, users } from '#lib/server/db/schema.ts';
+import { countUpTo } from './count';
+
+export { COUNT_CAP } from './count';
 
 export const PAGE_SIZE = 50;
-/** Counting stops here: after a year the log holds far more, and no one pages that far. */
-export const COUNT_CAP = 10_000;
 
 const actor = alias(users, 'actor');
 const target = alias(users, 'target');
@@ -33,7 +34,7 @@ export async function list(db: Db, options: { action?: string; actor?: string; p
 				)
 			: undefined
 	);
-	const [rows, [counted]] = await Promise.all([
+	const [rows, counted] = await Promise.all([
 		db
 			.select({
 				id: auditLog.id,
@@ -57,23 +58,9 @@ export async function list(db: Db, options: { action?: string; actor?: string; p
 			.orderBy(desc(auditLog.id))
 			.limit(PAGE_SIZE)
 			.offset((options.page - 1) * PAGE_SIZE),
-		db.select({ n: count() }).from(
-			db
-				.select({ one: sql`1` })
-				.from(auditLog)
-				.where(where)
-				.limit(COUNT_CAP + 1)
-				.as('c')
-		)
+		countUpTo(db, auditLog, where)
 	]);
-	const n = counted?.n ?? 0;
-	return {
-		rows,
-		total: Math.min(n, COUNT_CAP),
-		capped: n > COUNT_CAP,
-		page: options.page,
-		pageSize: PAGE_SIZE
-	};
+	return { rows, ...counted, page: options.page, pageSize: PAGE_SIZE };
 }
 
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';

@@ -8,7 +8,7 @@
  * const result = await users.setDisabled({ db, config }, actor.id, userId, true);
  * if (!result.ok) return fail(result.status, { message: result.message });
  */
-import { and, asc, count, desc, eq, ilike, isNull, like, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, isNull, like, or, sql } from 'drizzle-orm';
 import type { Config } from '#lib/server/config.ts';
 import type { Db } from '#lib/server/db/index.ts';
 import {
@@ -30,12 +30,11 @@ import {
 	studentNotebooks,
 	users
 } from '#lib/server/db/schema.ts';
+import { countUpTo } from './count';
 import { isAdminEmail } from './roles';
 import { signedOut } from '#lib/server/ws/sessions.ts';
 
 export const PAGE_SIZE = 25;
-/** Counting stops here; the page then says "more than". */
-export const COUNT_CAP = 10_000;
 
 export interface Deps {
 	db: Db;
@@ -64,7 +63,7 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 	const where = pattern
 		? or(ilike(users.email, pattern), ilike(users.displayName, pattern))
 		: undefined;
-	const [rows, [counted]] = await Promise.all([
+	const [rows, counted] = await Promise.all([
 		db
 			.select({
 				id: users.id,
@@ -79,23 +78,9 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 			.orderBy(desc(users.createdAt), desc(users.id))
 			.limit(PAGE_SIZE)
 			.offset((options.page - 1) * PAGE_SIZE),
-		db.select({ n: count() }).from(
-			db
-				.select({ one: sql`1` })
-				.from(users)
-				.where(where)
-				.limit(COUNT_CAP + 1)
-				.as('c')
-		)
+		countUpTo(db, users, where)
 	]);
-	const n = counted?.n ?? 0;
-	return {
-		rows,
-		total: Math.min(n, COUNT_CAP),
-		capped: n > COUNT_CAP,
-		page: options.page,
-		pageSize: PAGE_SIZE
-	};
+	return { rows, ...counted, page: options.page, pageSize: PAGE_SIZE };
 }
 
 /** The account as the admin pages show it (never the password hash), or null. */
