@@ -145,6 +145,8 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 		await db().delete(schema.spendDaily);
 		await db().delete(schema.budgetAlerts);
 		await db().delete(schema.llmUsage);
+		await db().delete(schema.usageDaily);
+		await db().delete(schema.usageUserDaily);
 		await db().delete(schema.responseCache);
 		sinks.hooks.length = 0;
 		sinks.mails.length = 0;
