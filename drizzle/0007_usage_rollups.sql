@@ -65,16 +65,22 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER "llm_usage_rollup" AFTER INSERT ON "llm_usage" FOR EACH ROW EXECUTE FUNCTION "llm_usage_rollup"();
 --> statement-breakpoint
--- The log written before this migration, summed once.
-INSERT INTO usage_daily (day, provider, model, source, routed, outcome, calls, cost_usd, saved_usd,
-	input_tokens, output_tokens, cached_input_tokens, latency_ms_sum, latency_count,
-	first_token_ms_sum, first_token_count)
-SELECT (created_at AT TIME ZONE 'UTC')::date, provider, model, source, routed, outcome, count(*),
-	sum(cost_usd), sum(saved_usd), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
-	coalesce(sum(latency_ms), 0), count(latency_ms), coalesce(sum(first_token_ms), 0),
-	count(first_token_ms)
-FROM llm_usage GROUP BY 1, 2, 3, 4, 5, 6;
+-- Sums the whole log into the rollups again: here once for the log written before this migration,
+-- and by hand after loading usage rows with triggers off (bench/scale.ts does).
+CREATE FUNCTION "usage_rollups_rebuild"() RETURNS void LANGUAGE sql AS $$
+	DELETE FROM usage_daily;
+	DELETE FROM usage_user_daily;
+	INSERT INTO usage_daily (day, provider, model, source, routed, outcome, calls, cost_usd, saved_usd,
+		input_tokens, output_tokens, cached_input_tokens, latency_ms_sum, latency_count,
+		first_token_ms_sum, first_token_count)
+	SELECT (created_at AT TIME ZONE 'UTC')::date, provider, model, source, routed, outcome, count(*),
+		sum(cost_usd), sum(saved_usd), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
+		coalesce(sum(latency_ms), 0), count(latency_ms), coalesce(sum(first_token_ms), 0),
+		count(first_token_ms)
+	FROM llm_usage GROUP BY 1, 2, 3, 4, 5, 6;
+	INSERT INTO usage_user_daily (day, user_id, calls, cost_usd)
+	SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, count(*), sum(cost_usd)
+	FROM llm_usage WHERE user_id IS NOT NULL GROUP BY 1, 2;
+$$;
 --> statement-breakpoint
-INSERT INTO usage_user_daily (day, user_id, calls, cost_usd)
-SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, count(*), sum(cost_usd)
-FROM llm_usage WHERE user_id IS NOT NULL GROUP BY 1, 2;
+SELECT "usage_rollups_rebuild"();
