@@ -155,21 +155,22 @@ export async function earlier(
 const MESSAGE_CHARS = 16;
 
 /**
- * The newest messages a prompt of `chars` characters can use, newest first, as a subquery: each
- * one is kept while the messages after it fit. Every message costs at least MESSAGE_CHARS, which
- * bounds the rows read through the (conversation, seq) index however long the conversation is.
+ * The newest messages a prompt of `chars` characters can use, as a subquery: each one is kept while
+ * the messages after it fit. It walks back one message at a time through the (conversation, seq)
+ * index and stops there, so a long conversation costs what its prompt uses, not its length.
  */
 export function recentMessages(conversationId: SQL, chars: number, excluding?: string) {
-	return sql`select * from (
-		select m.id, m.role, m.content, m.status, m.seq,
-			sum(length(m.content) + ${MESSAGE_CHARS}) over (order by m.seq desc)
-				- (length(m.content) + ${MESSAGE_CHARS}) as later
-		from messages m
-		where m.conversation_id = ${conversationId} and m.status <> 'superseded'
-			${excluding ? sql`and m.id <> ${excluding}::uuid` : sql``}
-		order by m.seq desc
-		limit ${Math.floor(chars / MESSAGE_CHARS) + 1}
-	) r where r.later < ${chars}`;
+	const shown = sql`m.conversation_id = ${conversationId} and m.status <> 'superseded'
+		${excluding ? sql`and m.id <> ${excluding}::uuid` : sql``}`;
+	const columns = sql`m.id, m.role, m.content, m.status, m.seq`;
+	return sql`with recursive r as (
+		(select ${columns}, 0::bigint as later from messages m where ${shown} order by m.seq desc limit 1)
+		union all
+		select p.*, r.later + length(r.content) + ${MESSAGE_CHARS} from r,
+			lateral (select ${columns} from messages m where ${shown} and m.seq < r.seq
+				order by m.seq desc limit 1) p
+		where r.later + length(r.content) + ${MESSAGE_CHARS} < ${chars}
+	) select * from r`;
 }
 
 /** `recentMessages` on a history in memory (what a replica remembers), the same rule. */
