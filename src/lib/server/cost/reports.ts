@@ -121,20 +121,26 @@ export interface UserCost {
 export async function topUsers(db: Db, since: Date, limit = 10): Promise<UserCost[]> {
 	const cost = sum(usageUserDaily.costUsd);
 	const calls = sum(usageUserDaily.calls);
+	// The top few by id first, then their names: joining every row to `users` cost more than summing.
+	const top = db
+		.select({ userId: usageUserDaily.userId, calls: calls.as('calls'), costUsd: cost.as('cost') })
+		.from(usageUserDaily)
+		.where(gte(usageUserDaily.day, dayOf(since)))
+		.groupBy(usageUserDaily.userId)
+		.orderBy(desc(cost), desc(calls), usageUserDaily.userId)
+		.limit(limit)
+		.as('top');
 	const rows = await db
 		.select({
 			userId: users.id,
 			email: users.email,
 			displayName: users.displayName,
-			calls,
-			costUsd: cost
+			calls: top.calls,
+			costUsd: top.costUsd
 		})
-		.from(usageUserDaily)
-		.innerJoin(users, eq(users.id, usageUserDaily.userId))
-		.where(gte(usageUserDaily.day, dayOf(since)))
-		.groupBy(users.id, users.email, users.displayName)
-		.orderBy(desc(cost), desc(calls), users.email)
-		.limit(limit);
+		.from(top)
+		.innerJoin(users, eq(users.id, top.userId))
+		.orderBy(desc(top.costUsd), desc(top.calls), users.email);
 	return rows.map((r) => ({ ...r, calls: Number(r.calls), costUsd: Number(r.costUsd) }));
 }
 
