@@ -14,6 +14,8 @@ CREATE TABLE "usage_daily" (
 	"input_tokens" bigint DEFAULT 0 NOT NULL,
 	"output_tokens" bigint DEFAULT 0 NOT NULL,
 	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
+	"eligible_calls" integer DEFAULT 0 NOT NULL,
+	"saved_tokens" bigint DEFAULT 0 NOT NULL,
 	"latency_ms_sum" bigint DEFAULT 0 NOT NULL,
 	"latency_count" integer DEFAULT 0 NOT NULL,
 	"first_token_ms_sum" bigint DEFAULT 0 NOT NULL,
@@ -37,10 +39,11 @@ DECLARE
 	d date := (NEW.created_at AT TIME ZONE 'UTC')::date;
 BEGIN
 	INSERT INTO usage_daily AS u (day, provider, model, source, routed, outcome, calls, cost_usd,
-		saved_usd, input_tokens, output_tokens, cached_input_tokens, latency_ms_sum, latency_count,
-		first_token_ms_sum, first_token_count)
+		saved_usd, input_tokens, output_tokens, cached_input_tokens, eligible_calls, saved_tokens,
+		latency_ms_sum, latency_count, first_token_ms_sum, first_token_count)
 	VALUES (d, NEW.provider, NEW.model, NEW.source, NEW.routed, NEW.outcome, 1, NEW.cost_usd,
 		NEW.saved_usd, NEW.input_tokens, NEW.output_tokens, NEW.cached_input_tokens,
+		NEW.cache_eligible::int, NEW.saved_tokens,
 		coalesce(NEW.latency_ms, 0), (NEW.latency_ms IS NOT NULL)::int,
 		coalesce(NEW.first_token_ms, 0), (NEW.first_token_ms IS NOT NULL)::int)
 	ON CONFLICT (day, provider, model, source, routed, outcome) DO UPDATE SET
@@ -50,6 +53,8 @@ BEGIN
 		input_tokens = u.input_tokens + EXCLUDED.input_tokens,
 		output_tokens = u.output_tokens + EXCLUDED.output_tokens,
 		cached_input_tokens = u.cached_input_tokens + EXCLUDED.cached_input_tokens,
+		eligible_calls = u.eligible_calls + EXCLUDED.eligible_calls,
+		saved_tokens = u.saved_tokens + EXCLUDED.saved_tokens,
 		latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
 		latency_count = u.latency_count + EXCLUDED.latency_count,
 		first_token_ms_sum = u.first_token_ms_sum + EXCLUDED.first_token_ms_sum,
@@ -71,12 +76,12 @@ CREATE FUNCTION "usage_rollups_rebuild"() RETURNS void LANGUAGE sql AS $$
 	DELETE FROM usage_daily;
 	DELETE FROM usage_user_daily;
 	INSERT INTO usage_daily (day, provider, model, source, routed, outcome, calls, cost_usd, saved_usd,
-		input_tokens, output_tokens, cached_input_tokens, latency_ms_sum, latency_count,
-		first_token_ms_sum, first_token_count)
+		input_tokens, output_tokens, cached_input_tokens, eligible_calls, saved_tokens, latency_ms_sum,
+		latency_count, first_token_ms_sum, first_token_count)
 	SELECT (created_at AT TIME ZONE 'UTC')::date, provider, model, source, routed, outcome, count(*),
 		sum(cost_usd), sum(saved_usd), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
-		coalesce(sum(latency_ms), 0), count(latency_ms), coalesce(sum(first_token_ms), 0),
-		count(first_token_ms)
+		count(*) FILTER (WHERE cache_eligible), sum(saved_tokens), coalesce(sum(latency_ms), 0),
+		count(latency_ms), coalesce(sum(first_token_ms), 0), count(first_token_ms)
 	FROM llm_usage GROUP BY 1, 2, 3, 4, 5, 6;
 	INSERT INTO usage_user_daily (day, user_id, calls, cost_usd)
 	SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, count(*), sum(cost_usd)

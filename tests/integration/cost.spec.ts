@@ -729,5 +729,11 @@ describe.each(drivers)('AI cost control on %s', (driver) => {
 			expect(rolled[0]).toBe(logged[0]);
 			expect(rolled[1]).toBeCloseTo(logged[1]!, 9);
 		}
+		const rollup = await db().select().from(schema.usageDaily);
+		const sumOf = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+		expect(sumOf(rollup.map((r) => r.eligibleCalls))).toBe(
+			log.filter((x) => x.cacheEligible).length
+		);
+		expect(sumOf(rollup.map((r) => r.savedTokens))).toBe(sumOf(log.map((x) => x.savedTokens)));
 	});
 });

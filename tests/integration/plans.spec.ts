@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as auditLog from '../../src/lib/server/admin/audit-log.ts';
 import * as adminUsers from '../../src/lib/server/admin/users.ts';
+import * as cache from '../../src/lib/server/cost/cache.ts';
 import * as reports from '../../src/lib/server/cost/reports.ts';
 import { schema, type Db } from '../../src/lib/server/db/index.ts';
 import { seedQuestionBank } from '../../src/lib/server/practice/bank.ts';
@@ -126,6 +127,7 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('statement plans on a year o
 			reports.byModel(db, month),
 			reports.topUsers(db, today),
 			reports.spendByUser(db, [student]),
+			cache.stats(db),
 			adminUsers.list(db, { query: 'user123', page: 1 }),
 			adminUsers.recentConversations(db, student),
 			loadStats(db, student),

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { and, count, eq, gt, lt, sql, sum } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
-import { llmUsage, responseCache } from '#lib/server/db/schema.ts';
+import { responseCache, usageDaily } from '#lib/server/db/schema.ts';
 import { ProviderError, type ChatMessage, type StreamEvent } from '#lib/server/ai/types.ts';
 import type { TutorContext } from '#lib/server/tutor/prompt.ts';
 
@@ -178,20 +178,21 @@ export interface CacheStats {
 	sinceDays: number;
 }
 
-/** Cache figures over the last `days` days, from the usage log. */
+/** Cache figures over the last `days` UTC days (today included), from the usage rollup. */
 export async function stats(db: Db, days = 30): Promise<CacheStats> {
-	const since = sql`now() - make_interval(days => ${days})`;
+	const u = usageDaily;
+	const cached = sql`${u.source} = 'cache'`;
 	const [usage] = await db
 		.select({
-			turns: count(),
-			eligible: sql<number>`count(*) filter (where ${llmUsage.cacheEligible})`,
-			hits: sql<number>`count(*) filter (where ${llmUsage.source} = 'cache')`,
-			tokensSaved: sql<number>`coalesce(sum(${llmUsage.savedTokens}) filter (where ${llmUsage.source} = 'cache'), 0)`,
-			dollarsSaved: sql<number>`coalesce(sum(${llmUsage.savedUsd}) filter (where ${llmUsage.source} = 'cache'), 0)`,
-			spent: sum(llmUsage.costUsd)
+			turns: sum(u.calls),
+			eligible: sum(u.eligibleCalls),
+			hits: sql<number>`sum(${u.calls}) filter (where ${cached})`,
+			tokensSaved: sql<number>`coalesce(sum(${u.savedTokens}) filter (where ${cached}), 0)`,
+			dollarsSaved: sql<number>`coalesce(sum(${u.savedUsd}) filter (where ${cached}), 0)`,
+			spent: sum(u.costUsd)
 		})
-		.from(llmUsage)
-		.where(and(eq(llmUsage.purpose, 'tutor'), gt(llmUsage.createdAt, since)));
+		.from(u)
+		.where(gt(u.day, sql`(now() at time zone 'UTC')::date - ${days}::int`));
 	const [entries] = await db
 		.select({ n: count() })
 		.from(responseCache)

@@ -91,6 +91,9 @@ export const usageDaily = pgTable(
 		inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
 		outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
 		cachedInputTokens: bigint('cached_input_tokens', { mode: 'number' }).notNull().default(0),
+		/** Calls the response cache could have answered, and tokens it saved (the cache's figures). */
+		eligibleCalls: integer('eligible_calls').notNull().default(0),
+		savedTokens: bigint('saved_tokens', { mode: 'number' }).notNull().default(0),
 		/** Sums and counts of the non-null latencies, for their means. */
 		latencyMsSum: bigint('latency_ms_sum', { mode: 'number' }).notNull().default(0),
 		latencyCount: integer('latency_count').notNull().default(0),
