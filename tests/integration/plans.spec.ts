@@ -134,7 +134,7 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('statement plans on a year o
 			practice.dueCount(db, student),
 			practice.history(db, student),
 			convos.list(db, student, { page: 1 }),
-			convos.history(db, long, 24_000)
+			convos.history(db, long, 6_000)
 		]);
 		expect(statements.length).toBeGreaterThan(15);
 		const found: string[] = [];

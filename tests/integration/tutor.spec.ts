@@ -691,7 +691,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				});
 				await until(() => socket.events(c.id).filter((e) => e.type === 'done').length === 2, 5000);
 				await until(idle(c.id, userId));
-				const history = await convos.history(t.database.db, c.id, 100_000);
+				const history = await convos.history(t.database.db, c.id, 25_000);
 				expect(history.map((m) => [m.role, m.status])).toEqual([
 					['user', 'complete'],
 					['assistant', 'complete'],
@@ -744,7 +744,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				expect(calls).toHaveLength(2);
 				expect(calls.every((call) => !call.signal.aborted)).toBe(true);
 				// The prompt is the one the database's history gives: nothing missing, nothing twice.
-				const history = await convos.history(t.database.db, id, 100_000);
+				const history = await convos.history(t.database.db, id, 25_000);
 				expect(calls[1]!.messages.slice(0, -1)).toEqual(
 					history.slice(0, 2).map((m) => ({ role: m.role, content: m.content }))
 				);
@@ -772,7 +772,7 @@ describe.each(drivers)('tutor sessions on %s', (driver) => {
 				await settled(id);
 				expect(await replica.send(userId, id, clientId, 'Once')).toEqual({ ok: true });
 				await until(() => calls.length === 2 && calls[1]!.signal.aborted);
-				const rows = await convos.history(t.database.db, id, 100_000);
+				const rows = await convos.history(t.database.db, id, 25_000);
 				expect(rows.map((m) => m.content)).toEqual(['Once', 'answer 1']);
 			}));
 

@@ -117,7 +117,7 @@ export interface UserCost {
 	costUsd: number;
 }
 
-/** The users who cost most since `since` (deleted users' rows have no user and are left out). */
+/** The users who cost most since `since` (a deleted account's rows go with it). */
 export async function topUsers(db: Db, since: Date, limit = 10): Promise<UserCost[]> {
 	const cost = sum(usageUserDaily.costUsd);
 	const calls = sum(usageUserDaily.calls);
@@ -157,7 +157,7 @@ export async function spendByUser(
 		.from(usageUserDaily)
 		.where(and(inArray(usageUserDaily.userId, userIds), gte(usageUserDaily.day, dayOf(since))))
 		.groupBy(usageUserDaily.userId);
-	for (const r of rows) if (r.userId) spent.set(r.userId, Number(r.costUsd));
+	for (const r of rows) spent.set(r.userId, Number(r.costUsd));
 	return spent;
 }
 

@@ -37,8 +37,8 @@ export async function begin(
 		text: string;
 		model: string;
 		rateLimit: { limit: number; windowSeconds: number };
-		/** The history the prompt can use, in characters: only that much is read. */
-		historyChars: number;
+		/** The history budget of the prompt, in tokens: only that much history is read. */
+		historyTokens: number;
 	}
 ) {
 	const { userId, conversationId, clientId, text } = input;
@@ -58,7 +58,7 @@ export async function begin(
 			text,
 			userMessageId,
 			answerId,
-			historyChars: input.historyChars,
+			historyTokens: input.historyTokens,
 			generationId,
 			model: input.model,
 			replicaId: input.replicaId,
@@ -125,7 +125,7 @@ function beginStatement(v: Record<string, unknown>) {
 			),
 			hist as (
 				select coalesce(jsonb_agg(jsonb_build_object('role', r.role, 'content', r.content) order by r.seq), '[]'::jsonb) as h
-				from (${convos.recentMessages(sql`${v.conversationId}::uuid`, Number(v.historyChars))}) r
+				from (${convos.recentMessages(sql`${v.conversationId}::uuid`, Number(v.historyTokens))}) r
 				where exists (select 1 from ok)
 			),
 			um as (

@@ -8,6 +8,7 @@
 import { and, count, desc, eq, ilike, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
 import { userMessageFor } from '#lib/server/ai/types.ts';
+import { CHARS_PER_TOKEN, MESSAGE_TOKENS } from './prompt';
 import { rowsOf, type Db } from '#lib/server/db/index.ts';
 import { conversations, messages, type Conversation, type Message } from '#lib/server/db/schema.ts';
 
@@ -151,15 +152,15 @@ export async function earlier(
 	return (await get(db, userId, id)) ? page(db, id, limit, before) : null;
 }
 
-/** What a message costs against the history budget besides its text, in characters (4 tokens). */
-const MESSAGE_CHARS = 16;
+/** `trimHistory`'s cost of a message besides its text, in characters. */
+const MESSAGE_CHARS = MESSAGE_TOKENS * CHARS_PER_TOKEN;
 
 /**
- * The newest messages a prompt of `chars` characters can use, as a subquery: each one is kept while
- * the messages after it fit. It walks back one message at a time through the (conversation, seq)
+ * The newest messages a prompt of `tokens` (the history budget) can use, as a subquery: each one is
+ * kept while the messages after it fit. It walks back one message at a time through the (conversation, seq)
  * index and stops there, so a long conversation costs what its prompt uses, not its length.
  */
-export function recentMessages(conversationId: SQL, chars: number, excluding?: string) {
+export function recentMessages(conversationId: SQL, tokens: number, excluding?: string) {
 	const shown = sql`m.conversation_id = ${conversationId} and m.status <> 'superseded'
 		${excluding ? sql`and m.id <> ${excluding}::uuid` : sql``}`;
 	const columns = sql`m.id, m.role, m.content, m.status, m.seq`;
@@ -169,22 +170,22 @@ export function recentMessages(conversationId: SQL, chars: number, excluding?: s
 		select p.*, r.later + length(r.content) + ${MESSAGE_CHARS} from r,
 			lateral (select ${columns} from messages m where ${shown} and m.seq < r.seq
 				order by m.seq desc limit 1) p
-		where r.later + length(r.content) + ${MESSAGE_CHARS} < ${chars}
+		where r.later + length(r.content) + ${MESSAGE_CHARS} < ${tokens * CHARS_PER_TOKEN}
 	) select * from r`;
 }
 
 /** `recentMessages` on a history in memory (what a replica remembers), the same rule. */
-export function recentHistory<T extends { content: string }>(history: T[], chars: number): T[] {
+export function recentHistory<T extends { content: string }>(history: T[], tokens: number): T[] {
 	let i = history.length;
-	for (let later = 0; i > 0 && later < chars;)
+	for (let later = 0; i > 0 && later < tokens * CHARS_PER_TOKEN;)
 		later += history[--i]!.content.length + MESSAGE_CHARS;
 	return history.slice(i);
 }
 
-/** The history the tutor sees (oldest first): the newest messages that fit `chars`, except one. */
-export async function history(db: Db, id: string, chars: number, excluding?: string) {
+/** The history the tutor sees (oldest first): the newest messages that fit `tokens`, except one. */
+export async function history(db: Db, id: string, tokens: number, excluding?: string) {
 	const result = await db.execute(
-		sql`select id, role, content, status from (${recentMessages(sql`${id}::uuid`, chars, excluding)}) h order by seq`
+		sql`select id, role, content, status from (${recentMessages(sql`${id}::uuid`, tokens, excluding)}) h order by seq`
 	);
 	return rowsOf<Pick<Message, 'id' | 'role' | 'content' | 'status'>>(result);
 }

@@ -78,7 +78,7 @@ export class TutorEngine {
 			enabled: options.config.tutor.earlyStart,
 			readLevel: (userId) => overallLevel(this.#db, userId),
 			discard: (started) => void drain(started),
-			recent: (history) => convos.recentHistory(history, options.config.llm.historyTokenBudget * 4)
+			recent: (history) => convos.recentHistory(history, options.config.llm.historyTokenBudget)
 		});
 		this.sessions = new Sessions({
 			database: options.database,
@@ -173,7 +173,7 @@ export class TutorEngine {
 				replicaId: this.replicaId,
 				leaseSeconds: this.#config.tutor.leaseSeconds,
 				rateLimit: this.#config.tutor.rateLimit,
-				historyChars: this.#config.llm.historyTokenBudget * 4
+				historyTokens: this.#config.llm.historyTokenBudget
 			})
 			.catch(async (err: unknown) => {
 				if (early) void this.#early.confirm(early, null);

@@ -38,8 +38,12 @@ export interface TutorContext {
 }
 
 /** About four characters a token for English and code; good enough to stay under a budget. */
+export const CHARS_PER_TOKEN = 4;
+/** What a message costs in the history besides its text (role and framing), in tokens. */
+export const MESSAGE_TOKENS = 4;
+
 export function estimateTokens(text: string): number {
-	return Math.ceil(text.length / 4);
+	return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
 function clip(text: string, max: number) {
@@ -121,9 +125,9 @@ export function trimHistory(history: ChatMessage[], budget: number): ChatMessage
 	let used = 0;
 	for (let i = history.length - 1; i >= 0; i--) {
 		const message = history[i]!;
-		const cost = estimateTokens(message.content) + 4;
+		const cost = estimateTokens(message.content) + MESSAGE_TOKENS;
 		if (kept.length === 0) {
-			const maxChars = budget * 4;
+			const maxChars = budget * CHARS_PER_TOKEN;
 			kept.unshift(
 				message.content.length > maxChars
 					? { ...message, content: message.content.slice(-maxChars) }

@@ -125,8 +125,8 @@ export class Turns {
 			.from(conversations)
 			.where(eq(conversations.id, conversationId));
 		if (!conversation) throw new Error('conversation gone');
-		const chars = this.deps.config.llm.historyTokenBudget * 4;
-		const history: ChatMessage[] = (await convos.history(db, conversationId, chars, messageId))
+		const budget = this.deps.config.llm.historyTokenBudget;
+		const history: ChatMessage[] = (await convos.history(db, conversationId, budget, messageId))
 			.filter((m) => m.content)
 			.map((m) => ({ role: m.role, content: m.content }));
 		if (mode === 'continue' && prefix)
