@@ -17,6 +17,7 @@ import { rateLimitSettings, tutorRateLimit } from './config/limits';
 import { CHEAP_MODELS, chooseProvider, embeddingSettings, llmSettings } from './config/llm';
 import { originSettings } from './config/origins';
 import { guessableTokens, signingSecret } from './config/secrets';
+import { ssoSettings } from './config/sso';
 import type { Config } from './config/types';
 
 export { ConfigError } from './config/error';
@@ -51,7 +52,23 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		problems.push(`TRUSTED_PROXIES: ${(error as Error).message}`);
 	}
 
+	const sso = ssoSettings(source, problems);
+	if (env.REQUIRE_EMAIL_VERIFICATION && !env.SMTP_HOST)
+		problems.push('REQUIRE_EMAIL_VERIFICATION needs SMTP_HOST: the links are sent by email');
+	if (production && sso.length && !env.ORIGIN)
+		problems.push('single sign-on needs ORIGIN in production: it is part of the callback URL');
+
 	if (problems.length) throw new ConfigError(problems);
+	const smtp = env.SMTP_HOST
+		? {
+				host: env.SMTP_HOST,
+				port: env.SMTP_PORT,
+				secure: env.SMTP_SECURE,
+				user: env.SMTP_USER,
+				password: env.SMTP_PASSWORD,
+				from: env.FROM_EMAIL ?? `AI Coding Tutor <${env.SMTP_USER ?? 'noreply@localhost'}>`
+			}
+		: null;
 
 	const { origin, allowedOrigins } = originSettings(env, production, warnings);
 
@@ -78,6 +95,17 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			limit: env.REGISTER_RATE_LIMIT,
 			windowSeconds: env.REGISTER_RATE_WINDOW_SECONDS
 		},
+		accounts: {
+			requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION,
+			resetTtlMinutes: env.PASSWORD_RESET_TTL_MINUTES,
+			verifyTtlHours: env.EMAIL_VERIFICATION_TTL_HOURS,
+			emailRateLimit: {
+				limit: env.ACCOUNT_EMAIL_RATE_LIMIT,
+				windowSeconds: env.ACCOUNT_EMAIL_RATE_WINDOW_SECONDS
+			}
+		},
+		sso,
+		smtp,
 		rateLimits: rateLimitSettings(env),
 		llm: llmSettings(env, provider),
 		embeddings: embeddingSettings(env),
@@ -92,16 +120,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 			promptCache: env.LLM_PROMPT_CACHE
 		},
 		alerts: {
-			smtp: env.SMTP_HOST
-				? {
-						host: env.SMTP_HOST,
-						port: env.SMTP_PORT,
-						secure: env.SMTP_SECURE,
-						user: env.SMTP_USER,
-						password: env.SMTP_PASSWORD,
-						from: env.FROM_EMAIL ?? `AI Coding Tutor <${env.SMTP_USER ?? 'noreply@localhost'}>`
-					}
-				: null,
+			smtp,
 			emails: (env.ALERT_EMAIL.length ? env.ALERT_EMAIL : env.ADMIN_EMAIL).map((e) =>
 				e.toLowerCase()
 			),

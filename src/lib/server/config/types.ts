@@ -34,6 +34,18 @@ export interface Config {
 	adminSetupCode: string | undefined;
 	loginRateLimit: { limit: number; windowSeconds: number };
 	registerRateLimit: { limit: number; windowSeconds: number };
+	/** Password reset and email verification links (auth/recovery.ts). */
+	accounts: {
+		requireEmailVerification: boolean;
+		resetTtlMinutes: number;
+		verifyTtlHours: number;
+		/** Reset and verification mails per address; a client address gets ten times as many. */
+		emailRateLimit: { limit: number; windowSeconds: number };
+	};
+	/** Single sign-on providers, in the order their buttons show (config/sso.ts). */
+	sso: SsoProvider[];
+	/** Outgoing mail (alerts, reset and verification links); null when SMTP_HOST is unset. */
+	smtp: Smtp | null;
 	/**
 	 * Request limits with counters in the database (shared by every replica). With `enabled` false
 	 * none of these apply, and the tutor limit is lifted too; login and register limits always do.
@@ -97,14 +109,7 @@ export interface Config {
 	};
 	/** Where budget alerts go. */
 	alerts: {
-		smtp: {
-			host: string;
-			port: number;
-			secure: boolean;
-			user?: string;
-			password?: string;
-			from: string;
-		} | null;
+		smtp: Smtp | null;
 		emails: string[];
 		webhookUrl?: string;
 	};
@@ -134,4 +139,31 @@ export interface Config {
 	proxy: ProxySettings;
 	/** Non-fatal findings for the operator, logged once at start. */
 	warnings: string[];
+}
+
+export interface Smtp {
+	host: string;
+	port: number;
+	secure: boolean;
+	user?: string;
+	password?: string;
+	from: string;
+}
+
+export interface SsoProvider {
+	/** google, microsoft, github, or a lower-case name from OIDC_PROVIDERS; part of the callback URL. */
+	id: string;
+	/** The button's label: "Sign in with <name>". */
+	name: string;
+	/** OpenID Connect with discovery, or GitHub's OAuth 2 (no ID token; email from its API). */
+	kind: 'oidc' | 'github';
+	/** The OIDC issuer URL, or GitHub's web URL (https://github.com or a GitHub Enterprise Server). */
+	issuer: string;
+	clientId: string;
+	clientSecret: string;
+	/**
+	 * Treat the provider's email as verified even without `email_verified` (a school's own Entra
+	 * tenant, whose addresses the school issues). Accounts link by verified email only.
+	 */
+	trustEmail: boolean;
 }

@@ -27,11 +27,14 @@ export const users = pgTable(
 		/** Stored lower-cased; uniqueness is on this column. */
 		email: text('email').notNull(),
 		displayName: text('display_name').notNull(),
-		passwordHash: text('password_hash').notNull(),
+		/** Null for an account that signs in only through single sign-on. */
+		passwordHash: text('password_hash'),
 		role: role('role').notNull().default('student'),
 		/** Bumped by "log out everywhere" and password changes; access tokens carry it. */
 		tokenVersion: integer('token_version').notNull().default(0),
 		disabledAt: timestamp('disabled_at', { withTimezone: true }),
+		/** When the user proved the address: a verification or reset link, or a provider's verified email. */
+		emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
 		createdAt: createdAt(),
 		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
 	},

@@ -47,6 +47,54 @@ export const refreshTokens = pgTable(
 );
 export type RefreshToken = InferSelectModel<typeof refreshTokens>;
 
+/** A single sign-on account (provider + its subject id) linked to a user. */
+export const userIdentities = pgTable(
+	'user_identities',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		/** The provider's id in the configuration (google, microsoft, github or an OIDC_PROVIDERS name). */
+		provider: text('provider').notNull(),
+		subject: text('subject').notNull(),
+		/** The email the provider gave at the last sign-in, for the account page. */
+		email: text('email'),
+		createdAt: createdAt(),
+		lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('user_identities_provider_subject_key').on(t.provider, t.subject),
+		index('user_identities_user_id_idx').on(t.userId)
+	]
+);
+export type UserIdentity = InferSelectModel<typeof userIdentities>;
+
+/** Single-use links sent by email (password reset, email verification); only a hash is stored. */
+export const accountTokens = pgTable(
+	'account_tokens',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		purpose: text('purpose', { enum: ['reset', 'verify'] }).notNull(),
+		/** SHA-256 of the token; the token itself is only in the email. */
+		tokenHash: text('token_hash').notNull(),
+		/** For a verification: the address it proves (the user may change it meanwhile). */
+		email: text('email').notNull(),
+		expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+		usedAt: timestamp('used_at', { withTimezone: true }),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('account_tokens_token_hash_key').on(t.tokenHash),
+		index('account_tokens_user_id_idx').on(t.userId),
+		index('account_tokens_expires_at_idx').on(t.expiresAt)
+	]
+);
+export type AccountToken = InferSelectModel<typeof accountTokens>;
+
 /** Fixed-window counters shared by every replica. */
 export const rateLimits = pgTable(
 	'rate_limits',
