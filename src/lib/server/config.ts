@@ -22,7 +22,7 @@ import type { Config } from './config/types';
 
 export { ConfigError } from './config/error';
 export type { LlmProvider } from './config/env';
-export type { Config } from './config/types';
+export type { Config, SsoProvider } from './config/types';
 export { CHEAP_MODELS, DEFAULT_MODELS } from './config/llm';
 export { UNLIMITED } from './config/limits';
 

@@ -16,6 +16,7 @@ import * as rateLimit from '#lib/server/rate-limit.ts';
 import { logger } from '#lib/server/log.ts';
 import { signedOut } from '#lib/server/ws/sessions.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
+import { PASSWORD_REFUSED, passwordAllowed } from './policy';
 import {
 	hashTokenId,
 	signAccessToken,
@@ -73,7 +74,7 @@ export function toSessionUser(user: User): SessionUser {
 	};
 }
 
-async function issueSession(
+export async function issueSession(
 	{ db, config }: Deps,
 	user: User,
 	client: Client,
@@ -138,6 +139,8 @@ export async function register(
 		{ key: `register:ip:${client.ip ?? 'unknown'}`, rule: deps.config.registerRateLimit }
 	]);
 	if (tooMany) return tooMany;
+	if (!(await passwordAllowed(deps.db, deps.config, input.email)))
+		return { ok: false, status: 403, field: 'email', message: PASSWORD_REFUSED };
 	const passwordHash = await hashPassword(input.password);
 	const [user] = await deps.db
 		.insert(users)
@@ -171,6 +174,8 @@ export async function login(
 		}
 	]);
 	if (tooMany) return tooMany;
+	if (!(await passwordAllowed(deps.db, deps.config, input.email)))
+		return { ok: false, status: 403, message: PASSWORD_REFUSED };
 	const [user] = await deps.db.select().from(users).where(eq(users.email, input.email));
 	const valid = user
 		? await verifyPassword(user.passwordHash, input.password)

@@ -4,10 +4,15 @@ import * as accounts from '#lib/server/auth/accounts.ts';
 import { setSessionCookies } from '#lib/server/auth/cookies.ts';
 import { actionContext, readForm, safeNext } from '#lib/server/http/forms.ts';
 import { LoginSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
+import { ssoMessage } from '#lib/auth/sso-messages.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
 	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	const provider = locals.services.config.sso.find(
+		(p) => p.id === url.searchParams.get('provider')
+	);
+	return { ssoError: provider ? ssoMessage(url.searchParams.get('sso'), provider.name) : null };
 };
 
 export const actions: Actions = {

@@ -1,0 +1,32 @@
+import { redirect } from '@sveltejs/kit';
+import * as sso from '#lib/server/auth/sso.ts';
+import { saveFlow } from '#lib/server/auth/sso-cookie.ts';
+import { safeNext } from '#lib/server/http/forms.ts';
+import { logger } from '#lib/server/log.ts';
+import { providerFor, backWith } from './provider';
+import type { RequestHandler } from './$types';
+
+/** Starts a sign-in (or, signed in, a link or a re-authentication) with the provider. */
+export const GET: RequestHandler = async ({ params, url, locals, cookies }) => {
+	const { config } = locals.services;
+	const provider = providerFor(config, params.provider);
+	const intent = url.searchParams.get('intent') ?? 'signin';
+	if (intent !== 'signin' && intent !== 'link' && intent !== 'reauth')
+		return Response.json({ message: 'Unknown intent.' }, { status: 400 });
+	if (intent !== 'signin' && !locals.user)
+		redirect(303, `/login?next=${encodeURIComponent('/account')}`);
+	const fallback = intent === 'signin' ? '/dashboard' : '/account';
+	const redirectUri = `${config.origin ?? url.origin}/auth/sso/${provider.id}/callback`;
+	try {
+		const { url: target, flow } = await sso.begin(provider, redirectUri, {
+			intent,
+			next: safeNext(url.searchParams.get('next'), fallback),
+			userId: intent === 'signin' ? undefined : locals.user!.id
+		});
+		await saveFlow(cookies, config, url, flow);
+		return new Response(null, { status: 303, headers: { location: target.href } });
+	} catch (error) {
+		logger().warn({ provider: provider.id, err: (error as Error).message }, 'sso start failed');
+		return backWith(intent, 'unavailable', provider.id);
+	}
+};
