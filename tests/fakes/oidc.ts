@@ -34,8 +34,8 @@ export async function startOidcProvider(options: {
 	port?: number;
 }): Promise<RunningProvider> {
 	const accounts = new Map<string, TestAccount>();
-	let handler: ReturnType<Provider['callback']> | undefined;
-	const server: Server = createServer((req, res) => handler!(req, res));
+	// The issuer names the port, so the server listens before the provider exists.
+	const server: Server = createServer((req, res) => handler(req, res));
 	await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
 	const port = (server.address() as AddressInfo).port;
 	const issuer = `http://127.0.0.1:${port}`;
@@ -57,7 +57,7 @@ export async function startOidcProvider(options: {
 		features: { devInteractions: { enabled: true } }
 	});
 	provider.on('server_error', (_ctx, error) => console.error('oidc-provider:', error));
-	handler = provider.callback();
+	const handler = provider.callback();
 	return {
 		issuer,
 		port,
