@@ -88,7 +88,7 @@ export async function authorizeAt(authorizationUrl: string, login: string): Prom
 		const html = await page.text();
 		if (page.status !== 200)
 			throw new Error(`provider answered ${page.status}: ${html.slice(0, 300)}`);
-		const fields = html.includes('name="login"')
+		const fields: Record<string, string> = html.includes('name="login"')
 			? { prompt: 'login', login, password: 'x' }
 			: { prompt: 'consent' };
 		const done = await send(url, new URLSearchParams(fields));
