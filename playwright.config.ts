@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { oidcPort } from './e2e/ports';
 
 // Debian's Chromium: Playwright's own browser download is not available on these machines.
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,7 +48,12 @@ export default defineConfig({
 			LLM_PROVIDER: 'mock',
 			MOCK_TOKEN_DELAY_MS: '60',
 			MOCK_TOKEN_COUNT: '40',
-			LOG_LEVEL: 'warn'
+			LOG_LEVEL: 'warn',
+			OIDC_PROVIDERS: 'school',
+			OIDC_SCHOOL_ISSUER: `http://127.0.0.1:${oidcPort}`,
+			OIDC_SCHOOL_CLIENT_ID: 'tutor-e2e',
+			OIDC_SCHOOL_CLIENT_SECRET: 'tutor-e2e-secret',
+			OIDC_SCHOOL_LABEL: 'School ID'
 		}
 	}
 });
