@@ -10,6 +10,7 @@ import * as v from 'valibot';
 import type { SsoProvider } from './types';
 
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const PRESETS = new Set(['google', 'microsoft', 'github']);
 const Url = v.pipe(v.string(), v.trim(), v.url());
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 
@@ -66,7 +67,7 @@ export function ssoSettings(
 	for (const raw of (get('OIDC_PROVIDERS') ?? '').split(',')) {
 		const id = raw.trim().toLowerCase();
 		if (!id) continue;
-		if (!NAME.test(id) || providers.some((p) => p.id === id)) {
+		if (!NAME.test(id) || PRESETS.has(id) || providers.some((p) => p.id === id)) {
 			problems.push(
 				`OIDC_PROVIDERS: "${raw.trim()}" must be a unique lower-case name (a-z, 0-9, -)`
 			);
