@@ -361,4 +361,16 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 		}
 		expect(await (await admin.fetch('/admin/sign-in')).text()).toContain(callback);
 	});
+
+	// Last: it spends this client address's allowance (ten times LOGIN_RATE_LIMIT per window).
+	it('limits starts and callbacks per client address', async () => {
+		let res: Response | undefined;
+		for (let i = 0; i < 101; i++) {
+			res = await client().fetch('/auth/sso/school');
+			if (res.status === 429) break;
+		}
+		expect(res!.status).toBe(429);
+		expect(Number(res!.headers.get('retry-after'))).toBeGreaterThan(0);
+		expect((await client().fetch('/auth/sso/school/callback?code=x&state=y')).status).toBe(429);
+	});
 });

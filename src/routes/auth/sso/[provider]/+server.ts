@@ -3,13 +3,16 @@ import * as sso from '#lib/server/auth/sso.ts';
 import { saveFlow } from '#lib/server/auth/sso-cookie.ts';
 import { safeNext } from '#lib/server/http/forms.ts';
 import { logger } from '#lib/server/log.ts';
-import { providerFor, backWith } from './provider';
+import { backWith, providerFor, tooMany } from './provider';
 import type { RequestHandler } from './$types';
 
 /** Starts a sign-in (or, signed in, a link or a re-authentication) with the provider. */
-export const GET: RequestHandler = async ({ params, url, locals, cookies }) => {
+export const GET: RequestHandler = async (event) => {
+	const { params, url, locals, cookies } = event;
 	const { config } = locals.services;
 	const provider = providerFor(config, params.provider);
+	const refused = await tooMany(event);
+	if (refused) return refused;
 	const intent = url.searchParams.get('intent') ?? 'signin';
 	if (intent !== 'signin' && intent !== 'link' && intent !== 'reauth')
 		return Response.json({ message: 'Unknown intent.' }, { status: 400 });

@@ -6,7 +6,7 @@ import * as sso from '#lib/server/auth/sso.ts';
 import { takeFlow } from '#lib/server/auth/sso-cookie.ts';
 import { clientOf } from '#lib/server/http/client.ts';
 import { logger } from '#lib/server/log.ts';
-import { providerFor, backWith } from '../provider';
+import { backWith, providerFor, tooMany } from '../provider';
 import type { RequestHandler } from './$types';
 
 /** The provider's redirect back: checks it against the flow this browser started, then acts on it. */
@@ -15,6 +15,8 @@ export const GET: RequestHandler = async (event) => {
 	const { config, database } = locals.services;
 	const db = database.db;
 	const provider = providerFor(config, params.provider);
+	const refused = await tooMany(event);
+	if (refused) return refused;
 	const flow = await takeFlow(cookies, config, url);
 	if (!flow || flow.provider !== provider.id) return backWith('signin', 'expired', provider.id);
 	if (url.searchParams.has('error')) return backWith(flow.intent, 'cancelled', provider.id);
