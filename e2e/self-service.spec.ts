@@ -27,12 +27,12 @@ test('rename, download my data, delete the account with the password', async ({ 
 	// A wrong password deletes nothing; the right one ends on the notice.
 	await page.getByText('Delete my account', { exact: true }).click();
 	const section = page.getByRole('region', { name: 'Your data' });
-	await section.getByLabel('Current password').fill('not my password');
+	await section.getByLabel('Your password').fill('not my password');
 	await section.getByLabel(/Type your email/).fill(email);
 	await expectAccessible(page);
 	await section.getByRole('button', { name: 'Delete my account permanently' }).click();
 	await expect(section.getByText('Your current password is not correct.')).toBeVisible();
-	await section.getByLabel('Current password').fill(PASSWORD);
+	await section.getByLabel('Your password').fill(PASSWORD);
 	await section.getByRole('button', { name: 'Delete my account permanently' }).click();
 	await expect(page).toHaveURL(/\/login\?deleted=1$/);
 	await expect(page.getByRole('status')).toContainText('Your account was deleted');
