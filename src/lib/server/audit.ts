@@ -19,6 +19,7 @@ export type AuditAction =
 	| 'account.refresh_reuse_detected'
 	| `sso.${'link' | 'unlink' | 'refused'}`
 	| 'settings.sign_in_policy'
+	| `account.${'renamed' | 'exported' | 'deleted'}`
 	| `user.${'role_change' | 'disable' | 'enable' | 'delete' | 'export'}`
 	| `cost.${'settings_update' | 'price_set' | 'price_reset'}`
 	| 'ai.health_check'

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
-import { ChangePasswordSchema, LoginSchema, RegisterSchema, fieldErrors } from './account.ts';
+import {
+	ChangePasswordSchema,
+	DeleteAccountSchema,
+	LoginSchema,
+	RegisterSchema,
+	RenameSchema,
+	fieldErrors
+} from './account.ts';
 
 describe('account schemas', () => {
 	it('normalises a valid registration', () => {
@@ -48,5 +55,28 @@ describe('account schemas', () => {
 			confirmPassword: 'new password 13'
 		});
 		expect(fieldErrors(r.issues!).confirmPassword).toMatch(/do not match/);
+	});
+
+	it('renames with the rules of registration', () => {
+		expect(v.parse(RenameSchema, { displayName: ' Grace ' })).toEqual({ displayName: 'Grace' });
+		for (const displayName of ['', '  ', 'x'.repeat(81), 'tab\tname', undefined]) {
+			const r = v.safeParse(RenameSchema, { displayName });
+			expect(r.success, JSON.stringify(displayName)).toBe(false);
+			expect(fieldErrors(r.issues!).displayName).toBeTruthy();
+		}
+	});
+
+	it('deletion needs the typed email; the password may be absent (accounts without one)', () => {
+		expect(v.parse(DeleteAccountSchema, { confirmEmail: ' Ada@Example.com ' })).toEqual({
+			confirmEmail: 'ada@example.com',
+			currentPassword: ''
+		});
+		const r = v.safeParse(DeleteAccountSchema, {
+			currentPassword: 'p'.repeat(129),
+			confirmEmail: undefined // as formFields reads a missing field
+		});
+		const errors = fieldErrors(r.issues!);
+		expect(errors.confirmEmail).toMatch(/Type your email address/);
+		expect(errors.currentPassword).toMatch(/at most 128/);
 	});
 });

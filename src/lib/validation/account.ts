@@ -36,17 +36,35 @@ const anyPassword = v.pipe(
 	v.maxLength(LIMITS.passwordMax, `A password has at most ${LIMITS.passwordMax} characters.`)
 );
 
-export const RegisterSchema = v.object({
-	email,
-	displayName: v.pipe(
-		v.string('Enter a display name.'),
-		v.trim(),
-		v.nonEmpty('Enter a display name.'),
-		v.maxLength(LIMITS.nameMax, `A display name has at most ${LIMITS.nameMax} characters.`),
-		// Control characters break layouts and logs.
-		v.regex(/^[^\p{Cc}\p{Cf}]+$/u, 'Use letters, numbers, spaces and punctuation only.')
+const displayName = v.pipe(
+	v.string('Enter a display name.'),
+	v.trim(),
+	v.nonEmpty('Enter a display name.'),
+	v.maxLength(LIMITS.nameMax, `A display name has at most ${LIMITS.nameMax} characters.`),
+	// Control characters break layouts and logs.
+	v.regex(/^[^\p{Cc}\p{Cf}]+$/u, 'Use letters, numbers, spaces and punctuation only.')
+);
+
+export const RegisterSchema = v.object({ email, displayName, password: newPassword });
+
+export const RenameSchema = v.object({ displayName });
+
+/** Deleting one's own account: the typed email always; the password when the account has one. */
+export const DeleteAccountSchema = v.object({
+	currentPassword: v.optional(
+		v.pipe(
+			v.string(),
+			v.maxLength(LIMITS.passwordMax, `A password has at most ${LIMITS.passwordMax} characters.`)
+		),
+		''
 	),
-	password: newPassword
+	confirmEmail: v.pipe(
+		v.string('Type your email address to confirm.'),
+		v.trim(),
+		v.nonEmpty('Type your email address to confirm.'),
+		v.maxLength(LIMITS.emailMax, `An email address has at most ${LIMITS.emailMax} characters.`),
+		v.toLowerCase()
+	)
 });
 
 export const LoginSchema = v.object({ email, password: anyPassword });

@@ -8,31 +8,18 @@
  * const result = await users.setDisabled({ db, config }, actor.id, userId, true);
  * if (!result.ok) return fail(result.status, { message: result.message });
  */
-import { and, asc, desc, eq, ilike, isNull, like, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
 import type { Config } from '#lib/server/config.ts';
 import type { Db } from '#lib/server/db/index.ts';
-import {
-	answers,
-	auditLog,
-	budgetAlerts,
-	conversations,
-	exerciseProgress,
-	lessonProgress,
-	llmUsage,
-	messages,
-	mockExams,
-	rateLimits,
-	refreshTokens,
-	reviewCards,
-	skillAssessments,
-	skillLevels,
-	spendDaily,
-	studentNotebooks,
-	users
-} from '#lib/server/db/schema.ts';
+import { conversations, refreshTokens, users } from '#lib/server/db/schema.ts';
+import { erase } from '#lib/server/users/erase.ts';
+import { profile } from '#lib/server/users/profile.ts';
 import { countUpTo } from './count';
 import { isAdminEmail } from './roles';
 import { signedOut } from '#lib/server/ws/sessions.ts';
+
+// The export is shared with the student's own "Download my data"; one implementation.
+export { exportData, type UserExport } from '#lib/server/users/export.ts';
 
 export const PAGE_SIZE = 25;
 
@@ -45,16 +32,6 @@ export type Role = 'student' | 'admin';
 
 export type Refusal = { ok: false; status: 400 | 403 | 404 | 409; message: string };
 export type Outcome<T = object> = ({ ok: true } & T) | Refusal;
-
-const profileColumns = {
-	id: users.id,
-	email: users.email,
-	displayName: users.displayName,
-	role: users.role,
-	disabledAt: users.disabledAt,
-	createdAt: users.createdAt,
-	updatedAt: users.updatedAt
-};
 
 /** One page of users, newest first, optionally filtered by email or name. */
 export async function list(db: Db, options: { query?: string; page: number }) {
@@ -84,10 +61,7 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 }
 
 /** The account as the admin pages show it (never the password hash), or null. */
-export async function get(db: Db, id: string) {
-	const [row] = await db.select(profileColumns).from(users).where(eq(users.id, id));
-	return row ?? null;
-}
+export const get = profile;
 
 /** Sets the stored role. The account's next request already sees it (roles are read per request). */
 export async function setRole(
@@ -162,10 +136,8 @@ export async function setDisabled(
 }
 
 /**
- * Deletes the account once `confirmEmail` repeats its email. The schema's cascades remove its
- * sessions, conversations and messages, progress, notebooks, answers, mock exams, review cards,
- * assessments, levels and budget alerts; its daily spend and rate-limit counters are deleted here;
- * its usage rows and audit entries stay, without the link.
+ * Deletes the account once `confirmEmail` repeats its email, with everything it owns (see
+ * `users/erase.ts` for what goes and what anonymous rows stay).
  */
 export async function remove(
 	{ db, config }: Deps,
@@ -189,135 +161,12 @@ export async function remove(
 			status: 400,
 			message: `Type the account's email (${user.email}) to confirm.`
 		};
-	// Rows keyed by the id as text (no foreign key to cascade): the daily spend and rate counters.
-	const [deleted] = await db.transaction(async (tx) => {
-		await tx.delete(spendDaily).where(eq(spendDaily.subject, id));
-		await tx.delete(rateLimits).where(like(rateLimits.key, `%:user:${id}`));
-		return tx
-			.delete(users)
-			.where(eq(users.id, id))
-			.returning({ email: users.email, displayName: users.displayName });
-	});
-	if (!deleted) return gone();
-	await signedOut(db, id);
-	return { ok: true, ...deleted };
+	const erased = await erase(db, id);
+	if (erased.ok) return erased;
+	if (erased.reason === 'last-admin')
+		return { ok: false, status: 409, message: 'The only administrator cannot be deleted.' };
+	return gone();
 }
-
-/**
- * Everything stored about one user, as plain data for a JSON download: the profile (no password
- * hash or token version), sessions (no token hashes), conversations with their messages, progress,
- * notebooks, practice answers, mock exams, review cards, assessments, levels, AI usage, budget
- * alerts, and the audit entries they made or that concern them.
- */
-export async function exportData(db: Db, id: string) {
-	const profile = await get(db, id);
-	if (!profile) return null;
-	const [
-		sessions,
-		convs,
-		msgs,
-		exercises,
-		lessons,
-		notebooks,
-		answered,
-		mocks,
-		cards,
-		assessments,
-		levels,
-		usage,
-		alerts,
-		audit
-	] = await Promise.all([
-		db
-			.select({
-				id: refreshTokens.id,
-				familyId: refreshTokens.familyId,
-				userAgent: refreshTokens.userAgent,
-				createdAt: refreshTokens.createdAt,
-				expiresAt: refreshTokens.expiresAt,
-				usedAt: refreshTokens.usedAt,
-				revokedAt: refreshTokens.revokedAt
-			})
-			.from(refreshTokens)
-			.where(eq(refreshTokens.userId, id))
-			.orderBy(asc(refreshTokens.createdAt)),
-		db
-			.select({
-				id: conversations.id,
-				title: conversations.title,
-				context: conversations.context,
-				createdAt: conversations.createdAt,
-				updatedAt: conversations.updatedAt
-			})
-			.from(conversations)
-			.where(eq(conversations.userId, id))
-			.orderBy(asc(conversations.createdAt)),
-		db
-			.select({
-				id: messages.id,
-				conversationId: messages.conversationId,
-				role: messages.role,
-				content: messages.content,
-				status: messages.status,
-				errorKind: messages.errorKind,
-				model: messages.model,
-				usage: messages.usage,
-				createdAt: messages.createdAt,
-				updatedAt: messages.updatedAt
-			})
-			.from(messages)
-			.innerJoin(conversations, eq(conversations.id, messages.conversationId))
-			.where(eq(conversations.userId, id))
-			.orderBy(asc(messages.conversationId), asc(messages.seq)),
-		db.select().from(exerciseProgress).where(eq(exerciseProgress.userId, id)),
-		db.select().from(lessonProgress).where(eq(lessonProgress.userId, id)),
-		db.select().from(studentNotebooks).where(eq(studentNotebooks.userId, id)),
-		db.select().from(answers).where(eq(answers.userId, id)).orderBy(asc(answers.answeredAt)),
-		db.select().from(mockExams).where(eq(mockExams.userId, id)).orderBy(asc(mockExams.startedAt)),
-		db.select().from(reviewCards).where(eq(reviewCards.userId, id)),
-		db
-			.select()
-			.from(skillAssessments)
-			.where(eq(skillAssessments.userId, id))
-			.orderBy(asc(skillAssessments.startedAt)),
-		db.select().from(skillLevels).where(eq(skillLevels.userId, id)),
-		db.select().from(llmUsage).where(eq(llmUsage.userId, id)).orderBy(asc(llmUsage.createdAt)),
-		db
-			.select()
-			.from(budgetAlerts)
-			.where(eq(budgetAlerts.userId, id))
-			.orderBy(asc(budgetAlerts.createdAt)),
-		db
-			.select()
-			.from(auditLog)
-			.where(or(eq(auditLog.actorId, id), eq(auditLog.targetId, id)))
-			.orderBy(asc(auditLog.id))
-	]);
-	const byConversation = Map.groupBy(msgs, (m) => m.conversationId);
-	return {
-		format: 'ai-coding-tutor.user-export',
-		version: 1,
-		exportedAt: new Date().toISOString(),
-		profile,
-		sessions,
-		conversations: convs.map((c) => ({
-			...c,
-			messages: (byConversation.get(c.id) ?? []).map(({ conversationId: _, ...m }) => m)
-		})),
-		exerciseProgress: exercises,
-		lessonProgress: lessons,
-		notebooks,
-		practiceAnswers: answered,
-		mockExams: mocks,
-		reviewCards: cards,
-		skillAssessments: assessments,
-		skillLevels: levels,
-		aiUsage: usage,
-		budgetAlerts: alerts,
-		auditLog: audit
-	};
-}
-export type UserExport = NonNullable<Awaited<ReturnType<typeof exportData>>>;
 
 /** The user's most recent conversations: titles and dates only, never their content. */
 export async function recentConversations(db: Db, id: string, limit = 10) {

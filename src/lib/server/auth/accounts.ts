@@ -111,7 +111,8 @@ export async function issueSession(
 	};
 }
 
-async function limited(
+/** The first rule `checks` breaks, as a 429 with the wait in words; null when every one allows it. */
+export async function limited(
 	deps: Deps,
 	checks: { key: string; rule: rateLimit.RateLimitRule }[]
 ): Promise<Failure | null> {

@@ -50,3 +50,7 @@ export async function isReauthenticated(cookies: Cookies, config: Config, userId
 		return false;
 	}
 }
+
+export function clearReauthenticated(cookies: Cookies) {
+	cookies.delete(REAUTH_COOKIE, { path: '/' });
+}

@@ -6,19 +6,23 @@ import { actionContext, readForm } from '#lib/server/http/forms.ts';
 import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
 import * as identities from '#lib/server/auth/identities.ts';
 import { signInMethods } from './sign-in-methods.server';
+import * as selfService from './self-service.server';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ locals, url }) => ({
+export const load: PageServerLoad = async (event) => ({
 	account: {
-		email: locals.user!.email,
-		displayName: locals.user!.displayName,
-		role: locals.user!.role,
-		memberSince: locals.user!.createdAt.toISOString()
+		email: event.locals.user!.email,
+		displayName: event.locals.user!.displayName,
+		role: event.locals.user!.role,
+		memberSince: event.locals.user!.createdAt.toISOString()
 	},
-	signIn: await signInMethods(locals.services, locals.user!.id, url)
+	signIn: await signInMethods(event.locals.services, event.locals.user!.id, event.url),
+	deletion: await selfService.deletionState(event)
 });
 
 export const actions: Actions = {
+	rename: selfService.rename,
+	deleteAccount: selfService.deleteAccount,
 	changePassword: async (event) => {
 		const user = event.locals.user!;
 		const body = await readForm(event.request);
