@@ -362,6 +362,21 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 		expect(await (await admin.fetch('/admin/sign-in')).text()).toContain(callback);
 	});
 
+	it('deletes a password-less account only after signing in again with its provider', async () => {
+		op.accounts.set('zoe', { email: 'zoe@school.edu', email_verified: true, name: 'Zoe' });
+		const zoe = client();
+		await back(zoe, await throughProvider(zoe, 'zoe'));
+		const refused = await zoe.post('/account?/deleteAccount', { confirmEmail: 'zoe@school.edu' });
+		expect(refused.status).toBe(401);
+		expect(await sql`select 1 from users where email = 'zoe@school.edu'`).toHaveLength(1);
+		await back(zoe, await throughProvider(zoe, 'zoe', '/auth/sso/school?intent=reauth'));
+		const gone = await zoe.post('/account?/deleteAccount', { confirmEmail: 'zoe@school.edu' });
+		expect(gone.status).toBe(303);
+		expect(gone.headers.get('location')).toBe('/login?deleted=1');
+		expect(await sql`select 1 from users where email = 'zoe@school.edu'`).toHaveLength(0);
+		expect(await sql`select 1 from user_identities where subject = 'zoe'`).toHaveLength(0);
+	});
+
 	// Last: it spends this client address's allowance (ten times LOGIN_RATE_LIMIT per window).
 	it('limits starts and callbacks per client address', async () => {
 		let res: Response | undefined;
