@@ -4,18 +4,21 @@ import * as accounts from '#lib/server/auth/accounts.ts';
 import { clearSessionCookies, setSessionCookies } from '#lib/server/auth/cookies.ts';
 import { actionContext, readForm } from '#lib/server/http/forms.ts';
 import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
+import { emailStatus, sendVerificationAction } from './email.server';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals }) => ({
+export const load: PageServerLoad = async ({ locals }) => ({
 	account: {
 		email: locals.user!.email,
 		displayName: locals.user!.displayName,
 		role: locals.user!.role,
 		memberSince: locals.user!.createdAt.toISOString()
-	}
+	},
+	emailStatus: await emailStatus({ locals })
 });
 
 export const actions: Actions = {
+	sendVerification: sendVerificationAction,
 	changePassword: async (event) => {
 		const user = event.locals.user!;
 		const body = await readForm(event.request);
