@@ -47,7 +47,11 @@ export default defineConfig({
 			LLM_PROVIDER: 'mock',
 			MOCK_TOKEN_DELAY_MS: '60',
 			MOCK_TOKEN_COUNT: '40',
-			LOG_LEVEL: 'warn'
+			LOG_LEVEL: 'warn',
+			// Reset and verification mails; e2e/recovery.spec.ts listens on this port (the app connects
+			// only when it sends one).
+			SMTP_HOST: '127.0.0.1',
+			SMTP_PORT: process.env.E2E_SMTP_PORT ?? '4025'
 		}
 	}
 });

@@ -9,13 +9,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from '../helpers/config.ts';
 import { TEST_DATABASE_URL } from '../helpers/db.ts';
-import {
-	ADMIN_SETUP_CODE,
-	Client,
-	claimAdmin,
-	startServer,
-	type RunningServer
-} from '../helpers/server.ts';
+import { ADMIN_SETUP_CODE, Client, claimAdmin, startServer } from '../helpers/server.ts';
 import { linkIn, startMailbox, type Mailbox } from '../fakes/mailbox.ts';
 
 const PASSWORD = 'correct horse battery staple';
