@@ -17,6 +17,8 @@ const NEW_PASSWORD = 'a brand new long password';
 const ADMIN = 'head.teacher@example.com';
 const SPENT = 'This link has expired or was already used';
 const RATE_LIMIT = 3; // per address; a client address gets ten times as many
+/** An account whose reset mail, asked for last, shows that earlier requests' mails have gone out. */
+const MARKER = 'marker@example.com';
 
 let mailbox: Mailbox;
 const stops: (() => Promise<unknown>)[] = [];
@@ -100,6 +102,7 @@ describe.skipIf(!TEST_DATABASE_URL)('password reset and email verification', () 
 
 	beforeAll(async () => {
 		app = await start({ ACCOUNT_EMAIL_RATE_LIMIT: String(RATE_LIMIT) });
+		await register(MARKER);
 	});
 
 	it('resets the password through the mailed link: old sessions end, the new password works', async () => {
@@ -196,6 +199,38 @@ describe.skipIf(!TEST_DATABASE_URL)('password reset and email verification', () 
 		expect((await app.client().post('/reset-password', form(newer))).status).toBe(303);
 	});
 
+	it('spends a link once when two requests race with it', async () => {
+		const email = 'racing@example.com';
+		await register(email);
+		const link = await resetLink(email);
+		const token = link.searchParams.get('token')!;
+		const attempt = (password: string) =>
+			app.client().post(link.pathname + link.search, {
+				token,
+				newPassword: password,
+				confirmPassword: password
+			});
+		const statuses = (await Promise.all([attempt(NEW_PASSWORD), attempt('the other new password')]))
+			.map((r) => r.status)
+			.sort();
+		expect(statuses).toEqual([303, 400]);
+	});
+
+	it('sends a disabled account no link, and audits the request of an enabled one', async () => {
+		const disabled = 'disabled@example.com';
+		await register(disabled);
+		await app.sql`update users set disabled_at = now() where email = ${disabled}`;
+		expect((await app.client().post('/forgot-password', { email: disabled })).status).toBe(200);
+		// A later mail went out after any the disabled account's request could have sent.
+		await resetLink(MARKER);
+		expect(mailbox.mails.filter((m) => m.to.includes(disabled))).toHaveLength(1); // registration
+		expect(await resetTokens(disabled)).toBe(0);
+		const [requested] =
+			await app.sql`select count(*) as n from audit_log a join users u on u.id = a.actor_id
+			where u.email = ${MARKER} and a.action = 'account.password_reset_requested'`;
+		expect(Number(requested!.n)).toBeGreaterThan(0);
+	});
+
 	it('answers an unknown address exactly as a known one', async () => {
 		const known = 'known@example.com';
 		await register(known);
@@ -228,7 +263,7 @@ describe.skipIf(!TEST_DATABASE_URL)('password reset and email verification', () 
 		expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
 		for (let i = 0; i < RATE_LIMIT; i++) await mailbox.next(email);
 		// A later mail to another account went out after any the refused request could have sent.
-		await resetLink('reset.flow@example.com');
+		await resetLink(MARKER);
 		expect(
 			mailbox.mails.filter((m) => m.to.includes(email) && /Reset/.test(m.subject))
 		).toHaveLength(RATE_LIMIT);
@@ -326,6 +361,18 @@ describe.skipIf(!TEST_DATABASE_URL)('password reset and email verification', () 
 		const [user] =
 			await app.sql`select email_verified_at from users where email = 'moved@example.com'`;
 		expect(user!.email_verified_at).toBeNull();
+	});
+
+	it('limits verification links per account', async () => {
+		const email = 'impatient@example.com';
+		const c = await register(email); // the registration's mail is the first of the limit
+		for (let i = 1; i < RATE_LIMIT; i++) {
+			expect((await c.post('/account?/sendVerification', {})).status).toBe(200);
+			await mailbox.next(email);
+		}
+		const refused = await c.post('/account?/sendVerification', {});
+		expect(refused.status).toBe(429);
+		expect(await refused.text()).toContain('Too many attempts');
 	});
 
 	describe('who may open the new pages', () => {

@@ -17,7 +17,7 @@ type ContentKind = 'module' | 'lesson' | 'exercise';
 export type AuditAction =
 	| `account.${'register' | 'login' | 'logout_everywhere' | 'password_changed' | 'admin_setup'}`
 	| 'account.refresh_reuse_detected'
-	| `account.${'password_reset' | 'email_verified'}`
+	| `account.${'password_reset_requested' | 'password_reset' | 'email_verified'}`
 	| `user.${'role_change' | 'disable' | 'enable' | 'delete' | 'export'}`
 	| `cost.${'settings_update' | 'price_set' | 'price_reset'}`
 	| 'ai.health_check'

@@ -115,16 +115,21 @@ export async function requestReset(
 		{ key: `reset:ip:${client.ip ?? 'unknown'}`, rule: perClient(rule) }
 	]);
 	if (tooMany) return tooMany;
-	background.run('password reset mail', () => mailReset(deps, email, linkBase));
+	background.run('password reset mail', () => mailReset(deps, email, client, linkBase));
 	return { ok: true };
 }
 
-async function mailReset({ db, config }: Deps, email: string, linkBase: string) {
+async function mailReset({ db, config }: Deps, email: string, client: Client, linkBase: string) {
 	const [user] = await db.select().from(users).where(eq(users.email, email));
 	// Who may reset by mail. Any further rule on the account or its address (a domain that signs in
 	// only through single sign-on, say) belongs here: a refusal sends nothing, the answer stays the same.
 	if (!user || user.disabledAt) return;
 	const minutes = config.accounts.resetTtlMinutes;
+	await audit.record(db, {
+		actorId: user.id,
+		action: 'account.password_reset_requested',
+		ip: client.ip
+	});
 	const token = await issueToken(db, user, 'reset', minutes * 60);
 	const link = `${linkBase}/reset-password?token=${token}`;
 	await mail.send(config.smtp!, resetMail(user.email, link, minutes));
@@ -216,11 +221,11 @@ export async function verifyEmail(deps: Deps, token: string, client: Client): Pr
 	return { ok: true };
 }
 
-/** Whether the user confirmed their current address, for the account page. */
-export async function emailVerified(db: Db, userId: string): Promise<boolean> {
+/** The user's address and whether it is confirmed, for the account page. */
+export async function accountEmail(db: Db, userId: string) {
 	const [row] = await db
-		.select({ at: users.emailVerifiedAt })
+		.select({ id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt })
 		.from(users)
 		.where(eq(users.id, userId));
-	return Boolean(row?.at);
+	return row ?? null;
 }
