@@ -53,7 +53,11 @@ export default defineConfig({
 			OIDC_SCHOOL_ISSUER: `http://127.0.0.1:${oidcPort}`,
 			OIDC_SCHOOL_CLIENT_ID: 'tutor-e2e',
 			OIDC_SCHOOL_CLIENT_SECRET: 'tutor-e2e-secret',
-			OIDC_SCHOOL_LABEL: 'School ID'
+			OIDC_SCHOOL_LABEL: 'School ID',
+			// Reset and verification mails; e2e/recovery.spec.ts listens on this port (the app connects
+			// only when it sends one).
+			SMTP_HOST: '127.0.0.1',
+			SMTP_PORT: process.env.E2E_SMTP_PORT ?? '4025'
 		}
 	}
 });

@@ -1,7 +1,9 @@
 // Screenshots for the README and for looking at the UI: `node scripts/screenshots.ts [baseUrl]`
 // against a running server (ADMIN_EMAIL must include admin@example.com, and ADMIN_SETUP_CODE must equal
-// SCREENSHOT_ADMIN_SETUP_CODE, for the admin pages).
+// SCREENSHOT_ADMIN_SETUP_CODE, for the admin pages). With SCREENSHOT_SMTP_PORT set to the server's
+// SMTP_PORT (SMTP_HOST=127.0.0.1), the password reset pages are shot from a real mailed link.
 import { chromium, type Page } from 'playwright-core';
+import { linkIn, startMailbox } from '../tests/fakes/mailbox.ts';
 
 interface ShotOptions {
 	scheme?: 'light' | 'dark';
@@ -64,6 +66,29 @@ await shoot('register-errors', null, {
 		await page.getByText('Enter a display name.').waitFor();
 	}
 });
+if (process.env.SCREENSHOT_SMTP_PORT) await resetPages(Number(process.env.SCREENSHOT_SMTP_PORT));
+
+async function resetPages(smtpPort: number) {
+	const mailbox = await startMailbox(smtpPort);
+	const email = 'grace@example.com';
+	await shoot('forgot-password', '/forgot-password');
+	await shoot('forgot-password-sent', null, {
+		setup: async (page) => {
+			await signIn(page, email, 'Grace Hopper');
+			await page.context().clearCookies();
+			await page.goto(base + '/forgot-password');
+			await page.getByLabel('Email').fill(email);
+			await page.getByRole('button', { name: 'Send me a link' }).click();
+			await page.getByRole('status').waitFor();
+		}
+	});
+	let mail = await mailbox.next(email);
+	while (!mail.subject.startsWith('Reset')) mail = await mailbox.next(email);
+	const link = linkIn(mail, '/reset-password');
+	await shoot('reset-password', link.pathname + link.search);
+	await mailbox.close();
+}
+
 await shoot('account', '/account', { setup: (p) => signIn(p, 'ada@example.com', 'Ada Lovelace') });
 await shoot('account-dark', '/account', {
 	scheme: 'dark',

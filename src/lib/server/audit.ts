@@ -20,6 +20,7 @@ export type AuditAction =
 	| `sso.${'link' | 'unlink' | 'refused'}`
 	| 'settings.sign_in_policy'
 	| `account.${'renamed' | 'exported' | 'deleted'}`
+	| `account.${'password_reset_requested' | 'password_reset' | 'email_verified'}`
 	| `user.${'role_change' | 'disable' | 'enable' | 'delete' | 'export'}`
 	| `cost.${'settings_update' | 'price_set' | 'price_reset'}`
 	| 'ai.health_check'

@@ -201,3 +201,30 @@ describe('cost control settings', () => {
 		expect(() => dev({ CACHE_ENABLED: 'maybe' })).toThrow(/CACHE_ENABLED/);
 	});
 });
+
+describe('password reset and verification settings', () => {
+	it('needs SMTP_HOST to require confirmed addresses', () => {
+		expect(problems({ ...good, REQUIRE_EMAIL_VERIFICATION: 'true' }).join()).toMatch(
+			/REQUIRE_EMAIL_VERIFICATION needs SMTP_HOST/
+		);
+		const config = loadConfig({
+			...good,
+			REQUIRE_EMAIL_VERIFICATION: 'true',
+			SMTP_HOST: 'smtp.example.com',
+			PASSWORD_RESET_TTL_MINUTES: '30'
+		});
+		expect(config.accounts).toEqual({
+			requireEmailVerification: true,
+			resetTtlMinutes: 30,
+			verifyTtlHours: 48,
+			emailRateLimit: { limit: 5, windowSeconds: 3600 }
+		});
+	});
+
+	it('warns when mailed links would name whatever host a request claims', () => {
+		const withoutOrigin = loadConfig({ ...good, ORIGIN: undefined, SMTP_HOST: 'smtp.example.com' });
+		expect(withoutOrigin.warnings.join()).toMatch(/SMTP_HOST is set without ORIGIN/);
+		const withOrigin = loadConfig({ ...good, SMTP_HOST: 'smtp.example.com' });
+		expect(withOrigin.warnings.join()).not.toMatch(/without ORIGIN/);
+	});
+});

@@ -55,6 +55,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 	const sso = ssoSettings(source, problems);
 	if (env.REQUIRE_EMAIL_VERIFICATION && !env.SMTP_HOST)
 		problems.push('REQUIRE_EMAIL_VERIFICATION needs SMTP_HOST: the links are sent by email');
+	if (production && env.SMTP_HOST && !env.ORIGIN)
+		warnings.push(
+			'SMTP_HOST is set without ORIGIN: password reset and verification links will name the host each request claims; set ORIGIN'
+		);
 	if (production && sso.length && !env.ORIGIN)
 		problems.push('single sign-on needs ORIGIN in production: it is part of the callback URL');
 

@@ -9,6 +9,7 @@
  * await stopServices(services);
  */
 import * as adminSetup from './admin/setup';
+import * as background from './background';
 import { loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db';
 import { createLogger, logger, setLogger } from './log';
@@ -83,5 +84,6 @@ export async function stopServices(services: Services, graceMs?: number) {
 	services.stopEmbedding();
 	setActiveGenerationsSource(() => 0);
 	await services.tutor.close(graceMs ?? services.config.shutdownGraceSeconds * 1000);
+	await background.settled(); // a reset or verification mail on its way
 	await services.database.close();
 }

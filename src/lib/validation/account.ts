@@ -85,6 +85,32 @@ export const ChangePasswordSchema = v.pipe(
 	)
 );
 
+/** A reset or verification link's token: 32 random bytes, base64url (auth/recovery.ts). */
+export const linkToken = v.pipe(
+	v.string('This link is incomplete. Open it again from the email.'),
+	v.regex(/^[A-Za-z0-9_-]{43}$/, 'This link is incomplete. Open it again from the email.')
+);
+
+export const ForgotPasswordSchema = v.object({ email });
+
+export const ResetPasswordSchema = v.pipe(
+	v.object({
+		token: linkToken,
+		newPassword,
+		confirmPassword: v.string('Repeat the new password.')
+	}),
+	v.forward(
+		v.partialCheck(
+			[['newPassword'], ['confirmPassword']],
+			(i) => i.newPassword === i.confirmPassword,
+			'The two new passwords do not match.'
+		),
+		['confirmPassword']
+	)
+);
+
+export const VerifyEmailSchema = v.object({ token: linkToken });
+
 export type FieldErrors = Partial<Record<string, string>>;
 
 /** First message per field, for inline errors next to each input. */

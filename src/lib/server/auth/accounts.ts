@@ -74,6 +74,7 @@ export function toSessionUser(user: User): SessionUser {
 	};
 }
 
+/** Signs the user in on this browser: a new refresh family (or the next token of `familyId`). */
 export async function issueSession(
 	{ db, config }: Deps,
 	user: User,
@@ -111,7 +112,7 @@ export async function issueSession(
 	};
 }
 
-/** The first rule `checks` breaks, as a 429 with the wait in words; null when every one allows it. */
+/** Counts a hit on each key in turn; the first one over its rule answers 429. */
 export async function limited(
 	deps: Deps,
 	checks: { key: string; rule: rateLimit.RateLimitRule }[]
@@ -131,11 +132,12 @@ export async function limited(
 	return null;
 }
 
-export async function register(
+/** Creates the account without signing in (when the address must be confirmed first). */
+export async function createAccount(
 	deps: Deps,
 	input: { email: string; displayName: string; password: string },
 	client: Client
-): Promise<Result<{ session: Session }>> {
+): Promise<Result<{ user: User }>> {
 	const tooMany = await limited(deps, [
 		{ key: `register:ip:${client.ip ?? 'unknown'}`, rule: deps.config.registerRateLimit }
 	]);
@@ -157,13 +159,29 @@ export async function register(
 		};
 	await audit.record(deps.db, { actorId: user.id, action: 'account.register', ip: client.ip });
 	logger().info({ userId: user.id }, 'account registered');
-	return { ok: true, session: await issueSession(deps, user, client) };
+	return { ok: true, user };
 }
 
+/** Creates the account and signs it in on this browser. */
+export async function register(
+	deps: Deps,
+	input: { email: string; displayName: string; password: string },
+	client: Client
+): Promise<Result<{ session: Session }>> {
+	const created = await createAccount(deps, input, client);
+	if (!created.ok) return created;
+	return { ok: true, session: await issueSession(deps, created.user, client) };
+}
+
+/**
+ * Signs in with email and password. With REQUIRE_EMAIL_VERIFICATION an unconfirmed account is
+ * refused after the password checked out, and `onUnverified` may send it a new link.
+ */
 export async function login(
 	deps: Deps,
 	input: { email: string; password: string },
-	client: Client
+	client: Client,
+	onUnverified?: (user: User) => Promise<unknown>
 ): Promise<Result<{ session: Session }>> {
 	const rule = deps.config.loginRateLimit;
 	const tooMany = await limited(deps, [
@@ -187,6 +205,10 @@ export async function login(
 	}
 	if (user.disabledAt)
 		return { ok: false, status: 403, message: 'This account is disabled. Contact your teacher.' };
+	if (deps.config.accounts.requireEmailVerification && !user.emailVerifiedAt) {
+		await onUnverified?.(user);
+		return { ok: false, status: 403, message: 'Confirm your email first; we sent a new link.' };
+	}
 	await audit.record(deps.db, { actorId: user.id, action: 'account.login', ip: client.ip });
 	return { ok: true, session: await issueSession(deps, user, client) };
 }

@@ -6,12 +6,12 @@
  * @example
  * await raiseAlert(db, config.alerts, { subject: 'global', threshold: 'limit', spentUsd: 20.1, limitUsd: 20 });
  */
-import nodemailer from 'nodemailer';
 import { desc, sql } from 'drizzle-orm';
 import type { Config } from '#lib/server/config.ts';
 import type { Db } from '#lib/server/db/index.ts';
 import { budgetAlerts, type BudgetAlert } from '#lib/server/db/schema.ts';
 import { logger } from '#lib/server/log.ts';
+import * as mail from '#lib/server/mail.ts';
 
 export interface AlertInput {
 	/** 'global' or a user id */
@@ -38,24 +38,6 @@ function describe(a: AlertInput) {
 	return { subject, text };
 }
 
-async function sendEmail(config: Config['alerts'], subject: string, text: string) {
-	const smtp = config.smtp!;
-	const transport = nodemailer.createTransport({
-		host: smtp.host,
-		port: smtp.port,
-		secure: smtp.secure,
-		...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-		connectionTimeout: 10_000,
-		greetingTimeout: 10_000,
-		socketTimeout: 15_000
-	});
-	try {
-		await transport.sendMail({ from: smtp.from, to: config.emails.join(', '), subject, text });
-	} finally {
-		transport.close();
-	}
-}
-
 async function sendWebhook(url: string, payload: Record<string, unknown>) {
 	const response = await fetch(url, {
 		method: 'POST',
@@ -72,7 +54,7 @@ export async function deliver(config: Config['alerts'], alert: AlertInput): Prom
 	const results: Delivery[] = [];
 	if (config.smtp && config.emails.length) {
 		try {
-			await sendEmail(config, subject, text);
+			await mail.send(config.smtp, { to: config.emails, subject, text });
 			results.push({ channel: 'email', ok: true });
 		} catch (err) {
 			results.push({ channel: 'email', ok: false, error: (err as Error).message.slice(0, 300) });

@@ -30,6 +30,14 @@ export async function readForm(request: Request): Promise<FormBody> {
 	}
 }
 
+/**
+ * Where links in mails point: ORIGIN, or on a laptop without it the address this request came to.
+ * (Production sets ORIGIN, so a forged Host header cannot redirect a reset link.)
+ */
+export function linkBase(event: RequestEvent): string {
+	return event.locals.services.config.origin ?? event.url.origin;
+}
+
 /** Only same-site relative paths are followed after login, never another origin. */
 export function safeNext(value: string | null, fallback = '/dashboard'): string {
 	// Browsers drop tabs and newlines from URLs ("/\t/evil.example" is "//evil.example"), and a

@@ -5,6 +5,7 @@ import { clearSessionCookies, setSessionCookies } from '#lib/server/auth/cookies
 import { actionContext, readForm } from '#lib/server/http/forms.ts';
 import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
 import * as identities from '#lib/server/auth/identities.ts';
+import { emailStatus, sendVerificationAction } from './email.server';
 import { signInMethods } from './sign-in-methods.server';
 import * as selfService from './self-service.server';
 import type { Actions, PageServerLoad } from './$types';
@@ -16,11 +17,13 @@ export const load: PageServerLoad = async (event) => ({
 		role: event.locals.user!.role,
 		memberSince: event.locals.user!.createdAt.toISOString()
 	},
+	emailStatus: await emailStatus(event),
 	signIn: await signInMethods(event.locals.services, event.locals.user!.id, event.url),
 	deletion: await selfService.deletionState(event)
 });
 
 export const actions: Actions = {
+	sendVerification: sendVerificationAction,
 	rename: selfService.rename,
 	deleteAccount: selfService.deleteAccount,
 	changePassword: async (event) => {

@@ -1,8 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as accounts from '#lib/server/auth/accounts.ts';
+import * as recovery from '#lib/server/auth/recovery.ts';
 import { setSessionCookies } from '#lib/server/auth/cookies.ts';
-import { actionContext, readForm, safeNext } from '#lib/server/http/forms.ts';
+import { actionContext, linkBase, readForm, safeNext } from '#lib/server/http/forms.ts';
 import { LoginSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
 import { ssoMessage } from '#lib/auth/sso-messages.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -25,7 +26,10 @@ export const actions: Actions = {
 		const parsed = v.safeParse(LoginSchema, raw);
 		if (!parsed.success) return fail(400, { email, errors: fieldErrors(parsed.issues) });
 		const { deps, client } = actionContext(event);
-		const result = await accounts.login(deps, parsed.output, client);
+		// An account that must confirm its address first gets a new link (within its rate limit).
+		const result = await accounts.login(deps, parsed.output, client, (user) =>
+			recovery.sendVerification(deps, user, linkBase(event))
+		);
 		if (!result.ok) {
 			if (result.retryAfterSeconds)
 				event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });

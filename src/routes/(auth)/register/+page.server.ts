@@ -1,8 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import * as accounts from '#lib/server/auth/accounts.ts';
+import * as recovery from '#lib/server/auth/recovery.ts';
 import { setSessionCookies } from '#lib/server/auth/cookies.ts';
-import { actionContext, readForm, safeNext } from '#lib/server/http/forms.ts';
+import { actionContext, linkBase, readForm, safeNext } from '#lib/server/http/forms.ts';
 import { RegisterSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -24,7 +25,7 @@ export const actions: Actions = {
 		const parsed = v.safeParse(RegisterSchema, raw);
 		if (!parsed.success) return fail(400, { ...values, errors: fieldErrors(parsed.issues) });
 		const { deps, client } = actionContext(event);
-		const result = await accounts.register(deps, parsed.output, client);
+		const result = await accounts.createAccount(deps, parsed.output, client);
 		if (!result.ok) {
 			if (result.retryAfterSeconds)
 				event.setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
@@ -35,7 +36,11 @@ export const actions: Actions = {
 					: { ...values, message: result.message }
 			);
 		}
-		setSessionCookies(event.cookies, deps.config, event.url, result.session);
+		if (deps.config.smtp) await recovery.sendVerification(deps, result.user, linkBase(event));
+		// A school that requires confirmed addresses signs the account in only once it is confirmed.
+		if (deps.config.accounts.requireEmailVerification) redirect(303, '/verify-email?sent=1');
+		const session = await accounts.issueSession(deps, result.user, client);
+		setSessionCookies(event.cookies, deps.config, event.url, session);
 		redirect(303, safeNext(event.url.searchParams.get('next')));
 	}
 };
