@@ -369,6 +369,15 @@ describe('audience guards', () => {
 		['/admin', 303, 403, 200],
 		['/admin?q=stud&page=1', 303, 403, 200],
 		['/api/me', 401, 200, 200],
+		['/api/me/export', 401, 200, 200],
+		['/forgot-password', 200, 200, 200],
+		[`/reset-password?token=${'A'.repeat(43)}`, 200, 200, 200],
+		['/reset-password', 400, 400, 400],
+		['/verify-email?sent=1', 200, 200, 200],
+		['/admin/sign-in', 303, 403, 200],
+		// No provider configured on this server.
+		['/auth/sso/google', 404, 404, 404],
+		['/auth/sso/google/callback', 404, 404, 404],
 		['/api/health', 200, 200, 200],
 		['/health', 200, 200, 200],
 		['/no-such-page', 404, 404, 404]

@@ -5,6 +5,7 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMailbox, type Mailbox } from '../fakes/mailbox.ts';
 import { authorizeAt, startOidcProvider, type RunningProvider } from '../fakes/oidc.ts';
 import { PASSWORD } from '../helpers/app.ts';
 import { TEST_SECRET } from '../helpers/config.ts';
@@ -23,6 +24,7 @@ let server: RunningServer;
 let op: RunningProvider;
 let otherOp: RunningProvider;
 let sql: postgres.Sql;
+let mailbox: Mailbox;
 let callback: string;
 
 const client = () => new Client(server.url, { 'x-forwarded-proto': 'http' });
@@ -61,6 +63,7 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 		];
 		op = await startOidcProvider({ clients });
 		otherOp = await startOidcProvider({ clients });
+		mailbox = await startMailbox();
 		for (const p of [op, otherOp]) {
 			p.accounts.set('ada', { email: 'ada@school.edu', email_verified: true, name: 'Ada L' });
 			p.accounts.set('grace', { email: 'grace@example.com', email_verified: true, name: 'Grace' });
@@ -79,7 +82,9 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 				OIDC_SCHOOL_ISSUER: op.issuer,
 				OIDC_SCHOOL_CLIENT_ID: 'tutor',
 				OIDC_SCHOOL_CLIENT_SECRET: 'tutor-secret',
-				OIDC_SCHOOL_LABEL: 'School ID'
+				OIDC_SCHOOL_LABEL: 'School ID',
+				SMTP_HOST: '127.0.0.1',
+				SMTP_PORT: String(mailbox.port)
 			}
 		});
 		sql = postgres(server.databaseUrl!, { max: 1, onnotice: () => {} });
@@ -90,6 +95,7 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 		await server?.dropDatabase();
 		await op?.close();
 		await otherOp?.close();
+		await mailbox?.close();
 	});
 
 	it('shows the provider on the login and register pages', async () => {
@@ -329,6 +335,13 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 		expect(
 			(await client().post('/login', { email: 'grace@example.com', password: PASSWORD })).status
 		).toBe(303);
+		// No reset link for an address kept to single sign-on; the answer is the same as for others.
+		const kid = await client().post('/forgot-password', { email: 'kid@school.edu' });
+		const grace = await client().post('/forgot-password', { email: 'grace@example.com' });
+		expect([kid.status, grace.status]).toEqual([200, 200]);
+		await mailbox.next('grace@example.com');
+		const toKid = mailbox.mails.filter((m) => m.to.includes('kid@school.edu'));
+		expect(toKid.filter((m) => /reset/i.test(m.subject))).toEqual([]);
 
 		// Password sign-in off for everyone, except ADMIN_EMAIL accounts.
 		await admin.post('/admin/sign-in', { ssoDomains: '' });
