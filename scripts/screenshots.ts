@@ -53,11 +53,15 @@ async function signIn(page: Page, email: string, name: string) {
 		await page.getByRole('button', { name: 'Become administrator' }).click();
 		await page.waitForURL(/\/admin$/);
 	}
+	// Setups go on from the dashboard, where signing in lands.
+	await page.goto(base + '/dashboard');
 }
 
 await shoot('landing', '/');
 await shoot('landing-dark', '/', { scheme: 'dark' });
 await shoot('landing-mobile', '/', { width: 390, height: 844 });
+// With single sign-on providers configured on the server, their buttons show here.
+await shoot('login-sso', '/login', { height: 720 });
 await shoot('register-errors', null, {
 	setup: async (page) => {
 		await page.goto(base + '/register');
@@ -95,6 +99,9 @@ await shoot('account-dark', '/account', {
 	setup: (p) => signIn(p, 'ada@example.com', 'Ada Lovelace')
 });
 await shoot('admin', '/admin', { setup: (p) => signIn(p, 'admin@example.com', 'Head Teacher') });
+await shoot('admin-sign-in', '/admin/sign-in', {
+	setup: (p) => signIn(p, 'admin@example.com', 'Head Teacher')
+});
 await shoot('tutor', null, {
 	setup: async (page) => {
 		await signIn(page, 'ada@example.com', 'Ada Lovelace');

@@ -10,7 +10,13 @@
 import { eq, sql } from 'drizzle-orm';
 import { isAdminEmail } from '#lib/server/admin/roles.ts';
 import * as audit from '#lib/server/audit.ts';
-import { limited, type Client, type Deps, type Result } from '#lib/server/auth/accounts.ts';
+import {
+	WRONG_PASSWORD,
+	limited,
+	type Client,
+	type Deps,
+	type Result
+} from '#lib/server/auth/accounts.ts';
 import { verifyPassword } from '#lib/server/auth/password.ts';
 import { REAUTH_SECONDS } from '#lib/server/auth/reauth.ts';
 import { users } from '#lib/server/db/schema.ts';
@@ -101,13 +107,7 @@ export async function deleteOwn(
 			message: `Type your email address (${user.email}) to confirm.`
 		};
 	if (user.passwordHash) {
-		if (!(await verifyPassword(user.passwordHash, input.currentPassword)))
-			return {
-				ok: false,
-				status: 400,
-				field: 'currentPassword',
-				message: 'Your current password is not correct.'
-			};
+		if (!(await verifyPassword(user.passwordHash, input.currentPassword))) return WRONG_PASSWORD;
 	} else if (!reauthenticated)
 		return {
 			ok: false,

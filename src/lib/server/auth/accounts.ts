@@ -63,6 +63,14 @@ export type Failure = {
 };
 export type Result<T> = ({ ok: true } & T) | Failure;
 
+/** The answer to a wrong current password (changing it, deleting the account). */
+export const WRONG_PASSWORD: Failure = {
+	ok: false,
+	status: 400,
+	field: 'currentPassword',
+	message: 'Your current password is not correct.'
+};
+
 export function toSessionUser(user: User): SessionUser {
 	const admin = user.role === 'admin';
 	return {
@@ -332,13 +340,7 @@ export async function changePassword(
 	if (tooMany) return tooMany;
 	const [user] = await deps.db.select().from(users).where(eq(users.id, userId));
 	if (!user) return { ok: false, status: 401, message: 'Your session has ended. Log in again.' };
-	if (!(await verifyPassword(user.passwordHash, input.currentPassword)))
-		return {
-			ok: false,
-			status: 400,
-			field: 'currentPassword',
-			message: 'Your current password is not correct.'
-		};
+	if (!(await verifyPassword(user.passwordHash, input.currentPassword))) return WRONG_PASSWORD;
 	const passwordHash = await hashPassword(input.newPassword);
 	const [updated] = await deps.db
 		.update(users)
