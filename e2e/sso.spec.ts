@@ -1,7 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { oidcPort } from './ports';
 import { startOidcProvider, type RunningProvider } from '../tests/fakes/oidc';
-import { expectAccessible, registerViaUi, uniqueEmail } from './helpers';
+import {
+	PASSWORD,
+	expectAccessible,
+	loginViaUi,
+	registerViaUi,
+	signInAsAdmin,
+	uniqueEmail
+} from './helpers';
 
 // A real OpenID Provider (oidc-provider) on the port the e2e server is configured with.
 let op: RunningProvider;
@@ -99,4 +106,42 @@ test('an unverified provider email never signs in to an existing account', async
 	await expect(p).toHaveURL(/\/login\?sso=unverified/);
 	await expect(p.getByRole('alert')).toContainText('did not confirm your email address');
 	await attacker.close();
+});
+
+test('the admin keeps a domain to single sign-on; its password log in is refused', async ({
+	page,
+	browser
+}) => {
+	const student = await browser.newContext();
+	const sp = await student.newPage();
+	const email = uniqueEmail('kid').replace('@example.com', '@sso-only.example');
+	await registerViaUi(sp, email, 'Kid');
+	await sp.getByRole('button', { name: 'Log out', exact: true }).click();
+
+	await signInAsAdmin(page);
+	await page.goto('/admin/sign-in');
+	await expect(page.getByText('/auth/sso/school/callback')).toBeVisible();
+	await expectAccessible(page);
+	await page.getByLabel('Email domains that must use single sign-on').fill('sso-only.example');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await expect(page.getByText('Sign-in settings saved.')).toBeVisible();
+
+	await loginViaUi(sp, email, PASSWORD);
+	await expect(sp.getByRole('alert')).toContainText('Sign in with your school account');
+	await student.close();
+
+	await page.getByLabel('Email domains that must use single sign-on').fill('');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await expect(page.getByText('Sign-in settings saved.')).toBeVisible();
+});
+
+test('the admin sign-in page fits a phone', async ({ page }) => {
+	await page.setViewportSize({ width: 390, height: 844 });
+	await signInAsAdmin(page);
+	await page.goto('/admin/sign-in');
+	await expect(page.getByRole('heading', { name: 'Sign-in', exact: true })).toBeVisible();
+	const overflow = await page.evaluate(
+		() => document.documentElement.scrollWidth - document.documentElement.clientWidth
+	);
+	expect(overflow).toBeLessThanOrEqual(0);
 });
