@@ -152,6 +152,17 @@ describe.skipIf(!TEST_DATABASE_URL)('single sign-on with a real OpenID Provider'
 		expect(html).toContain('did not confirm your email address');
 	});
 
+	it('refuses a disabled account, linking nothing to it', async () => {
+		await register('disabled@example.com');
+		await sql`update users set disabled_at = now() where email = 'disabled@example.com'`;
+		op.accounts.set('dis', { email: 'disabled@example.com', email_verified: true });
+		const c = client();
+		const res = await back(c, await throughProvider(c, 'dis'));
+		expect(res.headers.get('location')).toBe('/login?sso=disabled&provider=school');
+		expect(c.cookies.has('tutor_at')).toBe(false);
+		expect(await sql`select 1 from user_identities where subject = 'dis'`).toHaveLength(0);
+	});
+
 	it('refuses a callback with a wrong state, and a callback replayed', async () => {
 		const c = client();
 		const cb = await throughProvider(c, 'ada');

@@ -59,6 +59,7 @@ export async function signIn(
 			return refused(403, 'unverified', provider.name);
 		}
 		[user] = await db.select().from(users).where(eq(users.email, profile.email));
+		if (user?.disabledAt) return refused(403, 'disabled', provider.name);
 		if (!user) {
 			[user] = await db
 				.insert(users)
