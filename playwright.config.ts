@@ -49,6 +49,8 @@ export default defineConfig({
 			MOCK_TOKEN_DELAY_MS: '60',
 			MOCK_TOKEN_COUNT: '40',
 			LOG_LEVEL: 'warn',
+			// Every e2e test registers its own accounts from this one address.
+			REGISTER_RATE_LIMIT: '1000',
 			OIDC_PROVIDERS: 'school',
 			OIDC_SCHOOL_ISSUER: `http://127.0.0.1:${oidcPort}`,
 			OIDC_SCHOOL_CLIENT_ID: 'tutor-e2e',
