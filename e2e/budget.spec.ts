@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expectAccessible, registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
+import { askTutor, expectAccessible, registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
 
 async function setStudentLimit(page: Page, dollars: string) {
 	const field = page.getByLabel('Daily limit per student ($)');
@@ -28,8 +28,8 @@ test('a student over the daily AI limit is told so and answered from the course 
 		await registerViaUi(student, uniqueEmail('budget'));
 		await student.getByRole('button', { name: 'Ask the tutor' }).click();
 		await expect(student).toHaveURL(/\/tutor\/[0-9a-f-]{36}$/);
-		await student.getByLabel('Message the tutor').fill('What is a for loop?');
-		await student.keyboard.press('Enter');
+		// Sent once the socket is ready (the helper presses Enter until the field clears).
+		await askTutor(student, 'What is a for loop?');
 		const answer = student.locator('article[aria-label="Tutor"]').last();
 		await expect(answer.getByRole('note')).toContainText('reached today’s AI tutor allowance');
 		await expect(answer).toContainText('Offline tutor');
