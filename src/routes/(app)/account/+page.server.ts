@@ -4,9 +4,8 @@ import * as accounts from '#lib/server/auth/accounts.ts';
 import { clearSessionCookies, setSessionCookies } from '#lib/server/auth/cookies.ts';
 import { actionContext, readForm } from '#lib/server/http/forms.ts';
 import { ChangePasswordSchema, fieldErrors, formFields } from '#lib/validation/account.ts';
-import * as identities from '#lib/server/auth/identities.ts';
 import { emailStatus, sendVerificationAction } from './email.server';
-import { signInMethods } from './sign-in-methods.server';
+import { signInMethods, unlinkProvider } from './sign-in-methods.server';
 import * as selfService from './self-service.server';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -52,18 +51,7 @@ export const actions: Actions = {
 			success: 'Password changed. Every other device has been signed out.'
 		};
 	},
-	unlinkProvider: async (event) => {
-		const body = await readForm(event.request);
-		if (!body.ok) return fail(body.status, { action: 'unlinkProvider', message: body.message });
-		const provider = body.data.get('provider');
-		if (typeof provider !== 'string' || provider.length > 40)
-			return fail(400, { action: 'unlinkProvider', message: 'Choose a provider to unlink.' });
-		const { deps, client } = actionContext(event);
-		const result = await identities.unlink(deps.db, event.locals.user!.id, provider, client);
-		if (!result.ok)
-			return fail(result.status, { action: 'unlinkProvider', message: result.message });
-		return { action: 'unlinkProvider', success: 'Unlinked.' };
-	},
+	unlinkProvider,
 	logoutEverywhere: async (event) => {
 		const { deps, client } = actionContext(event);
 		await accounts.logoutEverywhere(deps, event.locals.user!.id, client);

@@ -1,10 +1,13 @@
 import { redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
 import * as sso from '#lib/server/auth/sso.ts';
 import { saveFlow } from '#lib/server/auth/sso-cookie.ts';
 import { safeNext } from '#lib/server/http/forms.ts';
 import { logger } from '#lib/server/log.ts';
 import { backWith, providerFor, tooMany } from './provider';
 import type { RequestHandler } from './$types';
+
+const Intent = v.optional(v.picklist(['signin', 'link', 'reauth']), 'signin');
 
 /** Starts a sign-in (or, signed in, a link or a re-authentication) with the provider. */
 export const GET: RequestHandler = async (event) => {
@@ -13,9 +16,9 @@ export const GET: RequestHandler = async (event) => {
 	const provider = providerFor(config, params.provider);
 	const refused = await tooMany(event);
 	if (refused) return refused;
-	const intent = url.searchParams.get('intent') ?? 'signin';
-	if (intent !== 'signin' && intent !== 'link' && intent !== 'reauth')
-		return Response.json({ message: 'Unknown intent.' }, { status: 400 });
+	const parsed = v.safeParse(Intent, url.searchParams.get('intent') ?? undefined);
+	if (!parsed.success) return Response.json({ message: 'Unknown intent.' }, { status: 400 });
+	const intent = parsed.output;
 	if (intent !== 'signin' && !locals.user)
 		redirect(303, `/login?next=${encodeURIComponent('/account')}`);
 	const fallback = intent === 'signin' ? '/dashboard' : '/account';
