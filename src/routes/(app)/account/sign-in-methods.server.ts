@@ -1,10 +1,8 @@
 import { fail, type RequestEvent } from '@sveltejs/kit';
-import { eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import { ssoMessage } from '#lib/auth/sso-messages.ts';
 import * as identities from '#lib/server/auth/identities.ts';
 import { actionContext, readForm } from '#lib/server/http/forms.ts';
-import { users } from '#lib/server/db/schema.ts';
 import type { Services } from '#lib/server/services.ts';
 
 const NOTICES = new Set(['linked', 'reauthenticated']);
@@ -12,10 +10,7 @@ const NOTICES = new Set(['linked', 'reauthenticated']);
 /** The account page's single sign-on part: providers, linked identities, the last round trip's outcome. */
 export async function signInMethods({ config, database }: Services, userId: string, url: URL) {
 	const db = database.db;
-	const [linked, [me]] = await Promise.all([
-		identities.list(db, userId),
-		db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId))
-	]);
+	const linked = await identities.list(db, userId);
 	const code = url.searchParams.get('sso');
 	const provider = config.sso.find((p) => p.id === url.searchParams.get('provider'));
 	const message = provider ? ssoMessage(code, provider.name) : null;
@@ -26,7 +21,6 @@ export async function signInMethods({ config, database }: Services, userId: stri
 			createdAt: l.createdAt.toISOString(),
 			lastUsedAt: l.lastUsedAt.toISOString()
 		})),
-		hasPassword: Boolean(me?.passwordHash),
 		notice: message && NOTICES.has(code!) ? message : null,
 		error: message && !NOTICES.has(code!) ? message : null
 	};
