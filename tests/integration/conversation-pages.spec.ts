@@ -79,3 +79,30 @@ describe('a long conversation, page by page', () => {
 		expect(badId.status).toBe(400);
 	});
 });
+
+describe('the conversation list, page by page', () => {
+	const links = (html: string) => ({
+		titles: [...html.matchAll(/<span class="title[^"]*">(Chat \d+)<\/span>/g)].map((m) => m[1]),
+		older: /rel="next"/.test(html),
+		newer: /rel="prev"/.test(html)
+	});
+
+	it('pages 41 conversations by 20, newest first, with no total counted', async () => {
+		const sql = postgres(server.databaseUrl!, { max: 1, onnotice: () => {} });
+		await sql`
+			insert into conversations (user_id, title, updated_at)
+			select u.id, 'Chat ' || i, now() - i * interval '1 minute'
+			from users u, generate_series(1, 41) i where u.email = 'pages.bob@example.com'`;
+		await sql.end();
+		const page = async (query: string) => links(await (await bob.fetch(`/tutor${query}`)).text());
+		const first = await page('');
+		expect(first.titles).toEqual(Array.from({ length: 20 }, (_, i) => `Chat ${i + 1}`));
+		expect(first).toMatchObject({ older: true, newer: false });
+		expect(await page('?page=2')).toMatchObject({ older: true, newer: true });
+		expect(await page('?page=3')).toEqual({ titles: ['Chat 41'], older: false, newer: true });
+		const found = await page('?q=' + encodeURIComponent('Chat 4'));
+		expect(found).toEqual({ titles: ['Chat 4', 'Chat 40', 'Chat 41'], older: false, newer: false });
+		const beyond = await (await bob.fetch('/tutor?page=9')).text();
+		expect(beyond).toContain('No conversations on this page.');
+	});
+});

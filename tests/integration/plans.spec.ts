@@ -29,6 +29,13 @@ const BIG = [
 	'audit_log'
 ];
 
+/** How a plan reads `relation`: its scan node types. */
+function scansOf(plan: Record<string, unknown>, relation: string): string[] {
+	const own = plan['Relation Name'] === relation ? [String(plan['Node Type'])] : [];
+	const children = (plan.Plans as Record<string, unknown>[] | undefined) ?? [];
+	return [...own, ...children.flatMap((child) => scansOf(child, relation))];
+}
+
 /** Every relation a plan reads by a sequential scan, except one a Limit right above it bounds. */
 function seqScans(plan: Record<string, unknown>, bounded = false): string[] {
 	const own = plan['Node Type'] === 'Seq Scan' && !bounded ? [String(plan['Relation Name'])] : [];
@@ -82,6 +89,11 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('statement plans on a year o
 			select u.id, q.id, i % 3 = 0, now() - make_interval(hours => i % 8760)
 			from generate_series(1, ${ROWS}) i
 			join lateral (select id from users where email = 'user' || (i % 20000 + 1) || '@school.example') u on true
+			join lateral (select id from questions order by id offset (i % 150) limit 1) q on true;
+			-- The student's year of practice: 5,000 answers among everyone's.
+			insert into answers (user_id, question_id, correct, answered_at)
+			select u.id, q.id, i % 4 <> 0, now() - make_interval(hours => i)
+			from generate_series(1, 5000) i, (select id from users where email = 'me@school.example') u
 			join lateral (select id from questions order by id offset (i % 150) limit 1) q on true;
 			insert into review_cards (user_id, question_id, due, stability, difficulty)
 			select u.id, q.id, now() + make_interval(hours => (random() * 500)::int), 1, 5
@@ -145,5 +157,41 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('statement plans on a year o
 			if (tables.length) found.push(`${tables.join(', ')}: ${query}\n${JSON.stringify(plan)}`);
 		}
 		expect(found).toEqual([]);
+	});
+
+	it("reads a student's answers from the index alone (the practice pages)", async () => {
+		// A year-old table is vacuumed by autovacuum: the visibility map lets the index answer alone.
+		await client`vacuum analyze answers`;
+		statements.length = 0;
+		await loadStats(db, student);
+		await practice.pick(db, student, { mode: 'practice', limit: 1 });
+		const reads: string[] = [];
+		for (const { query, params } of statements) {
+			const [row] = await client.unsafe(`explain (format json) ${query}`, params as never[]);
+			const plan = (row!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan;
+			reads.push(...scansOf(plan, 'answers'));
+		}
+		expect(reads.length).toBeGreaterThanOrEqual(3);
+		expect(new Set(reads)).toEqual(new Set(['Index Only Scan']));
+	});
+
+	it('a user search gives the newest matches, whether few (sorted) or many (walked)', async () => {
+		const expected = async (pattern: string, page: number) =>
+			(
+				await client`select id from users where email ilike ${pattern} or display_name ilike ${pattern}
+					order by created_at desc, id desc limit 25 offset ${(page - 1) * 25}`
+			).map((r) => r.id);
+		for (const [query, total, page] of [
+			['user1234', 11, 1],
+			['user12', 1111, 2],
+			['@school', 10_000, 2]
+		] as const) {
+			const found = await adminUsers.list(db, { query, page });
+			expect([found.total, found.pageSize], query).toEqual([total, 25]);
+			expect(
+				found.rows.map((r) => r.id),
+				query
+			).toEqual(await expected(`%${query}%`, page));
+		}
 	});
 });

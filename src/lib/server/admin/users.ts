@@ -33,6 +33,12 @@ export type Role = 'student' | 'admin';
 export type Refusal = { ok: false; status: 400 | 403 | 404 | 409; message: string };
 export type Outcome<T = object> = ({ ok: true } & T) | Refusal;
 
+/**
+ * A search matching fewer accounts than this sorts all its matches (found by the trigram indexes);
+ * a broader one walks the newest-first index, which meets a page of matches soon.
+ */
+export const SORT_MATCHES_BELOW = 2_000;
+
 /** One page of users, newest first, optionally filtered by email or name. */
 export async function list(db: Db, options: { query?: string; page: number }) {
 	const q = options.query?.trim();
@@ -40,7 +46,8 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 	const where = pattern
 		? or(ilike(users.email, pattern), ilike(users.displayName, pattern))
 		: undefined;
-	const [rows, counted] = await Promise.all([
+	const offset = (options.page - 1) * PAGE_SIZE;
+	const matching = () =>
 		db
 			.select({
 				id: users.id,
@@ -51,12 +58,28 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 				createdAt: users.createdAt
 			})
 			.from(users)
-			.where(where)
-			.orderBy(desc(users.createdAt), desc(users.id))
+			.where(where);
+	const newest = () => matching().orderBy(desc(users.createdAt), desc(users.id));
+	if (!where) {
+		const [rows, counted] = await Promise.all([
+			newest().limit(PAGE_SIZE).offset(offset),
+			countUpTo(db, users, undefined)
+		]);
+		return { rows, ...counted, page: options.page, pageSize: PAGE_SIZE };
+	}
+	const counted = await countUpTo(db, users, where);
+	let rows;
+	if (counted.total < SORT_MATCHES_BELOW) {
+		// The LIMIT fences the subquery: the planner, which cannot know where the matches lie in
+		// time, then finds them by trigram and sorts them instead of walking the whole index.
+		const m = matching().limit(SORT_MATCHES_BELOW).as('m');
+		rows = await db
+			.select()
+			.from(m)
+			.orderBy(desc(m.createdAt), desc(m.id))
 			.limit(PAGE_SIZE)
-			.offset((options.page - 1) * PAGE_SIZE),
-		countUpTo(db, users, where)
-	]);
+			.offset(offset);
+	} else rows = await newest().limit(PAGE_SIZE).offset(offset);
 	return { rows, ...counted, page: options.page, pageSize: PAGE_SIZE };
 }
 

@@ -161,6 +161,7 @@ export const answers = pgTable(
 		answeredAt: timestamp('answered_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [
+		// Also INCLUDE (question_id, correct), set in migration 0010 (drizzle has no INCLUDE).
 		index('answers_user_id_answered_at_idx').on(t.userId, t.answeredAt),
 		index('answers_question_id_idx').on(t.questionId),
 		index('answers_mock_exam_id_idx').on(t.mockExamId)

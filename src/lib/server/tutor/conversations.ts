@@ -5,7 +5,7 @@
  * @example
  * const page = await conversations.list(db, userId, { query: 'loops', page: 1 });
  */
-import { and, count, desc, eq, ilike, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { NOTICES, type ChatMessageView, type NoticeCode } from '#lib/ws/protocol.ts';
 import { userMessageFor } from '#lib/server/ai/types.ts';
 import { CHARS_PER_TOKEN, MESSAGE_TOKENS } from './prompt';
@@ -16,28 +16,30 @@ export const PAGE_SIZE = 20;
 export const DEFAULT_TITLE = 'New conversation';
 export const TITLE_MAX = 120;
 
+/**
+ * One page of the student's conversations, newest first. No total is counted (a year of chats is
+ * thousands): one extra row says whether older ones exist.
+ */
 export async function list(db: Db, userId: string, options: { query?: string; page: number }) {
 	const q = options.query?.trim();
-	const where = and(
-		eq(conversations.userId, userId),
-		q ? ilike(conversations.title, `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`) : undefined
-	);
-	const [rows, [total]] = await Promise.all([
-		db
-			.select({
-				id: conversations.id,
-				title: conversations.title,
-				updatedAt: conversations.updatedAt,
-				generating: sql<boolean>`${conversations.generationId} is not null`
-			})
-			.from(conversations)
-			.where(where)
-			.orderBy(desc(conversations.updatedAt), desc(conversations.id))
-			.limit(PAGE_SIZE)
-			.offset((options.page - 1) * PAGE_SIZE),
-		db.select({ n: count() }).from(conversations).where(where)
-	]);
-	return { rows, total: total?.n ?? 0, page: options.page, pageSize: PAGE_SIZE };
+	const rows = await db
+		.select({
+			id: conversations.id,
+			title: conversations.title,
+			updatedAt: conversations.updatedAt,
+			generating: sql<boolean>`${conversations.generationId} is not null`
+		})
+		.from(conversations)
+		.where(
+			and(
+				eq(conversations.userId, userId),
+				q ? ilike(conversations.title, `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`) : undefined
+			)
+		)
+		.orderBy(desc(conversations.updatedAt), desc(conversations.id))
+		.limit(PAGE_SIZE + 1)
+		.offset((options.page - 1) * PAGE_SIZE);
+	return { rows: rows.slice(0, PAGE_SIZE), hasOlder: rows.length > PAGE_SIZE, page: options.page };
 }
 
 export async function create(
