@@ -28,6 +28,7 @@ import * as reports from '../../src/lib/server/cost/reports.ts';
 import * as adminUsers from '../../src/lib/server/admin/users.ts';
 import * as auditLog from '../../src/lib/server/admin/audit-log.ts';
 import { record } from '../../src/lib/server/audit.ts';
+import { CONVERSATIONS_PER_READ } from '../../src/lib/server/users/export.ts';
 import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const NOW = new Date('2031-03-15T12:00:00Z');
@@ -338,12 +339,15 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			['Loops help', 2]
 		]);
 
-		const data = (await adminUsers.exportData(db, ann))!;
-		const json = JSON.stringify(data);
+		const download = (await adminUsers.exportStream(db, ann))!;
+		const json = await new Response(download.body).text();
+		const data = JSON.parse(json);
+		// Written as it is read, yet the same text JSON.stringify gives.
+		expect(json).toBe(JSON.stringify(data, null, 2));
 		expect(json).not.toContain('argon2');
 		expect(json).not.toMatch(/passwordHash|password_hash|tokenHash|tokenVersion/);
 		expect(data.profile).toMatchObject({ id: ann, email: 'ann@example.com' });
-		expect(data.conversations.filter((x) => x.title !== 'Empty one')).toEqual([
+		expect(data.conversations.filter((x: { title: string }) => x.title !== 'Empty one')).toEqual([
 			expect.objectContaining({
 				title: 'Loops help',
 				messages: [
@@ -360,7 +364,7 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 		expect(data.auditLog).toEqual([
 			expect.objectContaining({ action: 'account.login', ip: '10.0.0.9' })
 		]);
-		expect(await adminUsers.exportData(db, crypto.randomUUID())).toBeNull();
+		expect(await adminUsers.exportStream(db, crypto.randomUUID())).toBeNull();
 
 		const deps = { db, config };
 		expect(await adminUsers.remove(deps, admin, ann, 'someone@example.com')).toMatchObject({
@@ -403,6 +407,48 @@ describe.each(drivers)('admin console data on %s', (driver) => {
 			ok: false,
 			status: 404
 		});
+	});
+
+	it('exports a long history batch by batch: every conversation once, in order, with its messages', async () => {
+		const kim = (await addUser(db, 'kim@example.com')).id;
+		const n = CONVERSATIONS_PER_READ * 2 + 7;
+		// Half share one creation time (ties broken by id), half are now() with its microseconds.
+		const created = await db
+			.insert(conversations)
+			.values(
+				Array.from({ length: n }, (_, i) => ({
+					userId: kim,
+					title: `Chat ${i}`,
+					createdAt: i % 2 ? new Date(Date.UTC(2026, 0, 1)) : undefined
+				}))
+			)
+			.returning({ id: conversations.id, createdAt: conversations.createdAt });
+		await db.insert(messages).values(
+			created.flatMap((c) => [
+				{
+					conversationId: c.id,
+					role: 'user' as const,
+					content: `q ${c.id}`,
+					status: 'complete' as const,
+					seq: 1
+				},
+				{
+					conversationId: c.id,
+					role: 'assistant' as const,
+					content: `a ${c.id}`,
+					status: 'complete' as const,
+					seq: 2
+				}
+			])
+		);
+		const download = (await adminUsers.exportStream(db, kim))!;
+		const data = JSON.parse(await new Response(download.body).text());
+		const order = created
+			.toSorted((a, b) => +a.createdAt - +b.createdAt || (a.id < b.id ? -1 : 1))
+			.map((c) => c.id);
+		expect(data.conversations.map((c: { id: string }) => c.id)).toEqual(order);
+		for (const c of data.conversations as { id: string; messages: { content: string }[] }[])
+			expect(c.messages.map((m) => m.content)).toEqual([`q ${c.id}`, `a ${c.id}`]);
 	});
 
 	it('reads the audit log newest first, filtered by action and by actor email', async () => {

@@ -22,7 +22,7 @@ import { REAUTH_SECONDS } from '#lib/server/auth/reauth.ts';
 import { users } from '#lib/server/db/schema.ts';
 import type { RateLimitRule } from '#lib/server/rate-limit.ts';
 import { erase } from '#lib/server/users/erase.ts';
-import { exportData, type UserExport } from '#lib/server/users/export.ts';
+import { exportStream, type UserExport } from '#lib/server/users/export.ts';
 
 /** Downloads of one's own data per user: each builds the whole export, so a few an hour. */
 export const EXPORT_RATE_LIMIT: RateLimitRule = { limit: 10, windowSeconds: 3600 };
@@ -66,13 +66,13 @@ export async function exportOwn(
 	deps: Deps,
 	userId: string,
 	client: Client
-): Promise<Result<{ data: UserExport }>> {
+): Promise<Result<{ download: UserExport }>> {
 	const tooMany = await limited(deps, [{ key: `export:user:${userId}`, rule: EXPORT_RATE_LIMIT }]);
 	if (tooMany) return tooMany;
-	const data = await exportData(deps.db, userId);
-	if (!data) return ended;
+	const download = await exportStream(deps.db, userId);
+	if (!download) return ended;
 	await audit.record(deps.db, { actorId: userId, action: 'account.exported', ip: client.ip });
-	return { ok: true, data };
+	return { ok: true, download };
 }
 
 /**

@@ -19,7 +19,7 @@ import { isAdminEmail } from './roles';
 import { signedOut } from '#lib/server/ws/sessions.ts';
 
 // The export is shared with the student's own "Download my data"; one implementation.
-export { exportData, type UserExport } from '#lib/server/users/export.ts';
+export { exportStream, type UserExport } from '#lib/server/users/export.ts';
 
 export const PAGE_SIZE = 25;
 

@@ -13,8 +13,8 @@ export const GET: RequestHandler = async (event) => {
 			: undefined;
 		return json({ message: r.message }, { status: r.status, headers });
 	}
-	const day = r.data.exportedAt.slice(0, 10);
-	return new Response(JSON.stringify(r.data, null, 2), {
+	const day = r.download.exportedAt.slice(0, 10);
+	return new Response(r.download.body, {
 		headers: {
 			'content-type': 'application/json; charset=utf-8',
 			'content-disposition': `attachment; filename="ai-coding-tutor-data-${day}.json"`,

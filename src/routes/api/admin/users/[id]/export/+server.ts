@@ -9,14 +9,16 @@ export const GET: RequestHandler = async (event) => {
 	const id = v.safeParse(v.pipe(v.string(), v.uuid()), event.params.id);
 	if (!id.success) error(404, 'No such account.');
 	const db = event.locals.services.database.db;
-	const data = await users.exportData(db, id.output);
-	if (!data) error(404, 'No such account.');
-	await audit.recordAction(db, event, 'user.export', id.output, { email: data.profile.email });
-	const name = data.profile.email.replace(/[^a-z0-9._-]+/gi, '_');
-	return new Response(JSON.stringify(data, null, 2), {
+	const download = await users.exportStream(db, id.output);
+	if (!download) error(404, 'No such account.');
+	const { email } = download.profile;
+	await audit.recordAction(db, event, 'user.export', id.output, { email });
+	const name = email.replace(/[^a-z0-9._-]+/gi, '_');
+	return new Response(download.body, {
 		headers: {
 			'content-type': 'application/json; charset=utf-8',
-			'content-disposition': `attachment; filename="user-${name}.json"`
+			'content-disposition': `attachment; filename="user-${name}.json"`,
+			'cache-control': 'no-store'
 		}
 	});
 };
