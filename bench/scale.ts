@@ -235,14 +235,21 @@ async function openSide(name: string) {
 	const adm = new Client(app.base);
 	await adm.post('/login', { email: data.ADMIN.email, password: PASSWORD });
 	const vars: Record<string, string> = { ...(await data.routeParams(sql, ids.student)), ...ids };
+	// `firstByte`: the time to the body's first chunk (a download streams); otherwise to its end.
 	const http =
-		(who: Client, p: string, init: Init = {}): Once =>
+		(who: Client, p: string, init: Init = {}, firstByte = false): Once =>
 		async () => {
 			const t = performance.now();
 			const headers = { accept: 'text/html' };
 			const res = await who.fetch(p, { headers, signal: AbortSignal.timeout(120_000), ...init });
-			const body = await res.arrayBuffer();
-			const ms = performance.now() - t;
+			let first = 0;
+			const chunks: Uint8Array[] = [];
+			for await (const chunk of res.body ?? []) {
+				first ||= performance.now() - t;
+				chunks.push(chunk);
+			}
+			const body = Buffer.concat(chunks);
+			const ms = firstByte ? first : performance.now() - t;
 			if (res.status >= 400)
 				throw new Error(`${res.status} ${Buffer.from(body).toString().slice(0, 200)}`);
 			return { ms, bytes: body.byteLength };
@@ -270,7 +277,11 @@ async function openSide(name: string) {
 			'PUT /api/me/exercises/<exercise>/code',
 			http(student, `/api/me/exercises/${vars.exercise}/code`, json('PUT', code))
 		],
-		...routes(ADMIN_ROUTES, adm)
+		...routes(ADMIN_ROUTES, adm),
+		[
+			'/api/admin/users/<student>/export (first byte)',
+			http(adm, `/api/admin/users/${vars.student}/export`, {}, true)
+		]
 	];
 
 	// WebSocket: subscribe → snapshot, and send → first delta, on a fresh and on the long conversation.
