@@ -24,7 +24,18 @@ export interface GivenAnswer {
 	text?: string;
 	code?: string;
 	passed?: boolean;
+	failed?: string[];
 }
+
+/** The ratings a review answer is rated with, in button order (FSRS Again, Hard, Good, Easy). */
+export const RATINGS = ['again', 'hard', 'good', 'easy'] as const;
+export type RatingName = (typeof RATINGS)[number];
+export const RATING_LABELS: Record<RatingName, string> = {
+	again: 'Again',
+	hard: 'Hard',
+	good: 'Good',
+	easy: 'Easy'
+};
 
 export interface Feedback {
 	answerId: string;
@@ -33,9 +44,16 @@ export interface Feedback {
 	expectedChoices: number[];
 	expectedText: string;
 	explanationHtml: string;
-	/** When this question comes up for review next (ISO time). */
-	nextReview: string;
+	/** When this question comes up for review next (ISO time); null while a review awaits its rating. */
+	nextReview: string | null;
 	dueCount: number;
+	/** Review answers: when the question would come back after each rating (ISO times). */
+	ratings: Record<RatingName, string> | null;
+	/** Review answers: the rating the answer itself suggests (wrong: Again; quick: Easy). */
+	suggested: RatingName | null;
+	/** Write-code questions: the checks that failed, and the reference solution (after the attempt). */
+	failedChecks: string[];
+	reference: string;
 }
 
 export const KIND_LABELS: Record<QuestionKind, string> = {

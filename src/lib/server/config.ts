@@ -140,6 +140,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		},
 		logLevel: env.LOG_LEVEL,
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+		practice: { reviewDailyLimit: env.REVIEW_DAILY_LIMIT },
 		wsMaxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
 		metricsToken: env.METRICS_TOKEN,
 		proxy: {

@@ -126,6 +126,7 @@ const EnvSchema = v.object({
 		'info'
 	),
 	SHUTDOWN_GRACE_SECONDS: int(10, 0, 600),
+	REVIEW_DAILY_LIMIT: int(100, 1, 10_000),
 	METRICS_TOKEN: optionalString,
 	WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024)
 });

@@ -132,6 +132,10 @@ export interface Config {
 	};
 	logLevel: string;
 	shutdownGraceSeconds: number;
+	practice: {
+		/** Review answers a student may give per UTC day; the review queue waits until tomorrow after that. */
+		reviewDailyLimit: number;
+	};
 	wsMaxPayloadBytes: number;
 	/** Bearer token for /metrics; without one, only private-network peers not behind the proxy. */
 	metricsToken: string | undefined;

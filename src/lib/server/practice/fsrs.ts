@@ -7,6 +7,7 @@
  */
 import { createEmptyCard, fsrs, Rating, type Card, type Grade } from 'ts-fsrs';
 import type { ReviewCard } from '#lib/server/db/schema.ts';
+import { RATINGS, type RatingName } from '#lib/practice/types.ts';
 
 /**
  * A right answer given within this many milliseconds counts as Easy (recalled without effort);
@@ -48,7 +49,29 @@ export function nextCard(
 	answer: { correct: boolean; timeMs: number; kind?: string },
 	now: Date
 ): CardColumns {
-	const { card } = scheduler.next(toCard(row, now), now, ratingFor(answer));
+	return cardAfter(row, ratingFor(answer), now);
+}
+
+const GRADES: Record<RatingName, Grade> = {
+	again: Rating.Again,
+	hard: Rating.Hard,
+	good: Rating.Good,
+	easy: Rating.Easy
+};
+export const ratingName = (grade: Grade) => RATINGS[grade - 1]!;
+
+/** When the card would come due after each rating: what the review buttons show before a pick. */
+export function previewDue(row: CardColumns | null, now: Date): Record<RatingName, Date> {
+	const card = toCard(row, now);
+	return Object.fromEntries(
+		RATINGS.map((name) => [name, scheduler.next(card, now, GRADES[name]).card.due])
+	) as Record<RatingName, Date>;
+}
+
+/** The card after a review with the student's own rating, as table columns. */
+export function cardAfter(row: CardColumns | null, rating: RatingName | Grade, now: Date): CardColumns {
+	const grade = typeof rating === 'string' ? GRADES[rating] : rating;
+	const { card } = scheduler.next(toCard(row, now), now, grade);
 	return {
 		due: card.due,
 		stability: card.stability,

@@ -19,9 +19,30 @@ export const Given = v.object({
 	text: v.optional(v.pipe(v.string(), v.maxLength(5000))),
 	/** Write-code questions: the code and whether every check passed in the browser. */
 	code: v.optional(v.pipe(v.string(), v.maxLength(20_000))),
-	passed: v.optional(v.boolean())
+	passed: v.optional(v.boolean()),
+	/** Write-code questions: what the checks that failed say (shown back in the feedback). */
+	failed: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(500))), v.maxLength(50)))
 });
 export type Given = v.InferOutput<typeof Given>;
+
+/**
+ * True when a response says nothing for its question's kind (no choice, no text, checks not run).
+ * A mock exam records such a question as unanswered, never as a wrong answer.
+ */
+export function isBlank(q: Pick<Question, 'kind'>, given: Given | null | undefined): boolean {
+	if (!given) return true;
+	switch (q.kind) {
+		case 'single':
+			return given.choice === undefined;
+		case 'multiple':
+			return !given.choices?.length;
+		case 'short':
+		case 'output':
+			return !given.text?.trim();
+		case 'code':
+			return given.passed === undefined;
+	}
+}
 
 /** The question's answer key (server only). */
 export function keyOf(q: Question): AnswerKey | null {

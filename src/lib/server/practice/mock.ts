@@ -23,7 +23,7 @@ import {
 	type MockExam
 } from '#lib/server/db/schema.ts';
 import type { Given } from './grade';
-import { grade } from './grade';
+import { grade, isBlank } from './grade';
 import { updateCard } from './questions';
 
 /** Responses arriving up to this long after the deadline still count (network latency). */
@@ -103,7 +103,11 @@ export async function saveResponse(
 		.where(and(eq(mockExams.id, id), eq(mockExams.userId, userId)));
 }
 
-/** Grades the saved responses, records them as answers (moving FSRS cards) and stores the score. */
+/**
+ * Grades the saved responses, records them as answers (moving FSRS cards) and stores the score.
+ * A question left blank scores nothing but is recorded as unanswered: it gets no answer row, so it
+ * stays out of the answered count, the accuracy and the review queue.
+ */
 export async function submitMock(
 	db: Db,
 	userId: string,
@@ -125,7 +129,8 @@ export async function submitMock(
 		const share = Math.round((mock.deadlineAt.getTime() - mock.startedAt.getTime()) / mock.total);
 		for (const q of rows) {
 			const given = (mock.responses[q.id] ?? null) as Given | null;
-			const correct = given ? grade(q, given).correct : false;
+			if (isBlank(q, given)) continue;
+			const correct = grade(q, given!).correct;
 			if (correct) score++;
 			await tx.insert(answers).values({
 				userId,
@@ -164,8 +169,16 @@ export async function mockReview(db: Db, userId: string, mock: MockExam) {
 	return mock.questionIds
 		.map((qid) => byId.get(qid))
 		.filter((r) => r !== undefined)
-		.map((r) => ({ ...r, answer: answerOf.get(r.question.id) ?? null }));
+		.map((r) => ({
+			...r,
+			answer: answerOf.get(r.question.id) ?? null,
+			unanswered: !answerOf.has(r.question.id)
+		}));
 }
+
+/** How many of a submitted mock exam's questions were left blank. */
+export const unansweredCount = (review: { unanswered: boolean }[]) =>
+	review.filter((r) => r.unanswered).length;
 
 /** The student's mock exams, newest first, one page at a time. */
 export async function listMocks(db: Db, userId: string, page = 1, pageSize = MOCK_PAGE_SIZE) {

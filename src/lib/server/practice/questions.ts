@@ -148,7 +148,10 @@ export async function dueCount(db: Db, userId: string, examId?: string, now = ne
 	return Number(row?.n ?? 0);
 }
 
-/** Stores an answer and moves the question's FSRS card. Grades on the server. */
+/**
+ * Stores an answer and moves the question's FSRS card. Grades on the server. A review answer leaves
+ * the card to the student's own rating (`review.rate`), so its `card` is null.
+ */
 export async function answer(
 	db: Db,
 	userId: string,
@@ -172,7 +175,10 @@ export async function answer(
 				answeredAt: now
 			})
 			.returning();
-		const card = await updateCard(tx, userId, question, correct, meta.timeMs, now);
+		const card =
+			meta.mode === 'review'
+				? null
+				: await updateCard(tx, userId, question, correct, meta.timeMs, now);
 		return { answer: saved!, correct, card };
 	});
 }

@@ -3,9 +3,9 @@
  * student has answered.
  */
 import type { Question } from '#lib/server/db/schema.ts';
-import type { Feedback, QuestionView } from '#lib/practice/types.ts';
+import type { Feedback, QuestionView, RatingName } from '#lib/practice/types.ts';
 import { renderMarkdown } from '#lib/tutor/markdown.ts';
-import { expectedText, keyOf } from './grade';
+import { expectedText, keyOf, type Given } from './grade';
 
 export function questionView(q: Question, topic: string): QuestionView {
 	return {
@@ -30,15 +30,33 @@ export function expectedChoices(q: Question): number[] {
 
 export function feedbackView(
 	q: Question,
-	result: { answerId: string; correct: boolean; nextReview: Date; dueCount: number }
+	result: {
+		answerId: string;
+		correct: boolean;
+		nextReview: Date | null;
+		dueCount: number;
+		given?: Given;
+		ratings?: Record<RatingName, Date> | null;
+		suggested?: RatingName | null;
+	}
 ): Feedback {
+	const ratings = result.ratings
+		? (Object.fromEntries(
+				Object.entries(result.ratings).map(([name, due]) => [name, due.toISOString()])
+			) as Record<RatingName, string>)
+		: null;
 	return {
 		answerId: result.answerId,
 		correct: result.correct,
 		expectedChoices: expectedChoices(q),
 		expectedText: expectedText(q),
 		explanationHtml: renderMarkdown(q.explanation),
-		nextReview: result.nextReview.toISOString(),
-		dueCount: result.dueCount
+		nextReview: result.nextReview?.toISOString() ?? null,
+		dueCount: result.dueCount,
+		ratings,
+		suggested: result.suggested ?? null,
+		failedChecks: q.kind === 'code' && !result.correct ? (result.given?.failed ?? []) : [],
+		// Shown once the student has made an attempt, which this feedback is.
+		reference: q.kind === 'code' ? q.solutionCode : ''
 	};
 }

@@ -45,11 +45,13 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 		score: m.score ?? 0,
 		timedOut: m.timedOut,
 		submittedAt: m.submittedAt.toISOString(),
+		unanswered: mock.unansweredCount(rows),
 		review: rows.map((r) => ({
 			question: questionView(r.question, r.topic),
 			given: (r.answer?.given ?? {}) as Given,
 			givenText: givenText(r.question, r.answer?.given as Given | null),
 			correct: r.answer?.correct ?? false,
+			unanswered: r.unanswered,
 			answerId: null as string | null,
 			feedback: {
 				answerId: '',
@@ -57,8 +59,12 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 				expectedChoices: expectedChoices(r.question),
 				expectedText: expectedText(r.question),
 				explanationHtml: renderMarkdown(r.question.explanation),
-				nextReview: new Date().toISOString(),
-				dueCount: 0
+				nextReview: null,
+				dueCount: 0,
+				ratings: null,
+				suggested: null,
+				failedChecks: [],
+				reference: ''
 			}
 		}))
 	};

@@ -1,7 +1,9 @@
 import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
+import { ratingName, ratingFor } from '#lib/server/practice/fsrs.ts';
 import { Given } from '#lib/server/practice/grade.ts';
 import * as questions from '#lib/server/practice/questions.ts';
+import * as review from '#lib/server/practice/review.ts';
 import { feedbackView } from '#lib/server/practice/view.ts';
 import { readJson } from '#lib/server/http/json.ts';
 import type { RequestHandler } from './$types';
@@ -13,24 +15,36 @@ const Body = v.object({
 	mode: v.picklist(['practice', 'review'])
 });
 
-/** Grades an answer on the server, stores it, moves the FSRS card, and returns the feedback. */
+/**
+ * Grades an answer on the server, stores it and returns the feedback. A practice answer moves the
+ * FSRS card; a review answer comes back with the next interval of each rating for the student to pick.
+ */
 export const POST: RequestHandler = async ({ locals, request }) => {
 	const body = await readJson(request, Body, 64_000);
 	if (!body.ok) return body.response;
 	const db = locals.services.database.db;
+	const userId = locals.user!.id;
+	const { mode, given, timeMs } = body.data;
+	if (mode === 'review') {
+		const left = await review.allowance(db, userId, locals.services.config.practice.reviewDailyLimit);
+		if (!left.left) error(409, `You reached today's review limit (${left.limit}). More tomorrow.`);
+	}
 	const found = await questions.findQuestion(db, body.data.questionId);
 	if (!found) error(404, 'There is no such question.');
-	const userId = locals.user!.id;
-	const result = await questions.answer(db, userId, found.question, body.data.given, {
-		timeMs: body.data.timeMs,
-		mode: body.data.mode
-	});
+	const now = new Date();
+	const ratings = mode === 'review' ? await review.preview(db, userId, found.question.id, now) : null;
+	const result = await questions.answer(db, userId, found.question, given, { timeMs, mode, now });
 	return json(
 		feedbackView(found.question, {
 			answerId: result.answer.id,
 			correct: result.correct,
-			nextReview: result.card.due,
-			dueCount: await questions.dueCount(db, userId)
+			nextReview: result.card?.due ?? null,
+			dueCount: await questions.dueCount(db, userId),
+			given,
+			ratings,
+			suggested: ratings
+				? ratingName(ratingFor({ correct: result.correct, timeMs, kind: found.question.kind }))
+				: null
 		})
 	);
 };
