@@ -69,7 +69,11 @@ export function previewDue(row: CardColumns | null, now: Date): Record<RatingNam
 }
 
 /** The card after a review with the student's own rating, as table columns. */
-export function cardAfter(row: CardColumns | null, rating: RatingName | Grade, now: Date): CardColumns {
+export function cardAfter(
+	row: CardColumns | null,
+	rating: RatingName | Grade,
+	now: Date
+): CardColumns {
 	const grade = typeof rating === 'string' ? GRADES[rating] : rating;
 	const { card } = scheduler.next(toCard(row, now), now, grade);
 	return {

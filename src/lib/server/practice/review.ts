@@ -49,8 +49,7 @@ export async function preview(db: Db, userId: string, questionId: string, now = 
 }
 
 export type RateResult =
-	| { ok: true; due: Date }
-	| { ok: false; status: 404 | 409; message: string };
+	{ ok: true; due: Date } | { ok: false; status: 404 | 409; message: string };
 
 /**
  * Moves the card of a review answer by the student's rating. Only the student's own review answers

@@ -26,13 +26,18 @@ export const POST: RequestHandler = async ({ locals, request }) => {
 	const userId = locals.user!.id;
 	const { mode, given, timeMs } = body.data;
 	if (mode === 'review') {
-		const left = await review.allowance(db, userId, locals.services.config.practice.reviewDailyLimit);
+		const left = await review.allowance(
+			db,
+			userId,
+			locals.services.config.practice.reviewDailyLimit
+		);
 		if (!left.left) error(409, `You reached today's review limit (${left.limit}). More tomorrow.`);
 	}
 	const found = await questions.findQuestion(db, body.data.questionId);
 	if (!found) error(404, 'There is no such question.');
 	const now = new Date();
-	const ratings = mode === 'review' ? await review.preview(db, userId, found.question.id, now) : null;
+	const ratings =
+		mode === 'review' ? await review.preview(db, userId, found.question.id, now) : null;
 	const result = await questions.answer(db, userId, found.question, given, { timeMs, mode, now });
 	return json(
 		feedbackView(found.question, {

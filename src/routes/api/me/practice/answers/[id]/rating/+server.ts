@@ -18,5 +18,8 @@ export const POST: RequestHandler = async ({ locals, params, request }) => {
 	const userId = locals.user!.id;
 	const result = await review.rate(db, userId, params.id, body.data.rating);
 	if (!result.ok) error(result.status, result.message);
-	return json({ nextReview: result.due.toISOString(), dueCount: await questions.dueCount(db, userId) });
+	return json({
+		nextReview: result.due.toISOString(),
+		dueCount: await questions.dueCount(db, userId)
+	});
 };
