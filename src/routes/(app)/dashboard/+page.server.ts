@@ -1,22 +1,30 @@
 import * as course from '#lib/server/learn/course.ts';
 import { dueCount } from '#lib/server/practice/questions.ts';
-import { areaTitle, levelsOf } from '#lib/server/practice/diagnostic.ts';
+import { areaTitle, levelsOf, listAreas } from '#lib/server/practice/diagnostic.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
 	const db = locals.services.database.db;
-	const [modules, next, due, levels] = await Promise.all([
+	const [modules, next, due, levels, areas] = await Promise.all([
 		course.listModules(db, locals.user!.id),
 		course.continueLesson(db, locals.user!.id),
 		dueCount(db, locals.user!.id),
-		levelsOf(db, locals.user!.id)
+		levelsOf(db, locals.user!.id),
+		listAreas(db)
 	]);
+	const assessed = new Set(levels.map((l) => l.area));
 	const total = (key: 'lessons' | 'lessonsDone' | 'exercises' | 'exercisesPassed') =>
 		modules.reduce((n, m) => n + m[key], 0);
 	return {
 		practice: {
 			due,
-			levels: levels.map((l) => ({ area: areaTitle(l.area), level: l.level }))
+			levels: levels.map((l) => ({ area: areaTitle(l.area), level: l.level })),
+			// The first skill area without a level: the diagnostic the card offers.
+			diagnostic:
+				areas
+					.filter((a) => !assessed.has(a))
+					.slice(0, 1)
+					.map((a) => ({ area: a, title: areaTitle(a) }))[0] ?? null
 		},
 		next,
 		modules: modules.map((m) => ({
