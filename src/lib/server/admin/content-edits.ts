@@ -13,10 +13,13 @@ import { coursePassages, exercises, lessons, modules } from '#lib/server/db/sche
 import { indexLesson } from '#lib/server/learn/content.ts';
 import { invalidateLesson } from '#lib/server/cost/cache.ts';
 import { passagesChanged } from '#lib/server/tutor/passage-index.ts';
-import type { ExerciseValues, LessonValues, ModuleValues } from './content-forms';
+import { hashAfterSave } from '#lib/server/learn/verification.ts';
+import type { ExerciseValues, LessonValues, ModuleValues, readVerifiedRun } from './content-forms';
 import { publishRefusal, setStatus } from './content-publish';
 
 export type Kind = 'module' | 'lesson' | 'exercise';
+
+type VerifiedRun = NonNullable<ReturnType<typeof readVerifiedRun>>;
 
 export type Saved = { ok: true; id: string } | { ok: false; errors: Record<string, string> };
 
@@ -129,15 +132,22 @@ export async function updateLesson(db: Db, id: string, values: LessonValues): Pr
 	return { ok: true, id };
 }
 
+/** `ran`: the code of a passing editor run, which verifies the exercise if it is what is saved. */
 export async function createExercise(
 	db: Db,
 	lessonId: string,
-	values: ExerciseValues
+	values: ExerciseValues,
+	ran: VerifiedRun | null = null
 ): Promise<Saved> {
 	try {
 		const [row] = await db
 			.insert(exercises)
-			.values({ ...values, lessonId, position: await nextPosition(db, 'exercise', lessonId) })
+			.values({
+				...values,
+				lessonId,
+				position: await nextPosition(db, 'exercise', lessonId),
+				checksVerifiedHash: hashAfterSave(null, values, ran)
+			})
 			.returning({ id: exercises.id });
 		return { ok: true, id: row!.id };
 	} catch (error) {
@@ -148,16 +158,34 @@ export async function createExercise(
 }
 
 /**
- * Saves an exercise. Its verification is a hash of the solution and checks, so a change to either
- * leaves it unverified until the checks are run again; other fields keep it.
+ * Saves an exercise. Its verification is a hash of the starter, solution and checks: a change to
+ * any of them clears it (students stop seeing the exercise) unless `ran`, a passing editor run of
+ * exactly the saved code, verifies it with the save; other fields keep it.
  */
-export async function updateExercise(db: Db, id: string, values: ExerciseValues): Promise<Saved> {
+export async function updateExercise(
+	db: Db,
+	id: string,
+	values: ExerciseValues,
+	ran: VerifiedRun | null = null
+): Promise<Saved> {
 	try {
-		const updated = await db
-			.update(exercises)
-			.set({ ...values, updatedAt: new Date() })
-			.where(eq(exercises.id, id))
-			.returning({ id: exercises.id, lessonId: exercises.lessonId });
+		const updated = await db.transaction(async (tx) => {
+			const [row] = await tx
+				.select({ hash: exercises.checksVerifiedHash })
+				.from(exercises)
+				.where(eq(exercises.id, id))
+				.for('update');
+			if (!row) return [];
+			return tx
+				.update(exercises)
+				.set({
+					...values,
+					checksVerifiedHash: hashAfterSave(row.hash, values, ran),
+					updatedAt: new Date()
+				})
+				.where(eq(exercises.id, id))
+				.returning({ id: exercises.id, lessonId: exercises.lessonId });
+		});
 		if (!updated.length) return { ok: false, errors: { form: 'This exercise no longer exists.' } };
 		// Cached tutor answers about the lesson were written for the old exercise.
 		await invalidateLesson(db, updated[0]!.lessonId);

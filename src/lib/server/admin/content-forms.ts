@@ -80,6 +80,25 @@ export const ExerciseInput = v.object({
 		v.check((s) => !/^\t/m.test(s), 'Indent the checks with spaces, not tabs.')
 	)
 });
+/**
+ * The code a passing "Run checks" in the editor used, sent with the save as JSON
+ * `[starter, solution, checks]`; null when there was no passing run or it cannot be read.
+ */
+export function readVerifiedRun(form: FormData) {
+	const text = form.get('verifiedRun');
+	if (typeof text !== 'string' || !text) return null;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch {
+		return null;
+	}
+	const run = v.safeParse(v.tuple([v.string(), v.string(), v.string()]), parsed);
+	if (!run.success) return null;
+	const [starterCode, solutionCode, checks] = run.output.map((s) => s.replace(/\r\n?/g, '\n'));
+	return { starterCode: starterCode!, solutionCode: solutionCode!, checks: checks! };
+}
+
 export type ModuleValues = v.InferOutput<typeof ModuleInput>;
 export type LessonValues = v.InferOutput<typeof LessonInput>;
 export type ExerciseValues = v.InferOutput<typeof ExerciseInput>;

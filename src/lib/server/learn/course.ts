@@ -18,6 +18,17 @@ import {
 const published = (preview: boolean) =>
 	preview ? undefined : and(eq(modules.status, 'published'), eq(lessons.status, 'published'));
 
+/**
+ * Students meet only verified exercises, even in a published lesson: one added or edited there stays
+ * hidden until its checks are verified. A stored hash means verified for the current code, because
+ * every save that changes the code clears a hash it no longer matches (admin/content-edits.ts).
+ */
+const visibleExercise = (preview: boolean) =>
+	preview ? undefined : isNotNull(exercises.checksVerifiedHash);
+/** A left join to the exercises a student can see (all of them in an admin's preview). */
+const exerciseJoin = (preview: boolean) =>
+	and(eq(exercises.lessonId, lessons.id), visibleExercise(preview));
+
 export interface ModuleCard {
 	id: string;
 	slug: string;
@@ -50,7 +61,7 @@ export async function listModules(db: Db, userId: string, preview = false): Prom
 			lessonProgress,
 			and(eq(lessonProgress.lessonId, lessons.id), eq(lessonProgress.userId, userId))
 		)
-		.leftJoin(exercises, eq(exercises.lessonId, lessons.id))
+		.leftJoin(exercises, exerciseJoin(preview))
 		.leftJoin(
 			exerciseProgress,
 			and(eq(exerciseProgress.exerciseId, exercises.id), eq(exerciseProgress.userId, userId))
@@ -95,7 +106,7 @@ export async function moduleWithLessons(db: Db, userId: string, slug: string, pr
 			lessonProgress,
 			and(eq(lessonProgress.lessonId, lessons.id), eq(lessonProgress.userId, userId))
 		)
-		.leftJoin(exercises, eq(exercises.lessonId, lessons.id))
+		.leftJoin(exercises, exerciseJoin(preview))
 		.leftJoin(
 			exerciseProgress,
 			and(eq(exerciseProgress.exerciseId, exercises.id), eq(exerciseProgress.userId, userId))
@@ -154,7 +165,7 @@ export async function lessonPage(
 			exerciseProgress,
 			and(eq(exerciseProgress.exerciseId, exercises.id), eq(exerciseProgress.userId, userId))
 		)
-		.where(eq(exercises.lessonId, lesson!.id))
+		.where(and(eq(exercises.lessonId, lesson!.id), visibleExercise(preview)))
 		.orderBy(asc(exercises.position));
 	await db
 		.insert(lessonProgress)
@@ -173,14 +184,14 @@ export async function lessonPage(
 	};
 }
 
-/** The exercise a student may work on (published), or null. */
+/** The exercise a student may work on (published and verified), or null. */
 export async function findExercise(db: Db, exerciseId: string) {
 	const [row] = await db
 		.select({ exercise: exercises, lessonId: lessons.id, lessonTitle: lessons.title })
 		.from(exercises)
 		.innerJoin(lessons, eq(lessons.id, exercises.lessonId))
 		.innerJoin(modules, eq(modules.id, lessons.moduleId))
-		.where(and(eq(exercises.id, exerciseId), published(false)));
+		.where(and(eq(exercises.id, exerciseId), published(false), visibleExercise(false)));
 	return row ?? null;
 }
 
@@ -206,7 +217,7 @@ async function completeIfDone(db: Db, userId: string, lessonId: string) {
 			exerciseProgress,
 			and(eq(exerciseProgress.exerciseId, exercises.id), eq(exerciseProgress.userId, userId))
 		)
-		.where(eq(exercises.lessonId, lessonId));
+		.where(and(eq(exercises.lessonId, lessonId), visibleExercise(false)));
 	const done = row!.total > 0 && row!.passed === row!.total;
 	if (done) await markLessonComplete(db, userId, lessonId);
 	return done;

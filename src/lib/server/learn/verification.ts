@@ -39,5 +39,20 @@ export function verification(exercise: {
 	return null;
 }
 
+type Code = { starterCode: string; solutionCode: string; checks: string };
+
+/**
+ * The hash to store when an exercise is saved: a passing editor run of exactly the saved code
+ * records the verification with the save (no second run after the reload); otherwise the stored
+ * hash stays only while it still matches, so an edit to the code clears it and students stop
+ * seeing the exercise until it is verified again.
+ */
+export function hashAfterSave(stored: string | null, saved: Code, ran: Code | null): string | null {
+	const current = checksHash(saved);
+	if (ran && checksHash(ran) === current) return current;
+	if (stored === current || stored === PACK_PREFIX + current) return stored;
+	return null;
+}
+
 export const isVerified = (exercise: Parameters<typeof verification>[0]) =>
 	verification(exercise) !== null;

@@ -42,7 +42,8 @@ export const actions: Actions = {
 		const parsed = forms.parse(forms.ExerciseInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
 		const db = event.locals.services.database.db;
-		const saved = await edits.updateExercise(db, event.params.id, parsed.values);
+		const ran = forms.readVerifiedRun(form.data);
+		const saved = await edits.updateExercise(db, event.params.id, parsed.values, ran);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, difficulty: String(parsed.values.difficulty) },

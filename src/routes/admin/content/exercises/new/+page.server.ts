@@ -34,7 +34,12 @@ export const actions: Actions = {
 		const parsed = forms.parse(forms.ExerciseInput, FIELDS, form.data);
 		if (!parsed.ok) return fail(400, { values: parsed.values, errors: parsed.errors });
 		const db = event.locals.services.database.db;
-		const saved = await edits.createExercise(db, found.lesson.id, parsed.values);
+		const saved = await edits.createExercise(
+			db,
+			found.lesson.id,
+			parsed.values,
+			forms.readVerifiedRun(form.data)
+		);
 		if (!saved.ok)
 			return fail(400, {
 				values: { ...parsed.values, difficulty: String(parsed.values.difficulty) },
