@@ -109,7 +109,7 @@ describe('import validation (pure)', () => {
 				difficulty: 1,
 				prompt: 'P',
 				options: ['a', 'b'],
-				answer: 2,
+				answer: 3,
 				explanation: 'E'
 			},
 			{
@@ -136,7 +136,7 @@ describe('import validation (pure)', () => {
 		expect(checked.ok).toBe(false);
 		if (checked.ok) return;
 		expect(checked.errors.map((e) => e.row)).toEqual([2, 3, 4]);
-		expect(checked.errors[0]!.message).toMatch(/answer: must be the index/);
+		expect(checked.errors[0]!.message).toMatch(/answer: must be the number \(from 1\)/);
 		expect(checked.errors[1]!.message).toMatch(/kind/);
 		expect(checked.errors[2]!.message).toMatch(/also used by row 1/);
 	});

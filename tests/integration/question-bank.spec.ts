@@ -12,6 +12,7 @@ import type { Question } from '../../src/lib/server/db/schema.ts';
 import { readBankDir } from '../../src/lib/server/practice/bank.ts';
 import {
 	normalizeOutput,
+	storedKey,
 	type QuestionInput
 } from '../../src/lib/server/practice/question-input.ts';
 import { grade } from '../../src/lib/server/practice/grade.ts';
@@ -24,7 +25,7 @@ const ofKind = (kind: QuestionInput['kind']) =>
 
 /** A bank question as a stored row, for the grader. */
 const row = (q: QuestionInput) =>
-	({ ...q, answer: { key: q.answer }, id: q.ref, examId: '', topicId: '' }) as unknown as Question;
+	({ ...q, answer: storedKey(q), id: q.ref, examId: '', topicId: '' }) as unknown as Question;
 
 describe('question bank shape', () => {
 	it('has at least 2 exams, 150 questions and 10 topics, with every kind', () => {
@@ -62,7 +63,9 @@ describe('choice keys', () => {
 	it.each([...ofKind('single'), ...ofKind('multiple')])(
 		'%s: the key indexes existing options and grades right',
 		(_, q) => {
-			const keys = Array.isArray(q.answer) ? (q.answer as number[]) : [q.answer as number];
+			// Files number options from 1; the stored key (what grading uses) from 0.
+			const key = storedKey(q)!.key;
+			const keys = Array.isArray(key) ? (key as number[]) : [key as number];
 			for (const k of keys) expect(q.options[k], `option ${k}`).toBeDefined();
 			const given = q.kind === 'single' ? { choice: keys[0] } : { choices: keys };
 			expect(grade(row(q), given).correct).toBe(true);

@@ -8,7 +8,7 @@ import {
 	readQuestionForm
 } from '#lib/server/practice/admin-form.ts';
 import { parseCsvRows, toCsv } from '#lib/server/practice/question-csv.ts';
-import { checkRows, QuestionInput } from '#lib/server/practice/question-input.ts';
+import { checkRows, QuestionInput, storedKey } from '#lib/server/practice/question-input.ts';
 import { FIELD_NAMES, FORM_NAMES, QUESTION_FIELDS } from './question-fields.ts';
 
 const base = {
@@ -33,7 +33,7 @@ const QUESTIONS: QuestionInput[] = [
 		prompt: 'Which, "exactly",\nprints 3?',
 		code: 'x = 3',
 		options: ['print(x)', 'print("x, y")'],
-		answer: 0,
+		answer: 1,
 		explanation: 'It prints x.'
 	},
 	{
@@ -43,7 +43,7 @@ const QUESTIONS: QuestionInput[] = [
 		difficulty: 3,
 		prompt: 'Pick the loops.',
 		options: ['for', 'while', 'if'],
-		answer: [0, 1],
+		answer: [1, 2],
 		explanation: 'Both repeat.'
 	},
 	{
@@ -146,7 +146,20 @@ describe('the question fields, defined once', () => {
 
 	it('read editor numbers from 1 and CSV cells as JSON, as each field says', () => {
 		const form = { ...EMPTY_FORM, kind: 'multiple', answer: '1, 3', options: 'a\n\nb\nc' };
-		expect(formToRaw(form)).toMatchObject({ answer: [0, 2], options: ['a', 'b', 'c'] });
+		// The form numbers options from 1, exactly as files and imports do.
+		expect(formToRaw(form)).toMatchObject({ answer: [1, 3], options: ['a', 'b', 'c'] });
+		// The same question typed in the form and written in a CSV import is the same row, and "3"
+		// means the third option in both (stored as index 2).
+		const csv = parseCsvRows(
+			'ref,exam,topic,kind,difficulty,prompt,explanation,options,answer\nr,e,t,single,1,P,E,"[""a"",""b"",""c""]",3\n'
+		);
+		const typed = { ...EMPTY_FORM, ref: 'r', topic: 'e/t', kind: 'single', difficulty: '1' };
+		const fromForm = { ...typed, prompt: 'P', explanation: 'E', options: 'a\nb\nc', answer: '3' };
+		expect(csv.ok).toBe(true);
+		if (!csv.ok) return;
+		const viaCsv = checkRows(csv.raw, csv.rowNumber);
+		expect(viaCsv).toEqual(checkRows([formToRaw(fromForm)]));
+		expect(viaCsv.ok && storedKey(viaCsv.rows[0]!)).toEqual({ key: 2 });
 		const bad = parseCsvRows(
 			'ref,exam,topic,kind,difficulty,prompt,explanation,answer\nr,e,t,single,1,P,E,[1\n'
 		);

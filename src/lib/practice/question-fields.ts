@@ -78,19 +78,18 @@ const lines = (text: string) =>
 		.split('\n')
 		.map((l) => l.trim())
 		.filter(Boolean);
-/** Option numbers in the form count from 1 (as students see them); the stored key counts from 0. */
-const fromOne = (n: string) => Number(n) - 1;
+/** Option numbers count from 1 in the form, as in files and imports (see `storedKey`). */
 const isNumber = (text: string) => /^\d+$/.test(text);
 
 function answerFromForm(kind: string, text: string): unknown {
 	switch (kind) {
 		case 'single':
-			return isNumber(text.trim()) ? fromOne(text.trim()) : text;
+			return isNumber(text.trim()) ? Number(text.trim()) : text;
 		case 'multiple':
 			return text
 				.split(/[\s,]+/)
 				.filter(Boolean)
-				.map((n) => (isNumber(n) ? fromOne(n) : n));
+				.map((n) => (isNumber(n) ? Number(n) : n));
 		case 'short':
 			return lines(text);
 		case 'output':
@@ -101,8 +100,8 @@ function answerFromForm(kind: string, text: string): unknown {
 }
 
 function answerToForm(kind: unknown, a: unknown): string {
-	if (kind === 'single') return String((a as number) + 1);
-	if (kind === 'multiple') return (a as number[]).map((n) => n + 1).join(', ');
+	if (kind === 'single') return String(a);
+	if (kind === 'multiple') return (a as number[]).join(', ');
 	if (kind === 'short') return (a as string[]).join('\n');
 	if (kind === 'output') return String(a ?? '');
 	return '';

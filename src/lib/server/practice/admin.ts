@@ -9,7 +9,7 @@ import { and, asc, count, eq, ilike, or } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
 import { exams, questions, topics, type QuestionKind } from '#lib/server/db/schema.ts';
 import { toInput } from './question-export';
-import { checkRows, type QuestionInput, type RowError } from './question-input';
+import { checkRows, storedKey, type QuestionInput, type RowError } from './question-input';
 
 export const ADMIN_PAGE_SIZE = 25;
 
@@ -136,13 +136,7 @@ function columnsOf(q: QuestionInput) {
 		prompt: q.prompt,
 		code: q.code,
 		options: choice ? q.options : [],
-		answer:
-			q.kind === 'code' || q.answer === null
-				? null
-				: {
-						key:
-							q.kind === 'multiple' ? [...(q.answer as number[])].sort((a, b) => a - b) : q.answer
-					},
+		answer: storedKey(q),
 		pattern: q.kind === 'short' ? q.pattern || null : null,
 		starterCode: q.kind === 'code' ? q.starterCode : '',
 		solutionCode: q.kind === 'code' ? q.solutionCode : '',

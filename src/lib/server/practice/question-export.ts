@@ -7,7 +7,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
 import { exams, questions, topics, type Question } from '#lib/server/db/schema.ts';
-import type { QuestionInput } from './question-input';
+import { authoredAnswer, type QuestionInput } from './question-input';
 
 /** A question back in its file shape (for export and the editor). */
 export function toInput(q: Question, exam: string, topic: string): QuestionInput {
@@ -20,7 +20,7 @@ export function toInput(q: Question, exam: string, topic: string): QuestionInput
 		prompt: q.prompt,
 		code: q.code,
 		options: q.options,
-		answer: q.answer?.key ?? null,
+		answer: authoredAnswer(q.kind, q.answer?.key),
 		pattern: q.pattern,
 		starterCode: q.starterCode,
 		solutionCode: q.solutionCode,

@@ -10,7 +10,13 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
 import { exams, questions, topics } from '#lib/server/db/schema.ts';
-import { checkRows, type Parsed, type QuestionInput, type RowError } from './question-input';
+import {
+	checkRows,
+	storedKey,
+	type Parsed,
+	type QuestionInput,
+	type RowError
+} from './question-input';
 
 export function parseJsonRows(text: string): Parsed {
 	let value: unknown;
@@ -77,7 +83,7 @@ export async function importQuestions(db: Db, parsed: Parsed): Promise<ImportRep
 	});
 }
 
-/** A question's stored columns: fields its kind does not use are blanked, multiple-choice keys sorted. */
+/** A question's stored columns: fields its kind does not use are blanked, option numbers stored from 0, multiple-choice keys sorted. */
 function columns(q: QuestionInput) {
 	return {
 		kind: q.kind,
@@ -85,15 +91,7 @@ function columns(q: QuestionInput) {
 		prompt: q.prompt,
 		code: q.code,
 		options: q.kind === 'single' || q.kind === 'multiple' ? q.options : [],
-		answer:
-			q.kind === 'code' || q.answer === null
-				? null
-				: {
-						key:
-							q.kind === 'multiple' && Array.isArray(q.answer)
-								? [...(q.answer as number[])].sort((a, b) => a - b)
-								: q.answer
-					},
+		answer: storedKey(q),
 		pattern: q.kind === 'short' ? q.pattern || null : null,
 		starterCode: q.kind === 'code' ? q.starterCode : '',
 		solutionCode: q.kind === 'code' ? q.solutionCode : '',

@@ -10,6 +10,27 @@
 import * as v from 'valibot';
 import { FIELD_SCHEMAS } from '#lib/practice/question-fields.ts';
 
+/**
+ * Option numbers count from 1 wherever an author writes them (question files, CSV and JSON imports,
+ * exports, the editor), as students see the options; the stored key counts from 0. These two
+ * functions are the only places that convert.
+ */
+export function storedKey(q: Pick<QuestionInput, 'kind' | 'answer'>) {
+	if (q.kind === 'code' || q.answer === null) return null;
+	if (q.kind === 'single') return { key: (q.answer as number) - 1 };
+	if (q.kind === 'multiple')
+		return { key: (q.answer as number[]).map((n) => n - 1).sort((a, b) => a - b) };
+	return { key: q.answer };
+}
+
+/** A stored key in the authors' numbering (see `storedKey`). */
+export function authoredAnswer(kind: string, key: unknown): QuestionInput['answer'] {
+	if (key === null || key === undefined) return null;
+	if (kind === 'single') return (key as number) + 1;
+	if (kind === 'multiple') return (key as number[]).map((n) => n + 1);
+	return key as QuestionInput['answer'];
+}
+
 /** Rows in one import file at most. */
 export const IMPORT_MAX_ROWS = 2000;
 
@@ -21,14 +42,14 @@ export type QuestionInput = v.InferOutput<typeof QuestionInput>;
 export function kindProblems(q: QuestionInput): string[] {
 	const problems: string[] = [];
 	const isIndex = (n: unknown) =>
-		typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < q.options.length;
+		typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= q.options.length;
 	switch (q.kind) {
 		case 'single':
 			if (q.options.length < 2 || q.options.length > 8)
 				problems.push('options: give 2 to 8 options');
 			if (!isIndex(q.answer))
 				problems.push(
-					`answer: must be the index (from 0) of one of the ${q.options.length} options`
+					`answer: must be the number (from 1) of one of the ${q.options.length} options`
 				);
 			break;
 		case 'multiple': {
@@ -36,7 +57,7 @@ export function kindProblems(q: QuestionInput): string[] {
 				problems.push('options: give 2 to 8 options');
 			const a = q.answer;
 			if (!Array.isArray(a) || a.length === 0 || !a.every(isIndex))
-				problems.push('answer: must be a list of option indexes (from 0), at least one');
+				problems.push('answer: must be a list of option numbers (from 1), at least one');
 			else if (new Set<unknown>(a).size !== a.length)
 				problems.push('answer: an option is listed twice');
 			break;
