@@ -88,6 +88,7 @@ describe.each(drivers)('practice counting on %s', (driver) => {
 		expect(stats.answered).toBe(4 - blankExpected);
 		expect(stats.correct).toBe(1);
 		expect(stats.accuracy).toBe(1 / (4 - blankExpected));
+		expect(stats.queue.cards).toBe(4 - blankExpected);
 		// Only the answered questions have review cards; the blank ones are not in the queue.
 		const held = (await cards(db, fay.id)).map((c) => c.questionId).sort();
 		const answeredIds = review_.filter((r) => !r.unanswered).map((r) => r.question.id);

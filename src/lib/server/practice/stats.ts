@@ -8,7 +8,14 @@
  */
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/index.ts';
-import { answers, exams, mockExams, questions, topics } from '#lib/server/db/schema.ts';
+import {
+	answers,
+	exams,
+	mockExams,
+	questions,
+	reviewCards,
+	topics
+} from '#lib/server/db/schema.ts';
 
 /** A topic needs this many answers before it can be called one of the weakest. */
 export const WEAKEST_MIN_ANSWERS = 3;
@@ -194,10 +201,23 @@ export async function mockHistory(db: Db, userId: string) {
 	}));
 }
 
+/** The student's review queue: every question with a card, and how many are due now. */
+export async function reviewQueue(db: Db, userId: string, now: Date) {
+	const [row] = await db
+		.select({
+			cards: sql<number>`count(*)::int`,
+			due: sql<number>`count(*) filter (where ${reviewCards.due} <= ${now.toISOString()}::timestamptz)::int`
+		})
+		.from(reviewCards)
+		.where(eq(reviewCards.userId, userId));
+	return { cards: Number(row?.cards ?? 0), due: Number(row?.due ?? 0) };
+}
+
 export async function loadStats(db: Db, userId: string, now = new Date()) {
-	const [{ rows, days }, mocks] = await Promise.all([
+	const [{ rows, days }, mocks, queue] = await Promise.all([
 		practiceRows(db, userId, now),
-		mockHistory(db, userId)
+		mockHistory(db, userId),
+		reviewQueue(db, userId, now)
 	]);
-	return { ...computeStats(rows, now, TIMELINE_WEEKS, days), mocks };
+	return { ...computeStats(rows, now, TIMELINE_WEEKS, days), mocks, queue };
 }
