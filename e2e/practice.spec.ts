@@ -1,8 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { expectAccessible, registerViaUi, uniqueEmail } from './helpers';
 
-// One student through the whole practice area, in order: the review test needs the questions the
-// mock exam scheduled.
+// One student through the whole practice area, in order (the mock exam's questions then count in
+// the stats). The test of blank mock-exam questions has a student of its own.
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
@@ -15,15 +15,15 @@ test.beforeAll(async ({ browser }) => {
 });
 test.afterAll(() => page.context().close());
 
-const question = () => page.locator('article.question').first();
+const question = (on = page) => on.locator('article.question').first();
 
 /** Answers whatever question is shown, with the keyboard where it can: option 1, or some text. */
-async function answerSomehow() {
-	const q = question();
+async function answerSomehow(on = page) {
+	const q = question(on);
 	await expect(q).toBeVisible();
 	if (await q.locator('input[type="radio"], input[type="checkbox"]').count()) {
-		await page.locator('h1').click();
-		await page.keyboard.press('1');
+		await on.locator('h1').first().click();
+		await on.keyboard.press('1');
 		await expect(q.locator('input:checked')).toHaveCount(1);
 	} else if (await q.locator('input[type="text"]').count()) {
 		await q.locator('input[type="text"]').fill('42');
@@ -95,6 +95,9 @@ test('a timed mock exam: countdown, answers, submit, score and review', async ()
 	page.once('dialog', (d) => d.accept());
 	await page.getByRole('button', { name: 'Submit exam' }).click();
 	await expect(page.getByRole('heading', { name: /Your score: \d+ \/ 20/ })).toBeVisible();
+	await expect(page.getByTestId('mock-unanswered')).toContainText(
+		'17 questions were left unanswered'
+	);
 	await expect(page.getByRole('heading', { name: 'Review' })).toBeVisible();
 	await expect(page.locator('ol.review > li')).toHaveCount(20);
 	await expect(page.locator('ol.review .explain .markdown').first()).not.toBeEmpty();
@@ -106,9 +109,33 @@ test('a timed mock exam: countdown, answers, submit, score and review', async ()
 	await expectAccessible(page);
 });
 
-test('a review of due questions', async () => {
-	test.setTimeout(150_000);
-	// The unanswered mock questions were wrong: FSRS brings them back after a minute.
+/** Submits what `answerSomehow` put in and returns the feedback's verdict. */
+async function submitAndJudge() {
+	await page.getByRole('button', { name: /Submit answer/ }).click();
+	const verdict = page
+		.locator('section.feedback')
+		.getByRole('heading', { name: /Right|Not quite/ });
+	await expect(verdict).toBeVisible();
+	return (await verdict.textContent())!.includes('Right') ? 'right' : 'wrong';
+}
+
+test('a review of due questions, rated by the student with each rating’s next interval shown', async () => {
+	test.setTimeout(180_000);
+	// A wrong practice answer comes back a minute later (FSRS Again): practise until one is wrong.
+	await page.goto('/practice/session?mode=practice');
+	for (let i = 0; i < 20; i++) {
+		await expect(question()).toBeVisible();
+		while ((await question().getByText('Write code').count()) > 0) {
+			const shown = await question().getAttribute('aria-labelledby');
+			await page.getByRole('button', { name: 'Skip' }).click();
+			await expect(question()).not.toHaveAttribute('aria-labelledby', shown!);
+		}
+		await answerSomehow();
+		if ((await submitAndJudge()) === 'wrong') break;
+		const answered = await question().getAttribute('aria-labelledby');
+		await page.getByRole('button', { name: /Next question/ }).click();
+		await expect(question()).not.toHaveAttribute('aria-labelledby', answered!);
+	}
 	await page.goto('/dashboard');
 	await expect
 		.poll(
@@ -116,19 +143,83 @@ test('a review of due questions', async () => {
 				await page.reload();
 				return Number(await page.getByTestId('dashboard-due').textContent());
 			},
-			{ timeout: 100_000, intervals: [10_000] }
+			{ timeout: 120_000, intervals: [10_000] }
 		)
 		.toBeGreaterThan(0);
-	const due = Number(await page.getByTestId('dashboard-due').textContent());
 	await page.getByRole('link', { name: 'Review now' }).click();
 	await expect(page.getByRole('heading', { name: 'Review due questions' })).toBeVisible();
 	await expect(page.getByText(/\d+ due for review/)).toBeVisible();
-	expect(due).toBeGreaterThan(0);
 	await answerSomehow();
 	await page.getByRole('button', { name: /Submit answer/ }).click();
-	await expect(page.locator('section.feedback')).toBeVisible();
+	const feedback = page.locator('section.feedback');
+	await expect(feedback).toBeVisible();
 	await expect(page.getByText('1 answered')).toBeVisible();
+
+	// Before picking, each rating shows when the question would come back; no "Next" yet.
+	const ratings = feedback.getByRole('group', { name: /How well did you know it/ });
+	for (const name of ['Again', 'Hard', 'Good', 'Easy'])
+		await expect(
+			ratings.getByRole('button', { name: new RegExp(`^${name} in \\d+ (minute|hour|day)`) })
+		).toBeVisible();
+	await expect(page.getByRole('button', { name: /Next question/ })).toHaveCount(0);
+	// The suggested rating has the focus, so Enter picks it.
+	await expect(ratings.locator('button:focus')).toHaveCount(1);
 	await expectAccessible(page);
+	await page.setViewportSize({ width: 1440, height: 900 });
+	await feedback.scrollIntoViewIfNeeded();
+	await feedback.screenshot({ path: 'docs/screenshots/review-ratings.png' });
+
+	const good = ratings.getByRole('button', { name: /^Good/ });
+	const interval = (await good.locator('.interval').textContent())!.trim();
+	await good.click();
+	await expect(feedback.getByTestId('next-review')).toHaveText(
+		`Next review of this question: ${interval}.`
+	);
+	await expect(page.getByRole('button', { name: /Next question/ })).toBeFocused();
+});
+
+test('a mock exam with unanswered questions leaves stats and the review queue right', async ({
+	browser
+}) => {
+	const context = await browser.newContext();
+	const student = await context.newPage();
+	await registerViaUi(student, uniqueEmail('mock-blank'), 'Una Unanswered');
+	await student.goto('/practice');
+	await student.getByRole('radio', { name: /Python Entry-Level/ }).check();
+	await student.getByRole('button', { name: 'Start mock exam' }).click();
+	await expect(student).toHaveURL(/\/practice\/mock\/[0-9a-f-]{36}$/);
+	for (let i = 0; i < 2; i++) {
+		await expect(
+			question(student).getByRole('heading', { name: `Question ${i + 1} of 20` })
+		).toBeVisible();
+		await answerSomehow(student);
+		await student.getByRole('button', { name: /^Next/ }).click();
+	}
+	await expect(student.getByText('2 of 20 answered')).toBeVisible();
+	await expect(student.getByRole('status').getByText('Saved')).toBeVisible();
+	student.once('dialog', (d) => d.accept());
+	await student.getByRole('button', { name: 'Submit exam' }).click();
+	await expect(student.getByTestId('mock-unanswered')).toContainText(
+		'18 questions were left unanswered'
+	);
+	const review = student.locator('ol.review > li');
+	await expect(review).toHaveCount(20);
+	await expect(
+		review.filter({ has: student.getByRole('heading', { name: /: unanswered$/ }) })
+	).toHaveCount(18);
+	const right = await review
+		.filter({ has: student.getByRole('heading', { name: /: right$/ }) })
+		.count();
+
+	// Stats count the two answers only; the review queue holds those two questions, not twenty.
+	await student.goto('/practice/stats');
+	await expect(student.getByTestId('stats-answered')).toHaveText('2');
+	await expect(student.getByTestId('stats-accuracy')).toHaveText(
+		`${Math.round((right / 2) * 100)}%`
+	);
+	await expect(student.getByTestId('stats-queue')).toHaveText('2');
+	await expectAccessible(student);
+	await context.close();
 });
 
 test('a diagnostic that sets a level', async () => {
