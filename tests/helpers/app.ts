@@ -11,7 +11,8 @@ export const PASSWORD = 'correct horse battery staple';
 /** Starts the server, then registers each student (in order) and the admin, each in its own client. */
 export async function startAppWithUsers<const Students extends readonly string[]>(
 	adminEmail: string,
-	studentEmails: Students
+	studentEmails: Students,
+	env: Record<string, string> = {}
 ): Promise<{
 	server: RunningServer;
 	anon: Client;
@@ -25,7 +26,8 @@ export async function startAppWithUsers<const Students extends readonly string[]
 			ADMIN_SETUP_CODE,
 			JWT_SECRET_KEY: TEST_SECRET,
 			PROTOCOL_HEADER: 'x-forwarded-proto',
-			LLM_PROVIDER: 'mock'
+			LLM_PROVIDER: 'mock',
+			...env
 		}
 	});
 	const client = () => new Client(server.url, { 'x-forwarded-proto': 'http' });

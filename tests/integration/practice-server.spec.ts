@@ -2,7 +2,8 @@
  * Practice and the question bank admin through the built server: every /admin/questions page, form
  * action and /api/admin/questions endpoint refused to anonymous visitors and students; a student's
  * answers, mock exams and "ask the tutor why" are out of every other student's reach; an admin's
- * import with one bad row changes nothing and the report names the row.
+ * import with one bad row changes nothing and the report names the row; a review answer is rated
+ * once, by its own student, after seeing each rating's interval, up to the daily review cap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWithUsers } from '../helpers/app.ts';
@@ -35,7 +36,9 @@ beforeAll(async () => {
 		anon,
 		students: [ana, ben],
 		admin
-	} = await startAppWithUsers(ADMIN, ['ana.practice@example.com', 'ben.practice@example.com']));
+	} = await startAppWithUsers(ADMIN, ['ana.practice@example.com', 'ben.practice@example.com'], {
+		REVIEW_DAILY_LIMIT: '2'
+	}));
 	const list = await (await admin.fetch('/admin/questions')).text();
 	questionId = /\/admin\/questions\/([0-9a-f-]{36})/.exec(list)![1]!;
 }, 120_000);
@@ -190,5 +193,48 @@ describe("a student's answers are their own", () => {
 		expect(((await bad.json()) as { issues: string[] }).issues.length).toBeGreaterThan(0);
 		expect((await ana.fetch('/api/me/practice/next?topics=nope')).status).toBe(400);
 		expect((await ana.fetch('/practice/mock/not-a-uuid')).status).toBe(404);
+	});
+
+	it('rates a review answer once, after showing every interval, up to the daily cap', async () => {
+		const next = await ana.fetch('/api/me/practice/next?exam=python-entry');
+		const { question } = (await next.json()) as { question: { id: string } };
+		const review = () =>
+			json(ana, '/api/me/practice/answers', 'POST', {
+				questionId: question.id,
+				given: { choice: 0, text: 'x', choices: [0] },
+				timeMs: 2000,
+				mode: 'review'
+			});
+		const first = await review();
+		expect(first.status).toBe(200);
+		const feedback = (await first.json()) as {
+			answerId: string;
+			nextReview: string | null;
+			ratings: Record<string, string>;
+			suggested: string;
+		};
+		// The card waits for the student's pick; every rating says when the question comes back.
+		expect(feedback.nextReview).toBeNull();
+		expect(Object.keys(feedback.ratings)).toEqual(['again', 'hard', 'good', 'easy']);
+		expect(['again', 'easy']).toContain(feedback.suggested);
+		const path = `/api/me/practice/answers/${feedback.answerId}/rating`;
+		expect((await json(ben, path, 'POST', { rating: 'good' })).status).toBe(404);
+		expect((await json(ana, path, 'POST', { rating: 'perfect' })).status).toBe(400);
+		const rated = await json(ana, path, 'POST', { rating: 'good' });
+		expect(rated.status).toBe(200);
+		// What the Good button showed is where the card went (the pick came moments later).
+		const { nextReview } = (await rated.json()) as { nextReview: string };
+		expect(Math.abs(Date.parse(nextReview) - Date.parse(feedback.ratings.good!))).toBeLessThan(
+			60_000
+		);
+		expect((await json(ana, path, 'POST', { rating: 'easy' })).status).toBe(409);
+
+		// REVIEW_DAILY_LIMIT=2: the second review answer is the last one today.
+		expect((await review()).status).toBe(200);
+		const capped = await ana.fetch('/api/me/practice/next?mode=review');
+		expect(await capped.json()).toMatchObject({ question: null, capped: 2 });
+		expect((await review()).status).toBe(409);
+		// Practice is not capped.
+		expect((await ana.fetch('/api/me/practice/next?mode=practice')).status).toBe(200);
 	});
 });
