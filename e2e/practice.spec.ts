@@ -218,6 +218,11 @@ test('a mock exam with unanswered questions leaves stats and the review queue ri
 		`${Math.round((right / 2) * 100)}%`
 	);
 	await expect(student.getByTestId('stats-queue')).toHaveText('2');
+	await student.setViewportSize({ width: 1440, height: 900 });
+	await student.screenshot({
+		path: 'docs/screenshots/practice-stats-blank-mock.png',
+		fullPage: true
+	});
 	await expectAccessible(student);
 	await context.close();
 });
