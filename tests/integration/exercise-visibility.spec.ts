@@ -122,4 +122,22 @@ describe.each(drivers)('exercise visibility on %s', (driver) => {
 		await ok(edits.createExercise(db, lessonId, fresh, fresh));
 		expect(await visible()).toEqual(['added', 'fresh']);
 	});
+
+	it('hides an exercise whose stored hash went stale outside the editor (older data)', async () => {
+		const [row] = await db
+			.select()
+			.from(schema.exercises)
+			.where(eq(schema.exercises.slug, 'fresh'));
+		// A change written straight to the table keeps the old hash, as saves before this rule did.
+		await db
+			.update(schema.exercises)
+			.set({ checks: row!.checks + '\n# changed\n' })
+			.where(eq(schema.exercises.id, row!.id));
+		const page = await course.lessonPage(db, studentId, 'm', 'l');
+		expect(page!.exercises.map((x) => x.slug)).toEqual(['added']);
+		expect(await course.findExercise(db, row!.id)).toBeNull();
+		// Nothing server-only reaches the page.
+		expect(Object.keys(page!.exercises[0]!)).not.toContain('solutionCode');
+		expect(Object.keys(page!.exercises[0]!)).not.toContain('checksVerifiedHash');
+	});
 });

@@ -14,6 +14,7 @@ import {
 	lessons,
 	modules
 } from '#lib/server/db/schema.ts';
+import { isVerified } from './verification';
 
 const published = (preview: boolean) =>
 	preview ? undefined : and(eq(modules.status, 'published'), eq(lessons.status, 'published'));
@@ -155,6 +156,9 @@ export async function lessonPage(
 			prompt: exercises.prompt,
 			starterCode: exercises.starterCode,
 			checks: exercises.checks,
+			// Read to check the verification exactly; never returned.
+			solutionCode: exercises.solutionCode,
+			checksVerifiedHash: exercises.checksVerifiedHash,
 			code: exerciseProgress.code,
 			attempts: sql<number>`coalesce(${exerciseProgress.attempts}, 0)`,
 			passed: sql<boolean>`${exerciseProgress.passedAt} is not null`,
@@ -178,7 +182,10 @@ export async function lessonPage(
 		module: found.module,
 		lessons: found.lessons,
 		lesson: lesson!,
-		exercises: rows as ExerciseView[],
+		// Exact, even for a hash stored before saves cleared stale ones.
+		exercises: rows
+			.filter((r) => preview || isVerified(r))
+			.map(({ solutionCode: _s, checksVerifiedHash: _h, ...r }) => r) as ExerciseView[],
 		previous: found.lessons[index - 1] ?? null,
 		next: found.lessons[index + 1] ?? null
 	};
@@ -192,7 +199,7 @@ export async function findExercise(db: Db, exerciseId: string) {
 		.innerJoin(lessons, eq(lessons.id, exercises.lessonId))
 		.innerJoin(modules, eq(modules.id, lessons.moduleId))
 		.where(and(eq(exercises.id, exerciseId), published(false), visibleExercise(false)));
-	return row ?? null;
+	return row && isVerified(row.exercise) ? row : null;
 }
 
 /** Autosave: the student's current code for an exercise. */
