@@ -184,6 +184,12 @@ test('a mock exam with unanswered questions leaves stats and the review queue ri
 	const context = await browser.newContext();
 	const student = await context.newPage();
 	await registerViaUi(student, uniqueEmail('mock-blank'), 'Una Unanswered');
+	// The dashboard offers the diagnostic it mentions, and one press starts it.
+	const offer = student.getByTestId('dashboard-diagnostic');
+	await expect(offer).toHaveText(/^Take the diagnostic: /);
+	const area = (await offer.textContent())!.replace('Take the diagnostic: ', '').trim();
+	await offer.click();
+	await expect(student.getByRole('heading', { name: `Diagnostic: ${area}` })).toBeVisible();
 	await student.goto('/practice');
 	await student.getByRole('radio', { name: /Python Entry-Level/ }).check();
 	await student.getByRole('button', { name: 'Start mock exam' }).click();
