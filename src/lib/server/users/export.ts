@@ -28,19 +28,25 @@ import { profile as get } from './profile';
 
 /** Conversations read per statement: their messages are read together, then written out. */
 export const CONVERSATIONS_PER_READ = 200;
+const CHUNK_CHARS = 64 * 1024;
 
 /** `value` as JSON.stringify(value, null, 2) writes it at `depth` levels of nesting. */
 const pretty = (value: unknown, depth: number) =>
 	JSON.stringify(value, null, 2).replaceAll('\n', '\n' + '  '.repeat(depth));
 
-/** Text chunks as a byte stream, each read only when the client takes more. */
+/** Text as a byte stream of chunks of about CHUNK_CHARS, each read only when the client takes more. */
 function readable(chunks: AsyncGenerator<string>) {
 	const encoder = new TextEncoder();
 	return new ReadableStream<Uint8Array>({
 		async pull(controller) {
-			const next = await chunks.next();
-			if (next.done) controller.close();
-			else controller.enqueue(encoder.encode(next.value));
+			let text = '';
+			while (text.length < CHUNK_CHARS) {
+				const next = await chunks.next();
+				if (next.done) break;
+				text += next.value;
+			}
+			if (text) controller.enqueue(encoder.encode(text));
+			if (text.length < CHUNK_CHARS) controller.close();
 		},
 		async cancel() {
 			await chunks.return(undefined);
