@@ -1,0 +1,35 @@
+/**
+ * Messages between the check pool (main thread) and a Python worker thread. One request at a time per
+ * worker; the pool terminates a worker that takes too long rather than asking it to stop.
+ */
+import type { CheckResult } from '../../learn/harness.ts';
+
+/** What the pool hands each worker when it starts it. */
+export interface WorkerSettings {
+	/** The most WebAssembly memory the interpreter may grow to, in bytes. */
+	memoryBytes: number;
+}
+
+export interface CheckRequest {
+	id: number;
+	code: string;
+	checks: string;
+}
+
+export type FromWorker =
+	| { type: 'ready'; ms: number }
+	| { type: 'failed'; message: string }
+	| {
+			type: 'result';
+			id: number;
+			result: CheckResult;
+			/** The interpreter's WebAssembly memory after the run, in bytes (it never shrinks). */
+			memoryBytes: number;
+	  }
+	/** The interpreter itself broke (stack overflow, a fatal error, changed internals): retire the worker. */
+	| {
+			type: 'crashed';
+			id: number;
+			reason: 'recursion' | 'memory' | 'tampered' | 'fatal';
+			message: string;
+	  };
