@@ -34,6 +34,16 @@ _tutor_gsys.addaudithook(_tutor_audit)
 _TUTOR_MODULES = set(_tutor_gsys.modules)
 _TUTOR_IMPORT_STATE = (list(_tutor_gsys.meta_path), list(_tutor_gsys.path_hooks), list(_tutor_gsys.path), dict(_tutor_gsys.path_importer_cache))
 _TUTOR_RECURSION = _tutor_gsys.getrecursionlimit()
+_TUTOR_SYS_KEEP = ("stdout", "stderr", "stdin", "modules", "meta_path", "path_hooks", "path", "path_importer_cache")
+
+
+def _tutor_module_state():
+    """Every already-loaded module's names and values, to put back after each run."""
+    state = {}
+    for name, module in list(_tutor_gsys.modules.items()):
+        if name != "__main__" and name != "builtins" and hasattr(module, "__dict__"):
+            state[name] = (module, dict(module.__dict__))
+    return state
 
 
 def _tutor_watched():
@@ -56,6 +66,14 @@ def _tutor_watched():
 def _tutor_restore():
     for name in [name for name in _tutor_gsys.modules if name not in _TUTOR_MODULES]:
         del _tutor_gsys.modules[name]
+    for name, (module, saved) in _TUTOR_MODULE_STATE.items():
+        _tutor_gsys.modules[name] = module
+        current = module.__dict__
+        for key in [key for key in current if key not in saved]:
+            del current[key]
+        for key, value in saved.items():
+            if (name != "sys" or key not in _TUTOR_SYS_KEEP) and current.get(key, _tutor_restore) is not value:
+                current[key] = value
     meta, hooks, path, cache = _TUTOR_IMPORT_STATE
     _tutor_gsys.meta_path[:] = meta
     _tutor_gsys.path_hooks[:] = hooks
@@ -70,15 +88,23 @@ def _tutor_intact():
     return now.keys() == _TUTOR_WATCHED.keys() and all(now[k] is _TUTOR_WATCHED[k] for k in now)
 
 
-def _tutor_guarded_check(code, checks):
-    try:
-        text = _tutor_check(code, checks)
-    finally:
-        _tutor_restore()
-    if not _tutor_intact():
-        return ""
-    return text
+def _tutor_guard(check, intact, restore):
+    # The functions are bound here, so a program that rebinds the global names changes nothing.
+    def _tutor_guarded_check(code, checks):
+        trusted = False
+        text = ""
+        try:
+            text = check(code, checks)
+            trusted = intact()
+        finally:
+            restore()
+        return text if trusted else ""
+
+    return _tutor_guarded_check
 
 
+_tutor_guarded_check = _tutor_guard(_tutor_check, _tutor_intact, _tutor_restore)
+
+_TUTOR_MODULE_STATE = _tutor_module_state()
 _TUTOR_WATCHED = _tutor_watched()
 `;

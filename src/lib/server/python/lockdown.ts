@@ -9,8 +9,12 @@
  * capMemory(512 * 2 ** 20); // before loadPyodide
  * const pyodide = await loadPyodide({ jsglobals: Object.create(null) });
  * closePyodide(pyodide);
+ * closeNode();
  * closeRealm();
  */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 function refuse(): never {
 	throw new EvalError('Code generation from strings is disabled here.');
@@ -32,6 +36,47 @@ export function capMemory(maxBytes: number) {
 		writable: false,
 		configurable: false
 	});
+}
+
+/**
+ * Node modules whose functions reach the host. Emscripten keeps its own handles on some of them
+ * (`system()` spawns a shell through child_process, NODEFS reads through fs), so their exports are
+ * replaced in this thread (each worker thread has its own module instances; the server's are untouched).
+ */
+const HOST_MODULES = [
+	'child_process',
+	'fs',
+	'fs/promises',
+	'net',
+	'tls',
+	'http',
+	'https',
+	'http2',
+	'dgram',
+	'dns',
+	'dns/promises',
+	'cluster',
+	'worker_threads',
+	'inspector',
+	'vm',
+	'wasi'
+];
+
+/** Makes every function a host module exports throw; call once Pyodide no longer needs them. */
+export function closeNode() {
+	for (const name of HOST_MODULES) {
+		const exports = require(`node:${name}`) as Record<string, unknown>;
+		for (const key of Object.keys(exports)) {
+			if (typeof exports[key] !== 'function') continue;
+			try {
+				exports[key] = function closed() {
+					throw new Error(`${name}.${key} is not available to checked code`);
+				};
+			} catch {
+				/* read-only export: nothing reaches it from Python without the closed paths above */
+			}
+		}
+	}
 }
 
 /** Globals a Python program must not reach: Node, the network, other threads, module loading. */

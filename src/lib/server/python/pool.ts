@@ -27,6 +27,8 @@ export interface PoolOptions {
 	memoryBytes: number;
 	/** The worker's file; found next to this module (source) or in build/ (the built server). */
 	workerFile?: string;
+	/** The Python-side guard (guard.ts); only the tests of the JavaScript lockdown turn it off. */
+	guard?: boolean;
 }
 
 /** worker.ts beside this file when running from source; build/python-worker.js when built. */
@@ -59,7 +61,10 @@ class Slot {
 
 	#spawn(): Promise<Worker> {
 		this.onStart();
-		const settings: WorkerSettings = { memoryBytes: this.options.memoryBytes };
+		const settings: WorkerSettings = {
+			memoryBytes: this.options.memoryBytes,
+			guard: this.options.guard
+		};
 		const worker = new Worker(this.options.workerFile, {
 			workerData: settings,
 			// The thread sees no environment (no secrets), and its JS heap is capped; WebAssembly
@@ -167,7 +172,11 @@ export class WorkerPool {
 	#started = 0;
 
 	constructor(options: PoolOptions) {
-		const full = { ...options, workerFile: options.workerFile ?? defaultWorkerFile() };
+		const full = {
+			...options,
+			guard: options.guard ?? true,
+			workerFile: options.workerFile ?? defaultWorkerFile()
+		};
 		this.#slots = Array.from(
 			{ length: Math.max(1, options.size) },
 			() => new Slot(full, () => this.#started++)

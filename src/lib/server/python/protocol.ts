@@ -8,6 +8,11 @@ import type { CheckResult } from '../../learn/harness.ts';
 export interface WorkerSettings {
 	/** The most WebAssembly memory the interpreter may grow to, in bytes. */
 	memoryBytes: number;
+	/**
+	 * Load the Python-side guard (guard.ts). Always true in the server; the tests turn it off to show
+	 * that the JavaScript-side lockdown holds on its own.
+	 */
+	guard: boolean;
 }
 
 export interface CheckRequest {

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import { HARNESS_PY, type CheckResult } from '../../learn/harness.ts';
 import { GUARD_PY } from './guard.ts';
-import { capMemory, closePyodide, closeRealm } from './lockdown.ts';
+import { capMemory, closeNode, closePyodide, closeRealm } from './lockdown.ts';
 import type { CheckRequest, FromWorker, WorkerSettings } from './protocol.ts';
 
 const port = parentPort!;
@@ -29,11 +29,14 @@ async function start() {
 		env: { HOME: '/home/student' }
 	});
 	pyodide.runPython(HARNESS_PY);
-	pyodide.runPython(GUARD_PY);
-	const check = pyodide.globals.get('_tutor_guarded_check') as PyFunction;
+	if (settings.guard) pyodide.runPython(GUARD_PY);
+	const check = pyodide.globals.get(
+		settings.guard ? '_tutor_guarded_check' : '_tutor_check'
+	) as PyFunction;
 	const memory = (pyodide as unknown as { _module: { HEAPU8: Uint8Array } })._module;
 	const heapBytes = () => memory.HEAPU8.buffer.byteLength;
 	closePyodide(pyodide as unknown as Parameters<typeof closePyodide>[0]);
+	closeNode();
 	closeRealm();
 	return { check, heapBytes, ms: Math.round(performance.now() - started) };
 }
