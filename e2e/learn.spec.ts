@@ -56,6 +56,7 @@ test('a lesson: run code, fail a check then pass it, restore after reload, stop 
 	await setCode(page, 'def area(width, height):\n    return width * height\n');
 	await page.keyboard.press('Shift+Enter');
 	await expect(output(page)).toContainText('All checks passed');
+	await expect(page.getByText('Confirmed by the server.')).toBeVisible();
 	await expect(page.getByText('Lesson complete.')).toBeVisible();
 
 	// The code and the progress come back after a reload.

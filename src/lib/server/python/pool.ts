@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CheckResult } from '../../learn/harness.ts';
+import type { CheckResult } from '#lib/learn/harness.ts';
 import type { FromWorker, WorkerSettings } from './protocol.ts';
 
 export type Outcome =

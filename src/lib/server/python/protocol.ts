@@ -2,7 +2,7 @@
  * Messages between the check pool (main thread) and a Python worker thread. One request at a time per
  * worker; the pool terminates a worker that takes too long rather than asking it to stop.
  */
-import type { CheckResult } from '../../learn/harness.ts';
+import type { CheckResult } from '#lib/learn/harness.ts';
 
 /** What the pool hands each worker when it starts it. */
 export interface WorkerSettings {

@@ -8,7 +8,7 @@
  * const verdict = await runner.check(user.id, code, exercise.checks);
  * if (verdict.status === 'busy') return new Response(..., { status: 503, headers: { 'retry-after': ... } });
  */
-import type { CheckResult } from '../../learn/harness.ts';
+import type { CheckResult } from '#lib/learn/harness.ts';
 import { FairQueue } from './queue.ts';
 import { WorkerPool, type Outcome, type PoolOptions } from './pool.ts';
 

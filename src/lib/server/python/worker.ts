@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
-import { HARNESS_PY, type CheckResult } from '../../learn/harness.ts';
+import { HARNESS_PY, type CheckResult } from '#lib/learn/harness.ts';
 import { GUARD_PY } from './guard.ts';
 import { capMemory, closeNode, closePyodide, closeRealm } from './lockdown.ts';
 import type { CheckRequest, FromWorker, WorkerSettings } from './protocol.ts';
