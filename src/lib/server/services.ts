@@ -18,7 +18,7 @@ import type { Provider } from './ai/types';
 import { seedStarterContent } from './learn/content';
 import { seedQuestionBank } from './practice/bank';
 import { createEmbedder, startEmbedding, type Embedder } from './learn/embeddings';
-import { setActiveGenerationsSource } from './metrics';
+import { setActiveGenerationsSource, setPythonChecksSource } from './metrics';
 import { PythonRunner } from './python/runner';
 import { TutorEngine } from './tutor/engine';
 import { createOfflineProvider, FALLBACK_LABEL } from './tutor/offline';
@@ -78,6 +78,7 @@ export async function startServices(env: Record<string, string | undefined>): Pr
 	setActiveGenerationsSource(() => tutor.activeGenerations);
 	if (database.kind === 'postgres') await listenForSignOuts(database);
 	const python = new PythonRunner({ ...config.python, size: config.python.workers });
+	setPythonChecksSource(() => python.stats);
 	return { config, database, provider, tutor, python, stopping: false, stopEmbedding };
 }
 
