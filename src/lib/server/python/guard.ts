@@ -11,6 +11,7 @@
 export const GUARD_PY = String.raw`
 import sys as _tutor_gsys
 import json as _tutor_gjson
+from operator import is_ as _tutor_is
 
 _TUTOR_BLOCKED_IMPORTS = ("js", "pyodide", "pyodide_js", "_pyodide", "_pyodide_core", "ctypes", "_ctypes", "socket", "_socket", "ssl", "_ssl", "subprocess", "select", "micropip")
 for _tutor_name in list(_tutor_gsys.modules):
@@ -39,10 +40,11 @@ _TUTOR_SYS_KEEP = ("stdout", "stderr", "stdin", "modules", "meta_path", "path_ho
 
 def _tutor_module_state():
     """Every already-loaded module's names and values, to put back after each run."""
-    state = {}
+    state = []
     for name, module in list(_tutor_gsys.modules.items()):
         if name != "__main__" and name != "builtins" and hasattr(module, "__dict__"):
-            state[name] = (module, dict(module.__dict__))
+            saved = dict(module.__dict__)
+            state.append((name, module, saved, list(saved), list(saved.values())))
     return state
 
 
@@ -66,9 +68,13 @@ def _tutor_watched():
 def _tutor_restore():
     for name in [name for name in _tutor_gsys.modules if name not in _TUTOR_MODULES]:
         del _tutor_gsys.modules[name]
-    for name, (module, saved) in _TUTOR_MODULE_STATE.items():
+    for name, module, saved, keys, values in _TUTOR_MODULE_STATE:
         _tutor_gsys.modules[name] = module
         current = module.__dict__
+        # The usual case, compared by identity at C speed (never with ==, which a program's
+        # objects could answer however they like).
+        if len(current) == len(keys) and all(map(_tutor_is, current, keys)) and all(map(_tutor_is, current.values(), values)):
+            continue
         for key in [key for key in current if key not in saved]:
             del current[key]
         for key, value in saved.items():
