@@ -120,6 +120,7 @@ async function main() {
 			DATA_DIR: dataDir,
 			LLM_PROVIDER: 'mock',
 			LOG_LEVEL: 'warn',
+			...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
 			RATE_LIMIT_ENABLED: 'false',
 			REGISTER_RATE_LIMIT: '10000',
 			...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
@@ -212,7 +213,9 @@ async function main() {
 		if (WINDOW_S === 0)
 			console.log(`capacity vs baseline: ${(checked / seconds / base.perSecond).toFixed(2)}x`);
 	} finally {
-		app.child.kill('SIGKILL');
+		const exited = new Promise((resolve) => app.child.once('exit', resolve));
+		app.child.kill('SIGTERM');
+		await exited;
 	}
 }
 
