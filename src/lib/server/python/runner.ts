@@ -115,7 +115,12 @@ export class PythonRunner {
 					this.#queue.forget(user);
 				}
 				this.#checked++;
-				job.resolve(this.#verdict(outcome));
+				// A check cut short by shutdown is not the student's failure: nothing is recorded.
+				job.resolve(
+					this.#closed
+						? this.#busy('server', 'The server is restarting. Try again shortly.')
+						: this.#verdict(outcome)
+				);
 				if (!this.#closed) this.#dispatch();
 			});
 		}
@@ -136,11 +141,10 @@ export class PythonRunner {
 					message: `Stopped after ${seconds} s: is there a loop that never ends?`
 				};
 			case 'unavailable':
-				return {
-					status: 'stopped',
-					reason: 'fatal',
-					message: 'The server could not start Python to check your code. Try again later.'
-				};
+				return this.#busy(
+					'server',
+					'The server could not start Python to check your code. Try again later.'
+				);
 			case 'crashed':
 				return { status: 'stopped', reason: outcome.reason, message: CRASHES[outcome.reason](mb) };
 		}
