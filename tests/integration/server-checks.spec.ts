@@ -23,6 +23,7 @@ describe.each(drivers)('server-checked passes on %s', (driver) => {
 	let server: RunningServer;
 	let ann: Client;
 	let ben: Client;
+	let admin: Client;
 	let exerciseId = '';
 
 	const attempt = (c: Client, body: unknown, id = exerciseId) =>
@@ -52,7 +53,8 @@ describe.each(drivers)('server-checked passes on %s', (driver) => {
 	beforeAll(async () => {
 		({
 			server,
-			students: [ann, ben]
+			students: [ann, ben],
+			admin
 		} = await startAppWithUsers(
 			`admin.checks.${driver}@example.com`,
 			[`ann.checks.${driver}@example.com`, `ben.checks.${driver}@example.com`],
@@ -136,6 +138,38 @@ describe.each(drivers)('server-checked passes on %s', (driver) => {
 		expect(ok.passed).toBe(true);
 		expect(server.child.exitCode).toBeNull();
 	}, 60_000);
+
+	it('grades a write-code practice answer by running its checks, whatever the browser says', async () => {
+		// pe-vt-10: to_celsius(f), from content/questions/01-python-entry.yaml.
+		const list = await (await admin.fetch('/admin/questions?kind=code')).text();
+		let questionId = '';
+		for (const [, id] of list.matchAll(/\/admin\/questions\/([0-9a-f-]{36})/g)) {
+			if ((await (await admin.fetch(`/admin/questions/${id}`)).text()).includes('pe-vt-10')) {
+				questionId = id!;
+				break;
+			}
+		}
+		expect(questionId).not.toBe('');
+		const answer = (code: string, passed: boolean) =>
+			ben.fetch('/api/me/practice/answers', {
+				method: 'POST',
+				body: JSON.stringify({
+					questionId,
+					given: { code, passed },
+					timeMs: 30_000,
+					mode: 'practice'
+				}),
+				headers: { 'content-type': 'application/json' }
+			});
+		const forged = await answer('def to_celsius(f):\n    pass\n', true);
+		expect(forged.status).toBe(200);
+		expect((await forged.json()).correct).toBe(false);
+		const solved = await answer(
+			'def to_celsius(f):\n    return round((f - 32) * 5 / 9, 1)\n',
+			false
+		);
+		expect((await solved.json()).correct).toBe(true);
+	});
 
 	it('answers bad input with a clear 4xx and changes nothing', async () => {
 		const before = await progress(ben);
