@@ -4,7 +4,7 @@
  * - an audit hook that refuses sockets, subprocesses, `ctypes`, the JS bridges (`js`, `pyodide`),
  *   scanning the heap with `gc`, and adding further audit hooks;
  * - `_tutor_guarded_check`, which runs `_tutor_check`, then puts back what a program may have changed
- *   for the next one (imported modules, import machinery, recursion limit, trace hooks) and reports
+ *   for the next one (imported modules and their contents, import machinery, recursion limit) and reports
  *   whether the grader's own functions and modules are still the ones it started with. When they are
  *   not, the result cannot be trusted and the worker is replaced.
  */
