@@ -65,13 +65,20 @@ class Slot {
 			memoryBytes: this.options.memoryBytes,
 			guard: this.options.guard
 		};
-		const worker = new Worker(this.options.workerFile, {
-			workerData: settings,
-			// The thread sees no environment (no secrets), and its JS heap is capped; WebAssembly
-			// memory is capped inside the thread (lockdown.ts).
-			env: {},
-			resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 32 }
-		});
+		let worker: Worker;
+		try {
+			worker = new Worker(this.options.workerFile, {
+				workerData: settings,
+				// The thread sees no environment (no secrets), and its JS heap is capped; WebAssembly
+				// memory is capped inside the thread (lockdown.ts).
+				env: {},
+				resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 32 }
+			});
+		} catch (error) {
+			// Not remembered: the next check tries again.
+			queueMicrotask(() => (this.#ready = null));
+			return Promise.reject(error as Error);
+		}
 		this.#worker = worker;
 		// An idle thread that dies (or errs) is forgotten; the next check starts a fresh one.
 		worker.on('error', () => {});

@@ -199,3 +199,24 @@ describe('fairness and the queue', () => {
 		expect(checked(await r.check('u4', 'print(4)', CHECK_OK)).passed).toBe(true);
 	}, 30_000);
 });
+
+describe('start and shutdown', () => {
+	it('answers busy, not failed, when Python cannot start', async () => {
+		const r = runner({ workerFile: '/nonexistent/python-worker.js' });
+		const verdict = await r.check('ann', 'print(1)', CHECK_OK);
+		expect(verdict).toMatchObject({ status: 'busy', scope: 'server' });
+		expect((verdict as { message: string }).message).toMatch(/could not start Python/);
+	});
+
+	it('answers the running and the waiting checks busy when it closes, and refuses new ones', async () => {
+		const r = new PythonRunner({ ...BASE, size: 1, timeoutMs: 60_000 });
+		await r.warm();
+		const running = r.check('ann', 'while True:\n    pass\n', CHECK_OK);
+		const waiting = r.check('bob', 'print(1)', CHECK_OK);
+		expect(r.stats).toMatchObject({ running: 1, queued: 1 });
+		await r.close();
+		for (const verdict of await Promise.all([running, waiting]))
+			expect(verdict).toMatchObject({ status: 'busy', scope: 'server' });
+		expect(await r.check('cat', 'print(1)', CHECK_OK)).toMatchObject({ status: 'busy' });
+	});
+});
