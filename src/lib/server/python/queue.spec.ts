@@ -34,6 +34,15 @@ describe('FairQueue', () => {
 		]);
 	});
 
+	it('skips users who may not run more now, without losing their turn', () => {
+		const queue = new FairQueue<string>({ max: 100, perUser: 100 });
+		queue.push('ann', 'a1');
+		queue.push('bob', 'b1');
+		expect(queue.shift((user) => user !== 'ann')?.job).toBe('b1');
+		expect(queue.shift((user) => user !== 'ann')).toBeUndefined();
+		expect(queue.shift()?.job).toBe('a1');
+	});
+
 	it('refuses past the per-user limit (running jobs count) and past the total', () => {
 		const queue = new FairQueue<number>({ max: 3, perUser: 2 });
 		expect(queue.push('ann', 1)).toBe('queued');

@@ -40,12 +40,13 @@ export class FairQueue<T> {
 		return 'queued';
 	}
 
-	shift(): { user: string; job: T } | undefined {
+	/** The next job, from the least recently served user among those `eligible` says may run now. */
+	shift(eligible: (user: string) => boolean = () => true): { user: string; job: T } | undefined {
 		let chosen: string | undefined;
 		let oldest = Infinity;
 		for (const [user, jobs] of this.#jobs) {
 			const served = this.#served.get(user) ?? -1;
-			if (jobs.length && served < oldest) {
+			if (jobs.length && served < oldest && eligible(user)) {
 				chosen = user;
 				oldest = served;
 			}

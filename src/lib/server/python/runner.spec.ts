@@ -182,6 +182,21 @@ describe('fairness and the queue', () => {
 		expect(order).toHaveLength(11);
 	}, 90_000);
 
+	it('never lets one user hold every worker: a thread stays free for the others', async () => {
+		const r = runner({ size: 2, timeoutMs: 3_000, perUser: 5 });
+		await r.warm();
+		const order: string[] = [];
+		const loops = [0, 1].map((i) =>
+			r.check('ann', 'while True:\n    pass\n', CHECK_OK).then(() => order.push(`ann${i}`))
+		);
+		expect(r.stats).toMatchObject({ running: 1, queued: 1 });
+		const quick = await r.check('bob', 'print("hi")', CHECK_OK);
+		order.push('bob');
+		expect(checked(quick).passed).toBe(true);
+		await Promise.all(loops);
+		expect(order).toEqual(['bob', 'ann0', 'ann1']);
+	}, 60_000);
+
 	it('refuses with a retry time when the queue is full, and per user', async () => {
 		const r = runner({ size: 1, queueMax: 2, perUser: 1, timeoutMs: 1_000 });
 		await r.warm();

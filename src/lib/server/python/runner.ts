@@ -97,9 +97,12 @@ export class PythonRunner {
 		return { status: 'busy', scope, retryAfterSeconds, message };
 	}
 
+	/** A user runs on at most all threads but one, so one student never holds every worker. */
+	#mayRun = (user: string) => (this.#running.get(user) ?? 0) < Math.max(1, this.#pool.size - 1);
+
 	#dispatch() {
 		for (let slot = this.#pool.idleSlot(); slot; slot = this.#pool.idleSlot()) {
-			const next = this.#queue.shift();
+			const next = this.#queue.shift(this.#mayRun);
 			if (!next) return;
 			const { user, job } = next;
 			slot.busy = true;
