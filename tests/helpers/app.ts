@@ -11,7 +11,9 @@ export const PASSWORD = 'correct horse battery staple';
 /** Starts the server, then registers each student (in order) and the admin, each in its own client. */
 export async function startAppWithUsers<const Students extends readonly string[]>(
 	adminEmail: string,
-	studentEmails: Students
+	studentEmails: Students,
+	/** `postgres: false` runs on embedded PGlite even when TEST_DATABASE_URL is set. */
+	options: { postgres?: boolean; env?: Record<string, string> } = {}
 ): Promise<{
 	server: RunningServer;
 	anon: Client;
@@ -19,13 +21,14 @@ export async function startAppWithUsers<const Students extends readonly string[]
 	admin: Client;
 }> {
 	const server = await startServer({
-		postgres: true,
+		postgres: options.postgres ?? true,
 		env: {
 			ADMIN_EMAIL: adminEmail,
 			ADMIN_SETUP_CODE,
 			JWT_SECRET_KEY: TEST_SECRET,
 			PROTOCOL_HEADER: 'x-forwarded-proto',
-			LLM_PROVIDER: 'mock'
+			LLM_PROVIDER: 'mock',
+			...options.env
 		}
 	});
 	const client = () => new Client(server.url, { 'x-forwarded-proto': 'http' });

@@ -16,6 +16,7 @@ import { ConfigError } from './config/error';
 import { rateLimitSettings, tutorRateLimit } from './config/limits';
 import { CHEAP_MODELS, chooseProvider, embeddingSettings, llmSettings } from './config/llm';
 import { originSettings } from './config/origins';
+import { pythonSettings } from './config/python';
 import { guessableTokens, signingSecret } from './config/secrets';
 import { ssoSettings } from './config/sso';
 import type { Config } from './config/types';
@@ -141,6 +142,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		logLevel: env.LOG_LEVEL,
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
 		wsMaxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+		python: pythonSettings(env),
 		metricsToken: env.METRICS_TOKEN,
 		proxy: {
 			addressHeader: env.ADDRESS_HEADER?.toLowerCase() || undefined,

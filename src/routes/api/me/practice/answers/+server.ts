@@ -13,7 +13,10 @@ const Body = v.object({
 	mode: v.picklist(['practice', 'review'])
 });
 
-/** Grades an answer on the server, stores it, moves the FSRS card, and returns the feedback. */
+/**
+ * Grades an answer on the server, stores it, moves the FSRS card, and returns the feedback. A
+ * write-code answer is graded by running the question's checks in the server's Python runner.
+ */
 export const POST: RequestHandler = async ({ locals, request }) => {
 	const body = await readJson(request, Body, 64_000);
 	if (!body.ok) return body.response;
@@ -21,7 +24,25 @@ export const POST: RequestHandler = async ({ locals, request }) => {
 	const found = await questions.findQuestion(db, body.data.questionId);
 	if (!found) error(404, 'There is no such question.');
 	const userId = locals.user!.id;
-	const result = await questions.answer(db, userId, found.question, body.data.given, {
+	let given = body.data.given;
+	if (found.question.kind === 'code') {
+		// The browser's `passed` is not believed: the server runs the question's checks itself.
+		const verdict = await locals.services.python.check(
+			userId,
+			given.code ?? '',
+			found.question.checks
+		);
+		if (verdict.status === 'busy')
+			return json(
+				{ message: verdict.message },
+				{
+					status: verdict.scope === 'user' ? 429 : 503,
+					headers: { 'retry-after': String(verdict.retryAfterSeconds) }
+				}
+			);
+		given = { ...given, passed: verdict.status === 'checked' && verdict.result.passed };
+	}
+	const result = await questions.answer(db, userId, found.question, given, {
 		timeMs: body.data.timeMs,
 		mode: body.data.mode
 	});
