@@ -1,5 +1,6 @@
 // Builds the Node entries next to adapter-node's output in build/: the production server
-// (src/serve.ts → build/app.js) and the content pack CLI (src/cli/content.ts → build/content.js).
+// (src/serve.ts → build/app.js), the content pack CLI (src/cli/content.ts → build/content.js) and the
+// Python check runner's worker thread (src/lib/server/python/worker.ts → build/python-worker.js).
 // Code both use goes to build/node-chunks/.
 import { defineConfig } from 'vite';
 
@@ -11,7 +12,11 @@ export default defineConfig({
 		target: 'node24',
 		sourcemap: true,
 		rollupOptions: {
-			input: { app: 'src/serve.ts', content: 'src/cli/content.ts' },
+			input: {
+				app: 'src/serve.ts',
+				content: 'src/cli/content.ts',
+				'python-worker': 'src/lib/server/python/worker.ts'
+			},
 			output: { entryFileNames: '[name].js', chunkFileNames: 'node-chunks/[name]-[hash].js' }
 		}
 	},

@@ -44,13 +44,16 @@ export function largeCounts(f: number): Counts {
 	};
 }
 
-/** The small database: a handful of rows of the bench student, so the same routes resolve. */
+/**
+ * The small database: a handful of rows of the bench student, so the same routes resolve. Its long
+ * conversation fills one snapshot page (50 messages), so the ratio measures the history, not the page.
+ */
 export const SMALL: Counts = {
 	users: 0,
 	conversations: 4,
 	benchConversations: 4,
 	turns: 8,
-	longTurns: 5,
+	longTurns: 25,
 	eventTurns: 8,
 	answers: 20,
 	cards: 20,

@@ -52,10 +52,13 @@ test('a lesson: run code, fail a check then pass it, restore after reload, stop 
 	await page.getByRole('button', { name: /^Check/ }).click();
 	await expect(output(page)).toContainText(/Checks: \d of 3 passed/);
 	await expect(output(page)).toContainText('unit squares');
+	// The server confirms: its first check also starts its Python worker threads, so allow for that.
+	await expect(page.getByText('Not passed on the server.')).toBeVisible({ timeout: 30_000 });
 
 	await setCode(page, 'def area(width, height):\n    return width * height\n');
 	await page.keyboard.press('Shift+Enter');
 	await expect(output(page)).toContainText('All checks passed');
+	await expect(page.getByText('Confirmed by the server.')).toBeVisible();
 	await expect(page.getByText('Lesson complete.')).toBeVisible();
 
 	// The code and the progress come back after a reload.

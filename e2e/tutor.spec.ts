@@ -201,3 +201,50 @@ test('a long conversation opens at its end, loads earlier messages when scrolled
 	expectTokens(await answer(page).innerText(), 40);
 	await expect(questions).toHaveCount(25);
 });
+
+test('Esc stops; own messages render as markdown; a finished answer ends in view and can be copied', async ({
+	page,
+	context
+}) => {
+	await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+	await newConversation(page);
+	await ask(page, 'Why does `print()` say **None**? [mock:tokens:400]');
+	const mine = page.locator('article[aria-label="You"]').last();
+	await expect(mine.locator('code')).toHaveText('print()');
+	await expect(mine.locator('strong')).toHaveText('None');
+	await expect(answer(page)).toContainText('Token 5');
+	await page.keyboard.press('Escape');
+	await expect(answer(page)).toContainText('You stopped this answer.');
+	await expect(page.locator('aside .live')).toHaveCount(0);
+
+	await ask(page, 'A long one please [mock:tokens:300] [mock:delay:1]');
+	const regenerate = answer(page).getByRole('button', { name: 'Regenerate' });
+	await expect(regenerate).toBeVisible();
+	await expect(regenerate).toBeInViewport();
+	const gap = await page
+		.locator('.messages')
+		.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+	expect(gap).toBeLessThan(2);
+	await answer(page).getByRole('button', { name: 'Copy answer' }).click();
+	await expect(answer(page).getByRole('button', { name: 'Copied' })).toBeVisible();
+	const copied = await page.evaluate(() => navigator.clipboard.readText());
+	expectTokens(copied, 300);
+	await expectAccessible(page);
+});
+
+test('a student signed out elsewhere is told why, with a way back to the conversation', async ({
+	page,
+	context
+}) => {
+	await newConversation(page);
+	const url = page.url();
+	const other = await context.newPage();
+	await other.goto('/dashboard');
+	await other.getByRole('button', { name: 'Log out' }).click();
+	await expect(other).toHaveURL(/\/login/);
+	await expect(page.getByRole('alert')).toContainText('You are signed out');
+	await expect(page.getByLabel('Message the tutor')).toBeDisabled();
+	await page.getByRole('link', { name: 'Log in again' }).click();
+	await expect(page).toHaveURL(/\/login\?next=/);
+	expect(new URL(page.url()).searchParams.get('next')).toBe(new URL(url).pathname);
+});

@@ -106,8 +106,18 @@ await shoot('tutor', null, {
 	setup: async (page) => {
 		await signIn(page, 'ada@example.com', 'Ada Lovelace');
 		await page.getByRole('button', { name: 'Ask the tutor' }).click();
-		await page.getByLabel('Message the tutor').fill('Why does my while loop never stop?');
-		await page.keyboard.press('Enter');
+		// Enter does nothing until the page is hydrated: press it until the field clears (as e2e's askTutor).
+		const field = page.getByLabel('Message the tutor');
+		for (let sent = false; !sent;) {
+			await field.fill('Why does my while loop never stop?');
+			await field.press('Enter');
+			sent = await page
+				.waitForFunction(() => !document.querySelector('textarea')?.value, null, { timeout: 1000 })
+				.then(
+					() => true,
+					() => false
+				);
+		}
 		await page.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 20_000 });
 	}
 });

@@ -186,6 +186,18 @@ describe('Dockerfile', () => {
 		expect(runs.some((r) => /npm run build/.test(r) && /npm prune --omit=dev/.test(r))).toBe(true);
 	});
 
+	it("ships what the server's Python checks load: build/python-worker.js and Pyodide from node_modules", () => {
+		const copies = finalStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+		expect(copies).toContain('--from=build /app/build ./build');
+		expect(copies).toContain('--from=build /app/node_modules ./node_modules');
+		expect(read('vite.server.config.ts')).toMatch(
+			/'python-worker': 'src\/lib\/server\/python\/worker\.ts'/
+		);
+		// `npm prune --omit=dev` keeps it only as a production dependency.
+		const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+		expect(pkg.dependencies.pyodide).toBeDefined();
+	});
+
 	it('runs as a non-root user with NODE_ENV=production', () => {
 		const users = finalStage.filter((i) => i.keyword === 'USER').map((i) => i.args);
 		expect(users.at(-1)).toBe('node');

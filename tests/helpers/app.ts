@@ -12,7 +12,8 @@ export const PASSWORD = 'correct horse battery staple';
 export async function startAppWithUsers<const Students extends readonly string[]>(
 	adminEmail: string,
 	studentEmails: Students,
-	env: Record<string, string> = {}
+	/** `postgres: false` runs on embedded PGlite even when TEST_DATABASE_URL is set. */
+	options: { postgres?: boolean; env?: Record<string, string> } = {}
 ): Promise<{
 	server: RunningServer;
 	anon: Client;
@@ -20,14 +21,14 @@ export async function startAppWithUsers<const Students extends readonly string[]
 	admin: Client;
 }> {
 	const server = await startServer({
-		postgres: true,
+		postgres: options.postgres ?? true,
 		env: {
 			ADMIN_EMAIL: adminEmail,
 			ADMIN_SETUP_CODE,
 			JWT_SECRET_KEY: TEST_SECRET,
 			PROTOCOL_HEADER: 'x-forwarded-proto',
 			LLM_PROVIDER: 'mock',
-			...env
+			...options.env
 		}
 	});
 	const client = () => new Client(server.url, { 'x-forwarded-proto': 'http' });

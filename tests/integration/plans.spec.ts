@@ -183,6 +183,7 @@ describe.runIf(TEST_DATABASE_URL || process.env.CI)('statement plans on a year o
 			).map((r) => r.id);
 		for (const [query, total, page] of [
 			['user1234', 11, 1],
+			['user1234', 11, 2], // past the last match: counted apart
 			['user12', 1111, 2],
 			['@school', 10_000, 2]
 		] as const) {

@@ -37,7 +37,7 @@ beforeAll(async () => {
 		students: [ana, ben],
 		admin
 	} = await startAppWithUsers(ADMIN, ['ana.practice@example.com', 'ben.practice@example.com'], {
-		REVIEW_DAILY_LIMIT: '2'
+		env: { REVIEW_DAILY_LIMIT: '2' }
 	}));
 	const list = await (await admin.fetch('/admin/questions')).text();
 	questionId = /\/admin\/questions\/([0-9a-f-]{36})/.exec(list)![1]!;

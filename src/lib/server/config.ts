@@ -16,6 +16,7 @@ import { ConfigError } from './config/error';
 import { rateLimitSettings, tutorRateLimit } from './config/limits';
 import { CHEAP_MODELS, chooseProvider, embeddingSettings, llmSettings } from './config/llm';
 import { originSettings } from './config/origins';
+import { pythonSettings } from './config/python';
 import { guessableTokens, signingSecret } from './config/secrets';
 import { ssoSettings } from './config/sso';
 import type { Config } from './config/types';
@@ -142,6 +143,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 		shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
 		practice: { reviewDailyLimit: env.REVIEW_DAILY_LIMIT },
 		wsMaxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+		python: pythonSettings(env),
 		metricsToken: env.METRICS_TOKEN,
 		proxy: {
 			addressHeader: env.ADDRESS_HEADER?.toLowerCase() || undefined,

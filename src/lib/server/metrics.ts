@@ -28,11 +28,31 @@ function create() {
 	collectDefaultMetrics({ register: registry });
 	const registers = [registry];
 	let activeGenerations: () => number = () => 0;
+	let pythonChecks: () => { running: number; queued: number } = () => ({ running: 0, queued: 0 });
 	return {
 		registry,
 		setActiveGenerations(fn: () => number) {
 			activeGenerations = fn;
 		},
+		setPythonChecks(fn: () => { running: number; queued: number }) {
+			pythonChecks = fn;
+		},
+		pythonChecksRunning: new Gauge({
+			name: `${PREFIX}python_checks_running`,
+			help: 'Exercise checks running in the Python worker threads of this process right now.',
+			registers,
+			collect() {
+				this.set(pythonChecks().running);
+			}
+		}),
+		pythonChecksQueued: new Gauge({
+			name: `${PREFIX}python_checks_queued`,
+			help: 'Exercise checks waiting for a Python worker thread of this process.',
+			registers,
+			collect() {
+				this.set(pythonChecks().queued);
+			}
+		}),
 		httpDuration: new Histogram({
 			name: `${PREFIX}http_request_duration_seconds`,
 			help: 'HTTP requests by method, SvelteKit route id (or static, websocket, unmatched) and status class, until the response ended.',
@@ -182,6 +202,11 @@ export function routeOf(req: object): string {
 /** Where `tutor_generations_active` is read from at scrape time (the tutor engine). */
 export function setActiveGenerationsSource(fn: () => number) {
 	metrics().setActiveGenerations(fn);
+}
+
+/** Where `tutor_python_checks_running` and `_queued` are read from at scrape time (the runner). */
+export function setPythonChecksSource(fn: () => { running: number; queued: number }) {
+	metrics().setPythonChecks(fn);
 }
 
 export function websocketOpened() {

@@ -1,5 +1,5 @@
 /**
- * The process's services (configuration, database, AI provider, tutor engine), built once at start
+ * The process's services (configuration, database, AI provider, tutor engine, Python check runner), built once at start
  * by the server entry and handed down: to SvelteKit through `event.locals.services`, to the `/ws/`
  * app as an argument. Nothing looks them up.
  *
@@ -18,7 +18,8 @@ import type { Provider } from './ai/types';
 import { seedStarterContent } from './learn/content';
 import { seedQuestionBank } from './practice/bank';
 import { createEmbedder, startEmbedding, type Embedder } from './learn/embeddings';
-import { setActiveGenerationsSource } from './metrics';
+import { setActiveGenerationsSource, setPythonChecksSource } from './metrics';
+import { PythonRunner } from './python/runner';
 import { TutorEngine } from './tutor/engine';
 import { createOfflineProvider, FALLBACK_LABEL } from './tutor/offline';
 import * as retrieval from './tutor/retrieval';
@@ -29,6 +30,8 @@ export interface Services {
 	database: Database;
 	provider: Provider;
 	tutor: TutorEngine;
+	/** Runs exercise checks on submitted code; its worker threads start with the first check. */
+	python: PythonRunner;
 	/** True once shutdown began: a socket's message is then turned away rather than served. */
 	stopping: boolean;
 	/** Ends the background embedding of lessons (nothing to end without an embedding provider). */
@@ -74,7 +77,9 @@ export async function startServices(env: Record<string, string | undefined>): Pr
 	const { provider, tutor } = await startTutor(config, database, embedder);
 	setActiveGenerationsSource(() => tutor.activeGenerations);
 	if (database.kind === 'postgres') await listenForSignOuts(database);
-	return { config, database, provider, tutor, stopping: false, stopEmbedding };
+	const python = new PythonRunner({ ...config.python, size: config.python.workers });
+	setPythonChecksSource(() => python.stats);
+	return { config, database, provider, tutor, python, stopping: false, stopEmbedding };
 }
 
 /** Lets running answers finish for up to `graceMs` (default SHUTDOWN_GRACE_SECONDS), then closes. */
@@ -84,6 +89,7 @@ export async function stopServices(services: Services, graceMs?: number) {
 	services.stopEmbedding();
 	setActiveGenerationsSource(() => 0);
 	await services.tutor.close(graceMs ?? services.config.shutdownGraceSeconds * 1000);
+	await services.python.close();
 	await background.settled(); // a reset or verification mail on its way
 	await services.database.close();
 }

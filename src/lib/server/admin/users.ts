@@ -34,8 +34,8 @@ export type Refusal = { ok: false; status: 400 | 403 | 404 | 409; message: strin
 export type Outcome<T = object> = ({ ok: true } & T) | Refusal;
 
 /**
- * A search matching fewer accounts than this sorts all its matches (found by the trigram indexes);
- * a broader one walks the newest-first index, which meets a page of matches soon.
+ * A search matching fewer accounts than this sorts all its matches (found by the trigram indexes)
+ * and counts them in the same statement; a broader one walks the newest-first index.
  */
 export const SORT_MATCHES_BELOW = 2_000;
 
@@ -59,27 +59,26 @@ export async function list(db: Db, options: { query?: string; page: number }) {
 			})
 			.from(users)
 			.where(where);
-	const newest = () => matching().orderBy(desc(users.createdAt), desc(users.id));
-	if (!where) {
-		const [rows, counted] = await Promise.all([
-			newest().limit(PAGE_SIZE).offset(offset),
-			countUpTo(db, users, undefined)
-		]);
-		return { rows, ...counted, page: options.page, pageSize: PAGE_SIZE };
-	}
-	const counted = await countUpTo(db, users, where);
-	let rows;
-	if (counted.total < SORT_MATCHES_BELOW) {
+	if (where) {
 		// The LIMIT fences the subquery: the planner, which cannot know where the matches lie in
-		// time, then finds them by trigram and sorts them instead of walking the whole index.
+		// time, finds them by trigram and sorts them instead of walking the whole index.
 		const m = matching().limit(SORT_MATCHES_BELOW).as('m');
-		rows = await db
-			.select()
+		const few = await db
+			.select({ ...m._.selectedFields, matches: sql<number>`count(*) over ()`.mapWith(Number) })
 			.from(m)
 			.orderBy(desc(m.createdAt), desc(m.id))
 			.limit(PAGE_SIZE)
 			.offset(offset);
-	} else rows = await newest().limit(PAGE_SIZE).offset(offset);
+		const n = few[0]?.matches;
+		if (n !== undefined && n < SORT_MATCHES_BELOW) {
+			const rows = few.map(({ matches: _, ...row }) => row);
+			return { rows, total: n, capped: false, page: options.page, pageSize: PAGE_SIZE };
+		}
+	}
+	const [rows, counted] = await Promise.all([
+		matching().orderBy(desc(users.createdAt), desc(users.id)).limit(PAGE_SIZE).offset(offset),
+		countUpTo(db, users, where)
+	]);
 	return { rows, ...counted, page: options.page, pageSize: PAGE_SIZE };
 }
 

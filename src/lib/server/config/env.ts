@@ -128,7 +128,12 @@ const EnvSchema = v.object({
 	SHUTDOWN_GRACE_SECONDS: int(10, 0, 600),
 	REVIEW_DAILY_LIMIT: int(100, 1, 10_000),
 	METRICS_TOKEN: optionalString,
-	WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024)
+	WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 1024, 16 * 1024 * 1024),
+	PYTHON_WORKERS: optionalInt(1, 64),
+	PYTHON_CHECK_TIMEOUT_MS: int(5000, 100, 120_000),
+	PYTHON_MEMORY_MB: int(256, 64, 2048),
+	PYTHON_QUEUE_MAX: int(200, 1, 100_000),
+	PYTHON_QUEUE_PER_USER: int(2, 1, 100)
 });
 
 export type Env = v.InferOutput<typeof EnvSchema>;

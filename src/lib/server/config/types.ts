@@ -137,6 +137,19 @@ export interface Config {
 		reviewDailyLimit: number;
 	};
 	wsMaxPayloadBytes: number;
+	/** The Python check runner (config/python.ts). */
+	python: {
+		/** Worker threads, each with its own Pyodide. */
+		workers: number;
+		/** One check's time limit; the thread is ended and replaced when it is reached. */
+		timeoutMs: number;
+		/** The most WebAssembly memory one check's interpreter may use. */
+		memoryBytes: number;
+		/** Checks waiting at most over all users; more are answered 503 with Retry-After. */
+		queueMax: number;
+		/** Checks one user may have waiting or running; more are answered 429. */
+		perUser: number;
+	};
 	/** Bearer token for /metrics; without one, only private-network peers not behind the proxy. */
 	metricsToken: string | undefined;
 	/** The reverse proxy's headers, believed only from TRUSTED_PROXIES (see http/proxy.ts). */

@@ -1,7 +1,7 @@
 /**
  * Server-side grading: what a student sent, checked against the key that never leaves the server.
- * Write-code questions are the exception: their checks run in the student's browser, which reports
- * whether they passed.
+ * Write-code questions are graded by running their checks on the code in the server's Python runner
+ * (lib/server/python); the answers endpoint puts that verdict in `passed` before grading.
  *
  * @example
  * const { correct } = grade(question, { choice: 2 });
@@ -17,7 +17,7 @@ export const Given = v.object({
 		v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))), v.maxLength(20))
 	),
 	text: v.optional(v.pipe(v.string(), v.maxLength(5000))),
-	/** Write-code questions: the code and whether every check passed in the browser. */
+	/** Write-code questions: the code, and whether every check passed (set by the server's own run). */
 	code: v.optional(v.pipe(v.string(), v.maxLength(20_000))),
 	passed: v.optional(v.boolean()),
 	/** Write-code questions: what the checks that failed say (shown back in the feedback). */

@@ -33,29 +33,39 @@ export const CONVERSATIONS_PER_READ = 200;
 const pretty = (value: unknown, depth: number) =>
 	JSON.stringify(value, null, 2).replaceAll('\n', '\n' + '  '.repeat(depth));
 
-/** Text chunks as a byte stream, each read only when the client takes more. */
-function readable(chunks: AsyncGenerator<string>) {
+/** Text as a byte stream, each piece read only when the client takes more. */
+function readable(pieces: AsyncGenerator<string>) {
 	const encoder = new TextEncoder();
 	return new ReadableStream<Uint8Array>({
 		async pull(controller) {
-			const next = await chunks.next();
+			const next = await pieces.next();
 			if (next.done) controller.close();
 			else controller.enqueue(encoder.encode(next.value));
 		},
 		async cancel() {
-			await chunks.return(undefined);
+			await pieces.return(undefined);
 		}
 	});
 }
 
-/** The array under a top-level key, item by item, as JSON.stringify(…, null, 2) would write it. */
-async function* array(key: string, items: AsyncIterable<unknown> | Iterable<unknown>) {
+/**
+ * The array under a top-level key, as JSON.stringify(…, null, 2) would write it, one piece of text
+ * per batch of items.
+ */
+async function* array(key: string, batches: AsyncIterable<unknown[]>) {
 	let first = true;
-	for await (const item of items) {
-		yield (first ? `  ${JSON.stringify(key)}: [\n    ` : ',\n    ') + pretty(item, 2);
+	for await (const batch of batches) {
+		if (!batch.length) continue;
+		const items = batch.map((item) => '    ' + pretty(item, 2)).join(',\n');
+		yield (first ? `  ${JSON.stringify(key)}: [\n` : ',\n') + items;
 		first = false;
 	}
 	yield first ? `  ${JSON.stringify(key)}: []` : '\n  ]';
+}
+
+/** A statement's rows as one batch. */
+async function* all(rows: PromiseLike<unknown[]>) {
+	yield await rows;
 }
 
 /** The user's conversations, oldest first, each with its messages, a batch at a time. */
@@ -105,11 +115,10 @@ async function* conversationsOf(db: Db, id: string) {
 			)
 			.orderBy(asc(messages.conversationId), asc(messages.seq));
 		const byConversation = Map.groupBy(msgs, (m) => m.conversationId);
-		for (const c of batch)
-			yield {
-				...c,
-				messages: (byConversation.get(c.id) ?? []).map(({ conversationId: _, ...m }) => m)
-			};
+		yield batch.map((c) => ({
+			...c,
+			messages: (byConversation.get(c.id) ?? []).map(({ conversationId: _, ...m }) => m)
+		}));
 		after = batch.at(-1)!.id;
 	}
 }
@@ -124,7 +133,7 @@ async function* conversationsOf(db: Db, id: string) {
 export async function exportStream(db: Db, id: string) {
 	const profile = await get(db, id);
 	if (!profile) return null;
-	const sections: [string, () => AsyncIterable<unknown> | PromiseLike<unknown[]>][] = [
+	const sections: [string, () => AsyncIterable<unknown[]> | PromiseLike<unknown[]>][] = [
 		[
 			'sessions',
 			() =>
@@ -204,13 +213,14 @@ export async function exportStream(db: Db, id: string) {
 		profile
 	};
 	async function* text() {
-		yield '{\n';
-		for (const [key, value] of Object.entries(head))
-			yield `  ${JSON.stringify(key)}: ${pretty(value, 1)},\n`;
+		const fields = Object.entries(head).map(
+			([k, v]) => `  ${JSON.stringify(k)}: ${pretty(v, 1)},\n`
+		);
+		yield '{\n' + fields.join('');
 		for (const [i, [key, read]] of sections.entries()) {
 			const rows = read();
 			// A query builder is awaited (some drivers' builders are async iterables of another kind).
-			yield* array(key, 'then' in rows ? await rows : rows);
+			yield* array(key, 'then' in rows ? all(rows) : rows);
 			yield i < sections.length - 1 ? ',\n' : '\n}';
 		}
 	}

@@ -18,6 +18,7 @@ const Body = v.object({
 /**
  * Grades an answer on the server, stores it and returns the feedback. A practice answer moves the
  * FSRS card; a review answer comes back with the next interval of each rating for the student to pick.
+ * A write-code answer is graded by running the question's checks in the server's Python runner.
  */
 export const POST: RequestHandler = async ({ locals, request }) => {
 	const body = await readJson(request, Body, 64_000);
@@ -35,17 +36,39 @@ export const POST: RequestHandler = async ({ locals, request }) => {
 	}
 	const found = await questions.findQuestion(db, body.data.questionId);
 	if (!found) error(404, 'There is no such question.');
+	let graded = given;
+	if (found.question.kind === 'code') {
+		// The browser's `passed` is not believed: the server runs the question's checks itself.
+		const verdict = await locals.services.python.check(
+			userId,
+			given.code ?? '',
+			found.question.checks
+		);
+		if (verdict.status === 'busy')
+			return json(
+				{ message: verdict.message },
+				{
+					status: verdict.scope === 'user' ? 429 : 503,
+					headers: { 'retry-after': String(verdict.retryAfterSeconds) }
+				}
+			);
+		graded = { ...given, passed: verdict.status === 'checked' && verdict.result.passed };
+	}
 	const now = new Date();
 	const ratings =
 		mode === 'review' ? await review.preview(db, userId, found.question.id, now) : null;
-	const result = await questions.answer(db, userId, found.question, given, { timeMs, mode, now });
+	const result = await questions.answer(db, userId, found.question, graded, {
+		timeMs,
+		mode,
+		now
+	});
 	return json(
 		feedbackView(found.question, {
 			answerId: result.answer.id,
 			correct: result.correct,
 			nextReview: result.card?.due ?? null,
 			dueCount: await questions.dueCount(db, userId),
-			given,
+			given: graded,
 			ratings,
 			suggested: ratings
 				? ratingName(ratingFor({ correct: result.correct, timeMs, kind: found.question.kind }))
