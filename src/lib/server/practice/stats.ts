@@ -149,28 +149,44 @@ export type Stats = ReturnType<typeof computeStats>;
  */
 export async function practiceRows(db: Db, userId: string, now: Date, weeks = TIMELINE_WEEKS) {
 	const since = new Date(parseDay(chartedWeeks(now, weeks)[0]!));
-	const dayText = sql<string>`to_char(${answers.answeredAt} at time zone 'UTC', 'YYYY-MM-DD')`;
-	const day = sql<
-		string | null
-	>`case when ${answers.answeredAt} >= ${since.toISOString()}::timestamptz then ${dayText} end`;
+	// Grouped by date and topic id first; the text and the names come with the few grouped rows.
+	const date = sql`(${answers.answeredAt} at time zone 'UTC')::date`;
+	const mine = eq(answers.userId, userId);
+	const grouped = db
+		.select({
+			date: sql<
+				string | null
+			>`case when ${answers.answeredAt} >= ${since.toISOString()}::timestamptz
+				then ${date} end`.as('date'),
+			topicId: questions.topicId,
+			answered: sql<number>`count(*)::int`.as('answered'),
+			correct: sql<number>`count(*) filter (where ${answers.correct})::int`.as('correct')
+		})
+		.from(answers)
+		.innerJoin(questions, eq(questions.id, answers.questionId))
+		.where(mine)
+		// By position: the date expression holds a parameter, so it cannot be repeated here.
+		.groupBy(sql`1`, questions.topicId)
+		.as('g');
+	const dates = db
+		.selectDistinct({ date: sql`${date}`.as('date') })
+		.from(answers)
+		.where(mine)
+		.as('d');
 	const [rows, days] = await Promise.all([
 		db
 			.select({
-				day,
+				day: sql<string | null>`to_char(${grouped.date}, 'YYYY-MM-DD')`,
 				topicId: topics.id,
 				topic: topics.title,
 				exam: exams.title,
-				answered: sql<number>`count(*)::int`,
-				correct: sql<number>`count(*) filter (where ${answers.correct})::int`
+				answered: grouped.answered,
+				correct: grouped.correct
 			})
-			.from(answers)
-			.innerJoin(questions, eq(questions.id, answers.questionId))
-			.innerJoin(topics, eq(topics.id, questions.topicId))
-			.innerJoin(exams, eq(exams.id, questions.examId))
-			.where(eq(answers.userId, userId))
-			// By position: the day expression holds a parameter, so it cannot be repeated here.
-			.groupBy(sql`1`, topics.id, topics.title, exams.title),
-		db.selectDistinct({ day: dayText }).from(answers).where(eq(answers.userId, userId))
+			.from(grouped)
+			.innerJoin(topics, eq(topics.id, grouped.topicId))
+			.innerJoin(exams, eq(exams.id, topics.examId)),
+		db.select({ day: sql<string>`to_char(${dates.date}, 'YYYY-MM-DD')` }).from(dates)
 	]);
 	return {
 		rows: rows.map((r) => ({ ...r, answered: Number(r.answered), correct: Number(r.correct) })),
