@@ -117,6 +117,7 @@ export const usageUserDaily = pgTable(
 	(t) => [
 		primaryKey({ columns: [t.day, t.userId] }),
 		index('usage_user_daily_user_id_day_idx').on(t.userId, t.day)
+		// Plus usage_user_daily_day_cover_idx (day) INCLUDE (user_id, calls, cost_usd), migration 0011.
 	]
 );
 
