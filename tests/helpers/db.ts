@@ -3,7 +3,7 @@
  * TEST_DATABASE_URL is set (CI sets it). Each call gets a fresh, empty, migrated database.
  */
 import postgres from 'postgres';
-import { openDatabase, type Database } from '../../src/lib/server/db/index.ts';
+import { openDatabase, schema, type Database } from '../../src/lib/server/db/index.ts';
 
 export interface TestDatabase {
 	database: Database;
@@ -55,4 +55,13 @@ export async function openTestDatabase(driver: 'pglite' | 'postgres'): Promise<T
 			await drop();
 		}
 	};
+}
+
+/** A student account made directly in the database (no password that works). */
+export async function addUser(db: Database['db'], email: string) {
+	const [user] = await db
+		.insert(schema.users)
+		.values({ email, displayName: email, passwordHash: 'x' })
+		.returning();
+	return user!;
 }

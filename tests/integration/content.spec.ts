@@ -17,7 +17,7 @@ import {
 import { packFiles, parsePack, readPackDir } from '../../src/lib/server/learn/pack.ts';
 import { askFromLesson, resolveContext } from '../../src/lib/server/learn/tutor-context.ts';
 import * as retrieval from '../../src/lib/server/tutor/retrieval.ts';
-import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { drivers, openTestDatabase, type TestDatabase, addUser } from '../helpers/db.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createMockProvider } from '../../src/lib/server/ai/mock.ts';
 import { TutorEngine } from '../../src/lib/server/tutor/engine.ts';
@@ -61,14 +61,6 @@ function attempt(
 		{ id: page.exercises[0]!.id, lessonId: page.lesson.id },
 		{ code, passed, results: [{ name: 'check_prints', passed }], error: null }
 	);
-}
-
-async function addUser(db: TestDatabase['database']['db'], email: string) {
-	const [user] = await db
-		.insert(schema.users)
-		.values({ email, displayName: email, passwordHash: 'x' })
-		.returning();
-	return user!;
 }
 
 describe('content pack parsing', () => {

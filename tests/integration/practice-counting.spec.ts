@@ -14,19 +14,11 @@ import * as questions from '../../src/lib/server/practice/questions.ts';
 import * as mock from '../../src/lib/server/practice/mock.ts';
 import * as review from '../../src/lib/server/practice/review.ts';
 import { loadStats } from '../../src/lib/server/practice/stats.ts';
-import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { drivers, openTestDatabase, type TestDatabase, addUser } from '../helpers/db.ts';
 import '../helpers/config.ts';
 
 const BANK = path.resolve(import.meta.dirname, '../../content/questions');
 type Db = TestDatabase['database']['db'];
-
-async function addUser(db: Db, email: string) {
-	const [user] = await db
-		.insert(schema.users)
-		.values({ email, displayName: email, passwordHash: 'x' })
-		.returning();
-	return user!;
-}
 
 async function questionByRef(db: Db, ref: string) {
 	const [q] = await db.select().from(schema.questions).where(eq(schema.questions.ref, ref));

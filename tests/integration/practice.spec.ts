@@ -20,19 +20,11 @@ import * as diagnostic from '../../src/lib/server/practice/diagnostic.ts';
 import { computeStats, loadStats, streaks } from '../../src/lib/server/practice/stats.ts';
 import { askAboutAnswer, resolveContext } from '../../src/lib/server/learn/tutor-context.ts';
 import { contextBlock } from '../../src/lib/server/tutor/prompt.ts';
-import { drivers, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { drivers, openTestDatabase, type TestDatabase, addUser } from '../helpers/db.ts';
 import '../helpers/config.ts';
 
 const BANK = path.resolve(import.meta.dirname, '../../content/questions');
 type Db = TestDatabase['database']['db'];
-
-async function addUser(db: Db, email: string) {
-	const [user] = await db
-		.insert(schema.users)
-		.values({ email, displayName: email, passwordHash: 'x' })
-		.returning();
-	return user!;
-}
 
 /** What a student who knows the answer sends. */
 function rightAnswer(q: typeof schema.questions.$inferSelect) {
