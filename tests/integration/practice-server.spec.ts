@@ -5,6 +5,7 @@
  * import with one bad row changes nothing and the report names the row; a review answer is rated
  * once, by its own student, after seeing each rating's interval, up to the daily review cap.
  */
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWithUsers } from '../helpers/app.ts';
 import type { Client, RunningServer } from '../helpers/server.ts';
@@ -236,5 +237,18 @@ describe("a student's answers are their own", () => {
 		expect((await review()).status).toBe(409);
 		// Practice is not capped.
 		expect((await ana.fetch('/api/me/practice/next?mode=practice')).status).toBe(200);
+
+		// With questions due, the dashboard and the practice page no longer offer a review today.
+		const sql = postgres(server.databaseUrl!, { max: 1, onnotice: () => {} });
+		await sql`update review_cards set due = now() - interval '1 hour'
+			where user_id = (select id from users where email = 'ana.practice@example.com')`;
+		await sql.end();
+		const dashboard = await (await ana.fetch('/dashboard')).text();
+		expect(dashboard).toMatch(/data-testid="dashboard-due"[^>]*>[1-9]/);
+		expect(dashboard).toContain('reviews are done');
+		expect(dashboard).not.toContain('Review now');
+		const practice = await (await ana.fetch('/practice')).text();
+		expect(practice).toContain('data-testid="reviews-done"');
+		expect(practice).not.toContain('Review now');
 	});
 });

@@ -3,18 +3,20 @@ import * as v from 'valibot';
 import * as questions from '#lib/server/practice/questions.ts';
 import { MockError, listMocks, startMock } from '#lib/server/practice/mock.ts';
 import * as diagnostic from '#lib/server/practice/diagnostic.ts';
+import { allowance } from '#lib/server/practice/review.ts';
 import { readForm } from '#lib/server/http/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
 	const db = locals.services.database.db;
 	const userId = locals.user!.id;
-	const [exams, due, levels, areas, mocks] = await Promise.all([
+	const [exams, due, levels, areas, mocks, reviews] = await Promise.all([
 		questions.listExams(db),
 		questions.dueCount(db, userId),
 		diagnostic.levelsOf(db, userId),
 		diagnostic.listAreas(db),
-		listMocks(db, userId, 1, 5)
+		listMocks(db, userId, 1, 5),
+		allowance(db, userId, locals.services.config.practice.reviewDailyLimit)
 	]);
 	return {
 		exams: exams.map((e) => ({
@@ -27,6 +29,7 @@ export const load: PageServerLoad = async ({ locals }) => {
 			topics: e.topics.map((t) => ({ id: t.id, title: t.title, questions: t.questions }))
 		})),
 		due,
+		reviews: { done: reviews.done, limit: reviews.limit, left: reviews.left },
 		areas: areas.map((area) => ({
 			area,
 			title: diagnostic.areaTitle(area),
