@@ -1,18 +1,9 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { expectAccessible, registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
-
-/** Replaces a CodeMirror editor's text the way a paste would. */
-async function setCode(page: Page, label: string, code: string) {
-	const editor = page.getByRole('textbox', { name: label, exact: true });
-	await editor.click();
-	await page.keyboard.press('ControlOrMeta+A');
-	await page.keyboard.press('Delete');
-	await page.keyboard.insertText(code);
-}
+import { expectAccessible, registerViaUi, setCode, signInAsAdmin, uniqueEmail } from './helpers';
 
 const stamp = Date.now().toString(36);
 const MODULE = `Loops in practice ${stamp}`;

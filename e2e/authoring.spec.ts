@@ -1,14 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { registerViaUi, signInAsAdmin, uniqueEmail } from './helpers';
-
-/** Replaces a CodeMirror editor's text the way a paste would. */
-async function setCode(page: Page, label: string, code: string) {
-	const editor = page.getByRole('textbox', { name: label, exact: true });
-	await editor.click();
-	await page.keyboard.press('ControlOrMeta+A');
-	await page.keyboard.press('Delete');
-	await page.keyboard.insertText(code);
-}
+import { registerViaUi, setCode, signInAsAdmin, uniqueEmail } from './helpers';
 
 async function writeExercise(page: Page, title: string) {
 	await page.getByLabel('Title', { exact: true }).fill(title);

@@ -85,3 +85,12 @@ export async function askTutor(page: Page, text: string) {
 		await expect(field).toHaveValue('', { timeout: 1000 });
 	}).toPass({ timeout: 15_000 });
 }
+
+/** Replaces a CodeMirror editor's text the way a paste would. */
+export async function setCode(page: Page, label: string, code: string) {
+	const editor = page.getByRole('textbox', { name: label, exact: true });
+	await editor.click();
+	await page.keyboard.press('ControlOrMeta+A');
+	await page.keyboard.press('Delete');
+	await page.keyboard.insertText(code);
+}

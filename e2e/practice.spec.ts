@@ -17,6 +17,15 @@ test.afterAll(() => page.context().close());
 
 const question = (on = page) => on.locator('article.question').first();
 
+/** Write-code questions need Python in the browser; these tests skip them. */
+async function skipWriteCode() {
+	while ((await question().getByText('Write code').count()) > 0) {
+		const shown = await question().getAttribute('aria-labelledby');
+		await page.getByRole('button', { name: 'Skip' }).click();
+		await expect(question()).not.toHaveAttribute('aria-labelledby', shown!);
+	}
+}
+
 /** Answers whatever question is shown, with the keyboard where it can: option 1, or some text. */
 async function answerSomehow(on = page) {
 	const q = question(on);
@@ -43,12 +52,7 @@ test('a practice session: keyboard answers, feedback with an explanation, ask th
 	await expect(page).toHaveURL(/\/practice\/session\?exam=python-entry&mode=practice/);
 	for (let i = 0; i < 2; i++) {
 		await expect(question()).toBeVisible();
-		// Write-code questions need Python in the browser; this test skips them.
-		while ((await question().getByText('Write code').count()) > 0) {
-			const shown = await question().getAttribute('aria-labelledby');
-			await page.getByRole('button', { name: 'Skip' }).click();
-			await expect(question()).not.toHaveAttribute('aria-labelledby', shown!);
-		}
+		await skipWriteCode();
 		await answerSomehow();
 		await page.locator('h1').click();
 		await page.keyboard.press('Enter');
@@ -125,11 +129,7 @@ test('a review of due questions, rated by the student with each rating’s next 
 	await page.goto('/practice/session?mode=practice');
 	for (let i = 0; i < 20; i++) {
 		await expect(question()).toBeVisible();
-		while ((await question().getByText('Write code').count()) > 0) {
-			const shown = await question().getAttribute('aria-labelledby');
-			await page.getByRole('button', { name: 'Skip' }).click();
-			await expect(question()).not.toHaveAttribute('aria-labelledby', shown!);
-		}
+		await skipWriteCode();
 		await answerSomehow();
 		if ((await submitAndJudge()) === 'wrong') break;
 		const answered = await question().getAttribute('aria-labelledby');
